@@ -1,0 +1,304 @@
+"""The `escalation` command line: thin wrappers over the pipeline functions (the DAGs call the same ones)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals may hold secrets (webhook URLs, DB passwords)
+    no_args_is_help=True,
+    help="Escalation signals from news feeds: ingest, score, daily actor signals, spike alerts.",
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+class UserError(Exception):
+    """A problem the user can fix (bad flag, bad file); printed as one line, exit code 2."""
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _parse_day(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{name} must be a date like 2026-10-31, got {value!r}") from None
+
+
+def _day_range(since: str | None, until: str | None, default_days: int) -> tuple[date, date]:
+    until_day = _parse_day(until, "--until") or _today()
+    since_day = _parse_day(since, "--since") or until_day - timedelta(days=default_days - 1)
+    if since_day > until_day:
+        raise UserError(f"--since {since_day} is after --until {until_day}")
+    return since_day, until_day
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+
+def _feed_table(outcomes: list, names: dict[str, str] | None = None) -> Table:
+    table = Table(title="Feeds", show_lines=False)
+    table.add_column("feed", overflow="fold")
+    table.add_column("status")
+    table.add_column("entries", justify="right")
+    table.add_column("new articles", justify="right")
+    table.add_column("sentences", justify="right")
+    table.add_column("reason", overflow="fold")
+    for o in outcomes:
+        label = (names or {}).get(o.source, o.source)
+        if o.ok:
+            status = "[green]not modified[/]" if o.not_modified else "[green]ok[/]"
+        else:
+            status = "[red]failed[/]"
+        reason = o.error or (f"bozo: {o.bozo_reason}" if o.bozo_reason else "")
+        table.add_row(label, status, str(o.entries_seen), str(o.new_articles), str(o.new_sentences), reason)
+    return table
+
+
+def _alerts_table(alerts: list[dict]) -> Table:
+    table = Table(title=f"Alerts ({len(alerts)})")
+    for column in ("day", "actor", "kind", "severity", "value", "baseline", "surprise", "top evidence"):
+        table.add_column(column, overflow="fold")
+    for a in alerts:
+        evidence = a.get("evidence") or []
+        top = evidence[0]["text"] if evidence else ""
+        table.add_row(
+            str(a["day"]),
+            str(a["actor"]),
+            str(a["kind"]),
+            str(a["severity"]),
+            f"{a['value']:.2f}",
+            f"{a['baseline']:.2f}",
+            f"{a['surprise']:.1f}",
+            top[:160],
+        )
+    return table
+
+
+def _top_sentences_table(rows: list[dict], title: str) -> Table:
+    table = Table(title=title)
+    table.add_column("score", justify="right")
+    table.add_column("sentence", overflow="fold")
+    table.add_column("terms", overflow="fold")
+    table.add_column("source", overflow="fold")
+    for row in rows:
+        terms = ", ".join(sorted({m["term"] for m in row["matches"] if m["effective_weight"] > 0}))
+        table.add_row(f"{row['score']:+.2f}", row["text"], terms, row.get("url") or "")
+    return table
+
+
+@app.command()
+def run(
+    feeds: Annotated[Path | None, typer.Option(help="Feed list (YAML); default: ESCALATION_FEEDS_FILE or feeds.yaml")] = None,
+    trigger: Annotated[str, typer.Option(help="Recorded as the run's trigger")] = "cli",
+    notify: Annotated[bool, typer.Option("--notify/--no-notify", help="Deliver new alerts")] = True,
+) -> None:
+    """One full cycle: ingest every feed of the list, compute signals for the days touched, detect spikes."""
+    from pipeline.feeds import load_feed_list
+    from pipeline.ingest import build_context, run_cycle
+
+    settings = _settings()
+    specs = load_feed_list(feeds or settings.feeds_file)
+    ctx = build_context(settings)
+    names = {spec.url: spec.name for spec in specs}
+    with _progress() as progress:
+        task = progress.add_task("ingesting feeds", total=len(specs))
+        report = run_cycle(
+            [spec.url for spec in specs],
+            ctx,
+            trigger=trigger,
+            notify=notify,
+            on_feed_done=lambda outcome: progress.advance(task),
+        )
+    console.print(_feed_table(report.feeds, names))
+    summary = Table(title=f"Run {report.run_id}: {report.status}", show_header=False)
+    summary.add_row("feeds ok / failed", f"{report.feeds_ok} / {report.feeds_failed}")
+    summary.add_row("new articles", str(report.new_articles))
+    summary.add_row("new sentences", str(report.new_sentences))
+    days = f"{report.days[0]} .. {report.days[-1]}" if report.days else "none"
+    summary.add_row("days recomputed", days)
+    summary.add_row("signal rows", str(report.signal_rows))
+    summary.add_row("alerts", str(len(report.alerts)))
+    console.print(summary)
+    top = ctx.warehouse.top_sentences(run_id=report.run_id, limit=5)
+    if top:
+        console.print(_top_sentences_table(top, "Top escalatory sentences of this run"))
+    if report.alerts:
+        console.print(_alerts_table(report.alerts))
+
+
+@app.command()
+def ingest(
+    sources: Annotated[list[str], typer.Argument(help="http(s) URLs or local paths of RSS/Atom/RDF feeds")],
+) -> None:
+    """Fetch, parse, clean, split, score, tag and store the given feeds (idempotent)."""
+    from pipeline.ingest import build_context, ingest_sources
+
+    ctx = build_context(_settings())
+    run_id = ctx.warehouse.start_run("cli-ingest", {"sources": len(sources)})
+    with _progress() as progress:
+        task = progress.add_task("ingesting feeds", total=len(sources))
+        outcomes = ingest_sources(sources, ctx, run_id, on_feed_done=lambda o: progress.advance(task))
+    ok = sum(1 for o in outcomes if o.ok)
+    status = "success" if ok == len(outcomes) else ("failed" if ok == 0 else "partial")
+    ctx.warehouse.finish_run(
+        run_id,
+        status,
+        {
+            "feeds_ok": ok,
+            "feeds_failed": len(outcomes) - ok,
+            "new_articles": sum(o.new_articles for o in outcomes),
+            "new_sentences": sum(o.new_sentences for o in outcomes),
+        },
+    )
+    console.print(_feed_table(outcomes))
+    if ok < len(outcomes):
+        raise typer.Exit(1)
+
+
+@app.command()
+def score(
+    text: Annotated[str | None, typer.Argument(help="Text to score; omit to read stdin")] = None,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Read one text per line from stdin, write JSON lines")] = False,
+) -> None:
+    """Explain the escalation score of a text: each sentence, matched terms, weights and modifiers."""
+    from pipeline.score import load_scorer
+
+    scorer = load_scorer(_settings().lexicon_file)
+    if jsonl:
+        for line in sys.stdin:
+            line = line.rstrip("\n")
+            if not line.strip():
+                continue
+            sys.stdout.write(json.dumps(scorer.score_text(line).to_dict(), ensure_ascii=False) + "\n")
+        return
+    if text is None:
+        text = sys.stdin.read()
+    result = scorer.score_text(text)
+    console.print(scorer.explain_table(result))
+    console.print(f"text score: [bold]{result.score:+.3f}[/]  (scorer {scorer.version})")
+
+
+@app.command()
+def signals(
+    since: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD (default: 7 days before --until)")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, UTC)")] = None,
+) -> None:
+    """(Re)compute daily signals per actor for a range of days."""
+    from pipeline.signals import compute_signals
+    from pipeline.warehouse import Warehouse
+
+    since_day, until_day = _day_range(since, until, 7)
+    warehouse = Warehouse.from_url(_settings().db_url)
+    warehouse.init_schema()
+    report = compute_signals(warehouse, since_day, until_day)
+    console.print(f"signals: {report.rows_written} rows for {since_day} .. {until_day}")
+
+
+@app.command()
+def detect(
+    since: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD (default: --until)")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, UTC)")] = None,
+    notify: Annotated[bool, typer.Option("--notify/--no-notify", help="Deliver the alerts")] = True,
+) -> None:
+    """Run spike detection over each day of a range; a range in the past is a backtest."""
+    from pipeline import alerts as alerting
+    from pipeline.warehouse import Warehouse
+
+    settings = _settings()
+    since_day, until_day = _day_range(since, until, 1)
+    warehouse = Warehouse.from_url(settings.db_url)
+    warehouse.init_schema()
+    mode = "backtest" if until_day < _today() else "live"
+    report = alerting.detect(
+        warehouse,
+        since_day,
+        until_day,
+        alerting.DetectionParams.from_settings(settings),
+        mode=mode,
+        notifiers=alerting.build_notifiers(settings) if notify else (),
+    )
+    alerts = [alerting.alert_to_dict(a) for a in report.alerts]
+    console.print(_alerts_table(alerts))
+    console.print(f"{len(alerts)} alert(s), mode {mode}, {since_day} .. {until_day}")
+
+
+@app.command()
+def alerts(
+    since: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD (default: 30 days before --until)")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, UTC)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Write JSON lines")] = False,
+) -> None:
+    """List stored alerts with their evidence."""
+    from pipeline.alerts import alert_to_dict
+    from pipeline.warehouse import Warehouse
+
+    since_day, until_day = _day_range(since, until, 30)
+    warehouse = Warehouse.from_url(_settings().db_url)
+    warehouse.init_schema()
+    stored = [alert_to_dict(a) for a in warehouse.alerts_between(since_day, until_day)]
+    if as_json:
+        for item in stored:
+            sys.stdout.write(json.dumps(item, ensure_ascii=False, default=str) + "\n")
+        return
+    console.print(_alerts_table(stored))
+
+
+@app.command(name="eval")
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="TSV file: sentence<TAB>CAMEO quad label (0-4)")],
+    worst: Annotated[int, typer.Option(help="How many worst misses to list")] = 20,
+) -> None:
+    """Evaluate the scorer against labelled sentences, side by side with VADER and a trained baseline."""
+    from pipeline.evaluate import print_eval, run_eval
+    from pipeline.score import load_scorer
+
+    if not file.is_file():
+        raise UserError(f"eval file not found: {file}")
+    report = run_eval(file, load_scorer(_settings().lexicon_file), worst=worst)
+    print_eval(report, console)
+
+
+def main() -> None:
+    """Console-script entry point: user errors become one line on stderr and a non-zero exit."""
+    from pipeline.feeds import FeedListError
+    from pipeline.warehouse import WarehouseError
+
+    try:
+        app()
+    except (UserError, ConfigError, FeedListError, WarehouseError) as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""Whole-word, longest-first phrase matching over one Aho-Corasick automaton (lexicon and gazetteer)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import ahocorasick
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def build_automaton(phrases: Iterable[tuple[str, Any]]) -> ahocorasick.Automaton:
+    """Compile (phrase, payload) pairs once; a payload travels back with every match."""
+    automaton = ahocorasick.Automaton()
+    for phrase, payload in phrases:
+        automaton.add_word(phrase, (len(phrase), payload))
+    automaton.make_automaton()
+    return automaton
+
+
+def longest_matches(automaton: ahocorasick.Automaton, text: str) -> list[tuple[int, int, Any]]:
+    """(start, end, payload) of whole-word matches, left to right, non-overlapping, longest first."""
+    if not text or len(automaton) == 0:
+        return []
+    candidates = []
+    for end_index, (length, payload) in automaton.iter(text):
+        start, end = end_index - length + 1, end_index + 1
+        if start > 0 and _is_word_char(text[start - 1]) and _is_word_char(text[start]):
+            continue
+        if end < len(text) and _is_word_char(text[end]) and _is_word_char(text[end - 1]):
+            continue
+        candidates.append((start, -length, end, payload))
+    candidates.sort(key=lambda c: (c[0], c[1]))
+    chosen = []
+    taken_until = 0
+    for start, _, end, payload in candidates:
+        if start >= taken_until:
+            chosen.append((start, end, payload))
+            taken_until = end
+    return chosen

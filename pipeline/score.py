@@ -1,0 +1,339 @@
+"""Score stage: an explainable, lexicon-based escalation scorer.
+
+The lexicon (data/lexicon.yaml, a reviewed data file with a version) holds weighted terms in
+escalatory (+) and de-escalatory (-) categories plus modifier cues. Every term variant and every
+cue is compiled into ONE Aho-Corasick automaton; scoring a sentence is one pass of it plus
+arithmetic on positions, never a loop over terms.
+
+Sentence score (see docs/scoring.md):
+    effective_weight(match) = polarity * weight * product(factors of the modifiers in scope)
+    net = sum(effective_weight);  score = tanh(net)  in [-1, 1]
+A modifier cue applies to the terms that follow it within `window` words of the same clause.
+Text score = tanh(sum(net of each sentence) / sqrt(number of sentences)): more agreeing evidence
+raises it, but a long article is not more escalatory just for being long.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipeline.config import PACKAGE_DATA
+from pipeline.matching import build_automaton, longest_matches
+
+SCORER_CODE_VERSION = "1"
+DEFAULT_LEXICON = PACKAGE_DATA / "lexicon.yaml"
+ESCALATORY_THRESHOLD = 0.2
+DEESCALATORY_THRESHOLD = -0.2
+
+_WORD = re.compile(r"[\w'-]+")
+_CLAUSE_BREAK = re.compile(r"[,;:.!?()\"]|\b(?:but|however|while|whereas|although|though|yet)\b")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+_ES_ENDINGS = ("s", "x", "z", "ch", "sh")
+_VOWELS = set("aeiou")
+
+
+class LexiconError(ValueError):
+    """The lexicon file is malformed; the message says where."""
+
+
+@dataclass(frozen=True)
+class Match:
+    term: str
+    surface: str
+    category: str
+    polarity: int
+    weight: float
+    start: int
+    end: int
+    modifiers: tuple[str, ...]
+    effective_weight: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "term": self.term,
+            "surface": self.surface,
+            "category": self.category,
+            "polarity": self.polarity,
+            "weight": self.weight,
+            "start": self.start,
+            "end": self.end,
+            "modifiers": list(self.modifiers),
+            "effective_weight": round(self.effective_weight, 4),
+        }
+
+
+@dataclass(frozen=True)
+class SentenceScore:
+    text: str
+    score: float
+    escalation: float
+    deescalation: float
+    matches: tuple[Match, ...] = ()
+
+    @property
+    def net(self) -> float:
+        return self.escalation - self.deescalation
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "score": round(self.score, 4),
+            "escalation": round(self.escalation, 4),
+            "deescalation": round(self.deescalation, 4),
+            "matches": [m.to_dict() for m in self.matches],
+        }
+
+
+@dataclass(frozen=True)
+class TextScore:
+    score: float
+    sentences: tuple[SentenceScore, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"score": round(self.score, 4), "sentences": [s.to_dict() for s in self.sentences]}
+
+
+@dataclass(frozen=True)
+class _Term:
+    term: str
+    category: str
+    polarity: int
+    weight: float
+
+
+@dataclass(frozen=True)
+class _Modifier:
+    kind: str
+    cue: str
+    factor: float
+    window: int
+
+
+def inflections(word: str, irregular: dict[str, list[str]]) -> list[str]:
+    """The base form plus regular -s/-ed/-ing forms (or the listed irregular ones)."""
+    if word in irregular:
+        return [word, *irregular[word]]
+    if word.endswith(_ES_ENDINGS):
+        plural = word + "es"
+    elif word.endswith("y") and len(word) > 2 and word[-2] not in _VOWELS:
+        plural = word[:-1] + "ies"
+    else:
+        plural = word + "s"
+    if word.endswith("e"):
+        past = word + "d"
+    elif word.endswith("y") and len(word) > 2 and word[-2] not in _VOWELS:
+        past = word[:-1] + "ied"
+    else:
+        past = word + "ed"
+    if word.endswith("ie"):
+        gerund = word[:-2] + "ying"
+    elif word.endswith("e") and not word.endswith(("ee", "ye", "oe")):
+        gerund = word[:-1] + "ing"
+    else:
+        gerund = word + "ing"
+    return list(dict.fromkeys([word, plural, past, gerund]))
+
+
+def _expand(term: str, irregular: dict[str, list[str]]) -> list[str]:
+    variants = [""]
+    for word in term.split():
+        forms = inflections(word[1:], irregular) if word.startswith("~") else [word]
+        variants = [f"{prefix} {form}".strip() for prefix in variants for form in forms]
+    return variants
+
+
+def _parse_term(entry: object, default_weight: float, where: str) -> tuple[str, float]:
+    text = str(entry).strip()
+    weight = default_weight
+    if "=" in text:
+        text, _, raw = text.rpartition("=")
+        try:
+            weight = float(raw)
+        except ValueError:
+            raise LexiconError(f"{where}: bad weight {raw.strip()!r} in term {entry!r}") from None
+        text = text.strip()
+    if not text:
+        raise LexiconError(f"{where}: empty term")
+    return text.lower(), weight
+
+
+class Scorer:
+    """A compiled lexicon. Build with :func:`load_scorer`; immutable and safe to share."""
+
+    def __init__(self, lexicon: dict[str, Any], source: str = "<dict>"):
+        try:
+            lexicon_version = str(lexicon["version"])
+            categories = lexicon["categories"]
+            modifiers = lexicon.get("modifiers") or {}
+            irregular = {
+                k.lower(): [f.lower() for f in v] for k, v in (lexicon.get("irregular") or {}).items()
+            }
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise LexiconError(f"{source}: missing or malformed top-level key: {exc}") from None
+        self.lexicon_version = lexicon_version
+        self.version = f"lexicon-{lexicon_version}+scorer-{SCORER_CODE_VERSION}"
+        self.categories: dict[str, dict[str, Any]] = {}
+        entries: dict[str, tuple[_Term | None, _Modifier | None]] = {}
+        for name, spec in categories.items():
+            where = f"{source}: category {name}"
+            try:
+                polarity = int(spec["polarity"])
+                default_weight = float(spec.get("weight", 1.0))
+                terms = spec["terms"]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise LexiconError(f"{where}: needs polarity, weight and terms ({exc})") from None
+            if polarity not in (1, -1):
+                raise LexiconError(f"{where}: polarity must be 1 or -1")
+            self.categories[name] = {
+                "polarity": polarity,
+                "weight": default_weight,
+                "description": spec.get("description", ""),
+            }
+            for entry in terms:
+                canonical, weight = _parse_term(entry, default_weight, where)
+                info = _Term(canonical.replace("~", ""), name, polarity, weight)
+                for variant in _expand(canonical, irregular):
+                    existing = entries.get(variant)
+                    if existing and existing[0] and existing[0].category != name:
+                        raise LexiconError(
+                            f"{where}: {variant!r} is already a term of category {existing[0].category}"
+                        )
+                    if not existing or not existing[0]:
+                        entries[variant] = (info, None)
+        for kind, spec in modifiers.items():
+            try:
+                factor, window = float(spec["factor"]), int(spec["window"])
+                cues = spec["cues"]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise LexiconError(f"{source}: modifier {kind} needs factor, window, cues ({exc})") from None
+            for cue in cues:
+                cue = str(cue).lower()
+                term, _ = entries.get(cue, (None, None))
+                entries[cue] = (term, _Modifier(kind, cue, factor, window))
+        for phrase in lexicon.get("neutral") or []:
+            entries[str(phrase).lower()] = (None, None)
+        self.term_count = sum(1 for t, _ in entries.values() if t)
+        self._automaton = build_automaton(entries.items())
+
+    # -- scoring -------------------------------------------------------------------------------
+    def score_sentence(self, text: str) -> SentenceScore:
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a few characters lower-case to two; keep offsets aligned
+            lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        lowered = lowered.translate(_APOSTROPHES)
+        found = longest_matches(self._automaton, lowered)
+        if not found:
+            return SentenceScore(text, 0.0, 0.0, 0.0)
+        word_starts = [m.start() for m in _WORD.finditer(lowered)]
+        breaks = [m.start() for m in _CLAUSE_BREAK.finditer(lowered)]
+        cues: list[tuple[int, int, _Modifier]] = []
+        matches: list[Match] = []
+        escalation = deescalation = 0.0
+        for start, end, (term, modifier) in found:  # neutral phrases carry (None, None)
+            if term is not None:
+                applied: list[str] = []
+                factor = 1.0
+                negated = False
+                term_word = bisect_right(word_starts, start) - 1
+                for cue_start, cue_end, cue in cues:
+                    distance = term_word - (bisect_right(word_starts, cue_start) - 1)
+                    if distance > cue.window or _has_break(breaks, cue_end, start):
+                        continue
+                    if cue.kind == "negation":
+                        if negated:
+                            continue
+                        negated = True
+                    factor *= cue.factor
+                    applied.append(f"{cue.kind}:{cue.cue}")
+                effective = term.polarity * term.weight * factor
+                if effective > 0:
+                    escalation += effective
+                else:
+                    deescalation -= effective
+                matches.append(
+                    Match(
+                        term.term,
+                        text[start:end],
+                        term.category,
+                        term.polarity,
+                        term.weight,
+                        start,
+                        end,
+                        tuple(applied),
+                        effective,
+                    )
+                )
+            if modifier is not None:
+                cues.append((start, end, modifier))
+        return SentenceScore(
+            text, math.tanh(escalation - deescalation), escalation, deescalation, tuple(matches)
+        )
+
+    def score_many(self, texts: Iterable[str]) -> list[SentenceScore]:
+        return [self.score_sentence(t) for t in texts]
+
+    def score_text(self, text: str) -> TextScore:
+        from pipeline.text import split_sentences
+
+        sentences = tuple(self.score_sentence(s) for s in split_sentences(text))
+        if not sentences:
+            return TextScore(0.0, ())
+        total = sum(s.net for s in sentences)
+        return TextScore(math.tanh(total / math.sqrt(len(sentences))), sentences)
+
+    def explain_table(self, result: TextScore) -> Any:
+        """A rich table: each sentence, its score, and every matched term with its modifiers."""
+        from rich.table import Table
+
+        table = Table(title=f"Escalation score {result.score:+.3f}", show_lines=True)
+        table.add_column("#", justify="right")
+        table.add_column("score", justify="right")
+        table.add_column("sentence", overflow="fold", ratio=3)
+        table.add_column("matched terms (category, weight → effective, modifiers)", overflow="fold", ratio=3)
+        for i, sentence in enumerate(result.sentences, start=1):
+            colour = (
+                "red"
+                if sentence.score >= ESCALATORY_THRESHOLD
+                else ("green" if sentence.score <= DEESCALATORY_THRESHOLD else "white")
+            )
+            details = "\n".join(
+                f"{m.surface!r} {m.category} {m.polarity * m.weight:+.2f} → {m.effective_weight:+.2f}"
+                + (f" [{', '.join(m.modifiers)}]" if m.modifiers else "")
+                for m in sentence.matches
+            )
+            table.add_row(str(i), f"[{colour}]{sentence.score:+.3f}[/]", sentence.text, details or "-")
+        return table
+
+
+def _has_break(breaks: list[int], after: int, before: int) -> bool:
+    """Whether a clause boundary lies between a cue's end and a term's start."""
+    i = bisect_left(breaks, after)
+    return i < len(breaks) and breaks[i] < before
+
+
+def load_lexicon(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise LexiconError(f"cannot read lexicon {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise LexiconError(f"lexicon {path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise LexiconError(f"lexicon {path}: top level must be a mapping")
+    return data
+
+
+@functools.lru_cache(maxsize=8)
+def load_scorer(path: Path | None = None) -> Scorer:
+    """The scorer for a lexicon file, compiled once per path and process."""
+    lexicon_path = Path(path) if path else DEFAULT_LEXICON
+    return Scorer(load_lexicon(lexicon_path), str(lexicon_path))

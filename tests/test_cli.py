@@ -1,0 +1,105 @@
+"""The `escalation` command as a user runs it: a real subprocess, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def escalation(*args: str, db_url: str | None = None, stdin: str | None = None, env: dict | None = None):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ESCALATION_")}
+    if db_url:
+        full_env["ESCALATION_DB_URL"] = db_url
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        cwd=REPO,
+        env=full_env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'warehouse.db'}"
+
+
+def test_demo_run_then_alerts_json(db_url):
+    result = escalation("run", "--feeds", "samples/demo_feeds.yaml", "--no-notify", db_url=db_url)
+    assert result.returncode == 0, result.stderr
+    assert "new articles" in result.stdout
+    assert "Top escalatory sentences" in result.stdout
+
+    listed = escalation("alerts", "--since", "2026-10-01", "--until", "2026-10-31", "--json", db_url=db_url)
+    assert listed.returncode == 0, listed.stderr
+    alerts = [json.loads(line) for line in listed.stdout.splitlines() if line.strip()]
+    assert alerts
+    for alert in alerts:
+        assert {"day", "actor", "severity", "value", "baseline", "evidence"} <= alert.keys()
+        assert all(item["url"] for item in alert["evidence"])
+
+    # Running the same feeds again stores nothing new.
+    again = escalation("run", "--feeds", "samples/demo_feeds.yaml", "--no-notify", db_url=db_url)
+    assert again.returncode == 0, again.stderr
+    relisted = escalation("alerts", "--since", "2026-10-01", "--until", "2026-10-31", "--json", db_url=db_url)
+    assert len(relisted.stdout.splitlines()) == len(listed.stdout.splitlines())
+
+
+def test_signals_and_backtest_detect_over_a_range(db_url):
+    assert escalation("ingest", "samples/feeds/" + sorted(os.listdir(REPO / "samples" / "feeds"))[0], db_url=db_url).returncode == 0
+    signals = escalation("signals", "--since", "2026-10-01", "--until", "2026-10-16", db_url=db_url)
+    assert signals.returncode == 0, signals.stderr
+    assert "rows" in signals.stdout
+    detect = escalation("detect", "--since", "2026-10-01", "--until", "2026-10-16", "--no-notify", db_url=db_url)
+    assert detect.returncode == 0, detect.stderr
+    assert "backtest" in detect.stdout
+
+
+def test_score_jsonl_contract():
+    result = escalation(
+        "score",
+        "--jsonl",
+        stdin="Militias fired rockets at the base and vowed to increase their attacks.\n"
+        "The two sides agreed to a ceasefire after talks mediated by Qatar.\n",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 2
+    for line in lines:
+        assert -1.0 <= line["score"] <= 1.0
+        for sentence in line["sentences"]:
+            assert {"text", "score", "matches"} <= sentence.keys()
+    assert lines[0]["score"] > 0 > lines[1]["score"]
+
+
+def test_score_explains_terms():
+    result = escalation("score", "There are red flags indicating that matters are escalating.")
+    assert result.returncode == 0, result.stderr
+    assert "red flag" in result.stdout.lower()
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (("signals",), {"ESCALATION_DB_URL": "nosuchdriver://x"}, "ESCALATION_DB_URL"),
+        (("run", "--feeds", "/nonexistent/feeds.yaml"), {}, "/nonexistent/feeds.yaml"),
+        (("signals", "--since", "yesterday"), {}, "--since"),
+        (("run",), {"ESCALATION_FETCH_TIMEOUT_S": "soon"}, "ESCALATION_FETCH_TIMEOUT_S"),
+    ],
+)
+def test_bad_input_is_one_clear_line_without_traceback(db_url, args, env, expected):
+    result = escalation(*args, db_url=db_url, env=env)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert expected in result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.strip()]) <= 2
