@@ -21,7 +21,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Escalation signals from news feeds: ingest, score, daily actor signals, spike alerts.",
 )
-console = Console()
+# Piped output (CI logs, files) gets a wide page instead of rich's 80-column default.
+console = Console(width=None if Console().is_terminal else 160)
 err_console = Console(stderr=True)
 
 
@@ -118,7 +119,9 @@ def _top_sentences_table(rows: list[dict], title: str) -> Table:
 
 @app.command()
 def run(
-    feeds: Annotated[Path | None, typer.Option(help="Feed list (YAML); default: ESCALATION_FEEDS_FILE or feeds.yaml")] = None,
+    feeds: Annotated[
+        Path | None, typer.Option(help="Feed list (YAML); default: ESCALATION_FEEDS_FILE or feeds.yaml")
+    ] = None,
     trigger: Annotated[str, typer.Option(help="Recorded as the run's trigger")] = "cli",
     notify: Annotated[bool, typer.Option("--notify/--no-notify", help="Deliver new alerts")] = True,
 ) -> None:
@@ -188,7 +191,9 @@ def ingest(
 @app.command()
 def score(
     text: Annotated[str | None, typer.Argument(help="Text to score; omit to read stdin")] = None,
-    jsonl: Annotated[bool, typer.Option("--jsonl", help="Read one text per line from stdin, write JSON lines")] = False,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="Read one text per line from stdin, write JSON lines")
+    ] = False,
 ) -> None:
     """Explain the escalation score of a text: each sentence, matched terms, weights and modifiers."""
     from pipeline.score import load_scorer
@@ -210,7 +215,9 @@ def score(
 
 @app.command()
 def signals(
-    since: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD (default: 7 days before --until)")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="First day, YYYY-MM-DD (default: 7 days before --until)")
+    ] = None,
     until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, UTC)")] = None,
 ) -> None:
     """(Re)compute daily signals per actor for a range of days."""
@@ -254,18 +261,20 @@ def detect(
 
 @app.command()
 def alerts(
-    since: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD (default: 30 days before --until)")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="First day, YYYY-MM-DD (default: 30 days before --until)")
+    ] = None,
     until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, UTC)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Write JSON lines")] = False,
 ) -> None:
     """List stored alerts with their evidence."""
-    from pipeline.alerts import alert_to_dict
+    from pipeline.alerts import alert_to_dict, load_alerts
     from pipeline.warehouse import Warehouse
 
     since_day, until_day = _day_range(since, until, 30)
     warehouse = Warehouse.from_url(_settings().db_url)
     warehouse.init_schema()
-    stored = [alert_to_dict(a) for a in warehouse.alerts_between(since_day, until_day)]
+    stored = [alert_to_dict(a) for a in load_alerts(warehouse, since_day, until_day)]
     if as_json:
         for item in stored:
             sys.stdout.write(json.dumps(item, ensure_ascii=False, default=str) + "\n")

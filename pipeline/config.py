@@ -57,7 +57,9 @@ def _convert(name: str, raw: str, target: object) -> object:
         if target in (float, "float"):
             return float(raw)
     except ValueError:
-        raise ConfigError(f"{env_name}={raw!r} is not a valid {target if isinstance(target, str) else target.__name__}") from None
+        raise ConfigError(
+            f"{env_name}={raw!r} is not a valid {target if isinstance(target, str) else target.__name__}"
+        ) from None
     return raw
 
 

@@ -176,6 +176,7 @@ def process_fetch(result: FetchResult, ctx: PipelineContext, run_id: str) -> Fee
         articles,
         run_id,
         ctx.scorer.version,
+        seen_keys=[e.entry_id for e in parsed.entries],
     )
     return FeedOutcome(
         source=result.source,

@@ -81,7 +81,7 @@ def test_cycle_stores_good_feeds_and_records_bad_ones(warehouse_url, warehouse, 
             .where(~sa.exists().where(t["sentences"].c.article_id == t["articles"].c.article_id))
         ).scalar_one()
         assert orphans == 0
-        versions = conn.execute(sa.select(sa.distinct(t["sentences"].c.scorer_version))).scalars().all()
+        versions = conn.execute(sa.select(t["sentences"].c.scorer_version).distinct()).scalars().all()
         assert versions == [ctx.scorer.version]
 
 
