@@ -12,7 +12,7 @@ import sqlalchemy as sa
 pytestmark = pytest.mark.airflow
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURE_FEEDS = Path(__file__).resolve().parent / "fixtures" / "feeds"
+FIXTURE_FEEDS = REPO / "samples" / "feeds"
 
 
 @pytest.fixture(scope="session")
