@@ -1,6 +1,6 @@
 """Text stage: HTML to clean text, boilerplate removal, sentence segmentation.
 
-Segmenter choice (measured with bench/bench_segmenters.py on the same news-style text with
+Segmenter choice (measured once, on the same news-style text with
 abbreviations, initials, decimals and quotes): blingfire ~780k sentences/s and correct on every
 case we tried ("U.S.", "Gen.", "a.m.", "John F. Kennedy", "D.C.", 2.5, quoted speech); syntok
 ~37k sentences/s and split one abbreviation case wrongly; pysbd correct but ~400 sentences/s on a
