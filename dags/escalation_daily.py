@@ -77,7 +77,7 @@ def escalation_daily() -> None:
         warehouse.start_run("airflow", {"feeds": len(sources)}, run_id=_run_id())
         return sources
 
-    @task(max_active_tis_per_dag=8)
+    @task(multiple_outputs=False, max_active_tis_per_dag=8)  # one dict per feed, aggregated downstream
     def ingest_feed(source: str) -> dict:
         from pipeline.config import load_settings
         from pipeline.ingest import build_context, ingest_source

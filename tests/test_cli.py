@@ -56,11 +56,18 @@ def test_demo_run_then_alerts_json(db_url):
 
 
 def test_signals_and_backtest_detect_over_a_range(db_url):
-    assert escalation("ingest", "samples/feeds/" + sorted(os.listdir(REPO / "samples" / "feeds"))[0], db_url=db_url).returncode == 0
+    assert (
+        escalation(
+            "ingest", "samples/feeds/" + sorted(os.listdir(REPO / "samples" / "feeds"))[0], db_url=db_url
+        ).returncode
+        == 0
+    )
     signals = escalation("signals", "--since", "2026-10-01", "--until", "2026-10-16", db_url=db_url)
     assert signals.returncode == 0, signals.stderr
     assert "rows" in signals.stdout
-    detect = escalation("detect", "--since", "2026-10-01", "--until", "2026-10-16", "--no-notify", db_url=db_url)
+    detect = escalation(
+        "detect", "--since", "2026-10-01", "--until", "2026-10-16", "--no-notify", db_url=db_url
+    )
     assert detect.returncode == 0, detect.stderr
     assert "backtest" in detect.stdout
 

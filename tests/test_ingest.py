@@ -69,7 +69,9 @@ def test_cycle_stores_good_feeds_and_records_bad_ones(warehouse_url, warehouse, 
 
     with warehouse.engine.connect() as conn:
         t = warehouse.tables
-        logged = conn.execute(sa.select(sa.func.count()).select_from(t["fetch_log"]).where(~t["fetch_log"].c.ok)).scalar_one()
+        logged = conn.execute(
+            sa.select(sa.func.count()).select_from(t["fetch_log"]).where(~t["fetch_log"].c.ok)
+        ).scalar_one()
         assert logged == 2
         run = conn.execute(sa.select(t["pipeline_runs"])).mappings().one()
         assert run["status"] == "partial"
@@ -102,7 +104,10 @@ def test_article_carried_by_two_feeds_is_stored_once(warehouse_url, warehouse, s
     with warehouse.engine.connect() as conn:
         t = warehouse.tables["articles"]
         dupes = conn.execute(
-            sa.select(t.c.url, sa.func.count()).where(t.c.url.is_not(None)).group_by(t.c.url).having(sa.func.count() > 1)
+            sa.select(t.c.url, sa.func.count())
+            .where(t.c.url.is_not(None))
+            .group_by(t.c.url)
+            .having(sa.func.count() > 1)
         ).all()
     assert dupes == []
 
@@ -124,8 +129,12 @@ def test_ingest_source_local_file_and_conditional_get(warehouse_url, warehouse, 
     assert outcome.ok and outcome.new_articles > 0
 
     body = path.read_bytes()
-    httpserver.expect_request("/etag.xml", headers={"If-None-Match": '"v1"'}).respond_with_data("", status=304)
-    httpserver.expect_request("/etag.xml").respond_with_data(body, headers={"ETag": '"v1"'}, content_type="application/rss+xml")
+    httpserver.expect_request("/etag.xml", headers={"If-None-Match": '"v1"'}).respond_with_data(
+        "", status=304
+    )
+    httpserver.expect_request("/etag.xml").respond_with_data(
+        body, headers={"ETag": '"v1"'}, content_type="application/rss+xml"
+    )
     url = httpserver.url_for("/etag.xml")
     first = ingest_source(url, ctx, "run-1")
     assert first.ok and not first.not_modified

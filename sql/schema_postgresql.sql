@@ -1,0 +1,153 @@
+-- Generated from pipeline/warehouse.py by warehouse.ddl('postgresql'); do not edit.
+
+CREATE TABLE alerts (
+	alert_id SERIAL NOT NULL, 
+	day DATE NOT NULL, 
+	actor VARCHAR(32) NOT NULL, 
+	kind VARCHAR(16) NOT NULL, 
+	severity VARCHAR(16) NOT NULL, 
+	value FLOAT NOT NULL, 
+	baseline FLOAT NOT NULL, 
+	spread FLOAT NOT NULL, 
+	surprise FLOAT NOT NULL, 
+	articles INTEGER NOT NULL, 
+	sources INTEGER NOT NULL, 
+	evidence TEXT NOT NULL, 
+	mode VARCHAR(16) NOT NULL, 
+	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (alert_id), 
+	CONSTRAINT uq_alerts_day_actor_kind UNIQUE (day, actor, kind)
+);
+
+CREATE TABLE daily_signals (
+	day DATE NOT NULL, 
+	actor VARCHAR(32) NOT NULL, 
+	articles INTEGER NOT NULL, 
+	sources INTEGER NOT NULL, 
+	sentences INTEGER NOT NULL, 
+	escalatory_sentences INTEGER NOT NULL, 
+	deescalatory_sentences INTEGER NOT NULL, 
+	escalation_index FLOAT NOT NULL, 
+	deescalation_index FLOAT NOT NULL, 
+	max_score FLOAT NOT NULL, 
+	computed_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (day, actor)
+);
+
+CREATE INDEX ix_daily_signals_actor_day ON daily_signals (actor, day);
+
+CREATE TABLE feeds (
+	feed_id SERIAL NOT NULL, 
+	url TEXT NOT NULL, 
+	title TEXT, 
+	etag TEXT, 
+	last_modified TEXT, 
+	first_seen_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	last_fetched_at TIMESTAMP WITH TIME ZONE, 
+	last_success_at TIMESTAMP WITH TIME ZONE, 
+	last_status INTEGER, 
+	last_error TEXT, 
+	PRIMARY KEY (feed_id), 
+	UNIQUE (url)
+);
+
+CREATE TABLE pipeline_runs (
+	run_id VARCHAR(200) NOT NULL, 
+	trigger VARCHAR(32) NOT NULL, 
+	started_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	finished_at TIMESTAMP WITH TIME ZONE, 
+	status VARCHAR(16) NOT NULL, 
+	feeds_ok INTEGER NOT NULL, 
+	feeds_failed INTEGER NOT NULL, 
+	new_articles INTEGER NOT NULL, 
+	new_sentences INTEGER NOT NULL, 
+	details TEXT, 
+	PRIMARY KEY (run_id)
+);
+
+CREATE TABLE alert_deliveries (
+	alert_id INTEGER NOT NULL, 
+	channel VARCHAR(32) NOT NULL, 
+	status VARCHAR(16) NOT NULL, 
+	attempts INTEGER NOT NULL, 
+	last_error TEXT, 
+	sent_at TIMESTAMP WITH TIME ZONE, 
+	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (alert_id, channel), 
+	FOREIGN KEY(alert_id) REFERENCES alerts (alert_id)
+);
+
+CREATE TABLE articles (
+	article_id SERIAL NOT NULL, 
+	article_key TEXT NOT NULL, 
+	feed_id INTEGER NOT NULL, 
+	guid TEXT, 
+	url TEXT, 
+	title TEXT NOT NULL, 
+	published_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	published_day DATE NOT NULL, 
+	date_source VARCHAR(16) NOT NULL, 
+	fetched_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	content_hash VARCHAR(64) NOT NULL, 
+	sentence_count INTEGER NOT NULL, 
+	run_id TEXT, 
+	PRIMARY KEY (article_id), 
+	UNIQUE (article_key), 
+	FOREIGN KEY(feed_id) REFERENCES feeds (feed_id)
+);
+
+CREATE INDEX ix_articles_day ON articles (published_day);
+
+CREATE TABLE fetch_log (
+	fetch_id SERIAL NOT NULL, 
+	feed_id INTEGER NOT NULL, 
+	run_id TEXT, 
+	fetched_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	ok BOOLEAN NOT NULL, 
+	status INTEGER, 
+	not_modified BOOLEAN NOT NULL, 
+	error TEXT, 
+	bozo_reason TEXT, 
+	entries_seen INTEGER NOT NULL, 
+	new_articles INTEGER NOT NULL, 
+	elapsed_s FLOAT, 
+	PRIMARY KEY (fetch_id), 
+	FOREIGN KEY(feed_id) REFERENCES feeds (feed_id)
+);
+
+CREATE INDEX ix_fetch_log_feed_time ON fetch_log (feed_id, fetched_at);
+
+CREATE TABLE article_sources (
+	article_id INTEGER NOT NULL, 
+	feed_id INTEGER NOT NULL, 
+	first_seen_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (article_id, feed_id), 
+	FOREIGN KEY(article_id) REFERENCES articles (article_id), 
+	FOREIGN KEY(feed_id) REFERENCES feeds (feed_id)
+);
+
+CREATE TABLE sentences (
+	sentence_id SERIAL NOT NULL, 
+	article_id INTEGER NOT NULL, 
+	seq INTEGER NOT NULL, 
+	text TEXT NOT NULL, 
+	score FLOAT NOT NULL, 
+	escalation FLOAT NOT NULL, 
+	deescalation FLOAT NOT NULL, 
+	matches TEXT NOT NULL, 
+	scorer_version TEXT NOT NULL, 
+	scored_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (sentence_id), 
+	CONSTRAINT uq_sentences_article_seq UNIQUE (article_id, seq), 
+	FOREIGN KEY(article_id) REFERENCES articles (article_id)
+);
+
+CREATE TABLE sentence_actors (
+	sentence_id INTEGER NOT NULL, 
+	actor VARCHAR(32) NOT NULL, 
+	PRIMARY KEY (sentence_id, actor), 
+	FOREIGN KEY(sentence_id) REFERENCES sentences (sentence_id)
+);
+
+CREATE INDEX ix_sentence_actors_actor ON sentence_actors (actor);

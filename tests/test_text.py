@@ -1,0 +1,74 @@
+"""Cleaning, boilerplate removal and segmentation on our own news-style text."""
+
+from __future__ import annotations
+
+from pipeline.text import (
+    MAX_SENTENCE_CHARS,
+    article_sentences,
+    html_to_text,
+    split_sentences,
+    strip_boilerplate,
+)
+
+ARTICLE = """<p>Officials in Baghdad said on Tuesday that militias had fired rockets at a base near the airport.</p>
+<p>The U.S. embassy urged calm. Witnesses said Gen. Smith arrived at 9 a.m. to inspect the damage.</p>
+<script>var tracking = "Share it...";</script><style>p { color: red }</style>
+<p>Share it...</p><p>Leave a Reply</p>
+<p>Your email address will not be published. Required fields are marked *</p>
+<p>The post Rockets hit base near Baghdad appeared first on Example Wire.</p>"""
+
+
+def test_boilerplate_removed_news_kept():
+    sentences = article_sentences("Rockets hit base near Baghdad", ARTICLE)
+    assert sentences == [
+        "Rockets hit base near Baghdad",
+        "Officials in Baghdad said on Tuesday that militias had fired rockets at a base near the airport.",
+        "The U.S. embassy urged calm.",
+        "Witnesses said Gen. Smith arrived at 9 a.m. to inspect the damage.",
+    ]
+
+
+def test_real_sentences_mentioning_share_are_kept():
+    text = "Iran and Iraq share a long border.\n\nShare this:\n\nSubscribe to our newsletter for free updates"
+    assert strip_boilerplate(text) == "Iran and Iraq share a long border."
+
+
+def test_html_entities_blocks_and_control_chars():
+    assert (
+        html_to_text("<div>Tom &amp; Jerry&#8217;s</div><div>next\u200b line\x07</div>")
+        == "Tom & Jerry\u2019s\n\nnext line"
+    )
+
+
+def test_abbreviations_decimals_and_initials():
+    text = 'Prices rose 2.5 percent. John F. Kennedy Airport was closed. "We will respond," the U.S. envoy said. Was it a drone?'
+    assert split_sentences(text) == [
+        "Prices rose 2.5 percent.",
+        "John F. Kennedy Airport was closed.",
+        '"We will respond," the U.S. envoy said.',
+        "Was it a drone?",
+    ]
+
+
+def test_paragraph_breaks_always_split_and_noise_dropped():
+    assert split_sentences("Headline without stop\n\nBody sentence here.\n\n***\n\n12345") == [
+        "Headline without stop",
+        "Body sentence here.",
+    ]
+
+
+def test_truncation_markers_removed():
+    assert strip_boilerplate("Troops moved north [\u2026]") == "Troops moved north"
+
+
+def test_monster_sentence_is_capped():
+    pieces = split_sentences("word " * 5000)
+    assert len(pieces) > 1
+    assert all(len(p) <= MAX_SENTENCE_CHARS for p in pieces)
+
+
+def test_duplicate_sentences_kept_once():
+    assert article_sentences("Talks resume in Doha", "<p>Talks resume in Doha.</p><p>More later.</p>") == [
+        "Talks resume in Doha",
+        "More later.",
+    ]
