@@ -1,0 +1,46 @@
+"""Builders shared by warehouse, signals and alert tests (records as the orchestrator makes them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from pipeline.warehouse import ArticleRecord, FetchRecord, SentenceRecord
+
+
+def fetch_record(url: str = "https://feeds.example/rss", ok: bool = True, **changes) -> FetchRecord:
+    values = {
+        "feed_url": url,
+        "fetched_at": datetime(2026, 11, 2, 12, tzinfo=UTC),
+        "ok": ok,
+        "status": 200 if ok else 500,
+    }
+    values.update(changes)
+    return FetchRecord(**values)
+
+
+def article(
+    key: str, day: date, sentences: list[tuple[float, tuple[str, ...]]], url: str | None = None
+) -> ArticleRecord:
+    """An article published at noon UTC on `day`, with (score, actors) per sentence."""
+    records = tuple(
+        SentenceRecord(
+            seq=i,
+            text=f"sentence {i} of {key}",
+            score=score,
+            escalation=max(score, 0.0),
+            deescalation=max(-score, 0.0),
+            matches=[{"term": "attack", "effective_weight": score}] if score else [],
+            actors=actors,
+        )
+        for i, (score, actors) in enumerate(sentences)
+    )
+    return ArticleRecord(
+        article_key=key,
+        guid=None,
+        url=url or f"https://news.example/{key}",
+        title=f"title {key}",
+        published_at=datetime.combine(day, time(12), tzinfo=UTC),
+        date_source="published",
+        content_hash=key,
+        sentences=records,
+    )

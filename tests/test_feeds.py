@@ -1,0 +1,56 @@
+"""The feed list: the committed files load; every malformed list fails with one clear line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.feeds import FeedListError, load_feed_list
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_committed_feed_lists_load():
+    default = load_feed_list(REPO / "feeds.yaml")
+    assert len(default) >= 12 and all(f.url.startswith("https://") for f in default)
+    demo = load_feed_list(REPO / "samples" / "demo_feeds.yaml")
+    assert len(demo) == 3 and all(Path(f.url).is_file() for f in demo)
+
+
+def test_relative_paths_resolve_against_the_file(tmp_path):
+    (tmp_path / "sub").mkdir()
+    listing = tmp_path / "sub" / "feeds.yaml"
+    listing.write_text("feeds:\n  - url: local.xml\n  - https://example.org/rss\n")
+    specs = load_feed_list(listing)
+    assert specs[0].url == str(tmp_path / "sub" / "local.xml")
+    assert specs[1].url == "https://example.org/rss" and specs[1].name == "https://example.org/rss"
+
+
+def test_empty_list_is_valid(tmp_path):
+    listing = tmp_path / "feeds.yaml"
+    listing.write_text("feeds: []\n")
+    assert load_feed_list(listing) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("feeds: [unclosed\n", "not valid YAML at line"),
+        ("- just a list\n", "expected a mapping"),
+        ("feeds: {a: 1}\n", "must be a list"),
+        ("feeds:\n  - name: no url\n", "needs a 'url'"),
+        ("feeds:\n  - url: https://a.example/rss\n  - url: https://a.example/rss\n", "duplicate url"),
+        ("feeds:\n  - url: ftp://a.example/rss\n", "unsupported scheme"),
+    ],
+)
+def test_bad_feed_lists(tmp_path, content, message):
+    listing = tmp_path / "feeds.yaml"
+    listing.write_text(content)
+    with pytest.raises(FeedListError, match=message):
+        load_feed_list(listing)
+
+
+def test_missing_feed_list(tmp_path):
+    with pytest.raises(FeedListError, match="not found"):
+        load_feed_list(tmp_path / "nope.yaml")

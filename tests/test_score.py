@@ -1,0 +1,245 @@
+"""The escalation scorer: categories, inflections, modifiers, explanations, the lexicon file."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from pipeline.score import (
+    DEESCALATORY_THRESHOLD,
+    ESCALATORY_THRESHOLD,
+    LexiconError,
+    Scorer,
+    inflections,
+    load_scorer,
+)
+
+
+@pytest.fixture(scope="module")
+def scorer() -> Scorer:
+    return load_scorer()
+
+
+def terms(result) -> dict[str, object]:
+    return {m.term: m for m in result.matches}
+
+
+# -- the seed article's key sentences (acceptance) -------------------------------------------------
+def test_red_flags_that_matters_are_escalating_scores_high(scorer):
+    result = scorer.score_sentence(
+        "A US official pointed out that there are red flags indicating that matters are escalating."
+    )
+    assert result.score >= 0.7
+    assert {"red flags", "escalate"} <= set(terms(result))
+
+
+def test_reassurance_about_no_sanctions_is_not_scored_as_sanctions(scorer):
+    result = scorer.score_sentence(
+        "Iran is offering them reassurances that they won't be subjected to sanctions."
+    )
+    sanction = terms(result)["sanction"]
+    assert sanction.effective_weight < 0
+    assert any(m.startswith("negation:") for m in sanction.modifiers)
+    assert result.score < ESCALATORY_THRESHOLD
+
+
+def test_qatar_mediator_role_reads_as_deescalatory(scorer):
+    result = scorer.score_sentence(
+        "The information points to Qatar's role as a key mediator between the United States and Iran."
+    )
+    assert result.score <= DEESCALATORY_THRESHOLD
+    assert terms(result)["mediator"].category == "negotiation"
+
+
+def test_increase_their_attacks(scorer):
+    result = scorer.score_sentence("The factions intend to increase their attacks on US forces.")
+    assert result.score >= ESCALATORY_THRESHOLD
+    assert terms(result)["increase their attacks"].category == "warning_signals"
+
+
+def test_conditional_warning_is_rhetoric_below_a_reported_attack(scorer):
+    warning = scorer.score_sentence(
+        "Any escalation in this context will have serious escalatory consequences."
+    )
+    attack = scorer.score_sentence("Militias carried out a drone attack on the base and killed two soldiers.")
+    assert warning.score >= ESCALATORY_THRESHOLD
+    assert any("conditional:any" in m.modifiers for m in warning.matches)
+    assert attack.score > warning.score
+
+
+# -- categories ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("sentence", "category"),
+    [
+        ("Warplanes carried out air strikes on the town overnight.", "armed_attack"),
+        ("Shelling and rocket fire hit the eastern suburbs.", "armed_attack"),
+        ("At least twelve people were killed and dozens wounded.", "casualties"),
+        ("The minister issued an ultimatum and crossed a red line.", "threat_ultimatum"),
+        ("Troops massing near the border worried neighbours as reservists got a call-up.", "mobilisation"),
+        ("A carrier strike group entered the Gulf.", "mobilisation"),
+        ("The militia is a proxy of the regional power.", "proxy_militia"),
+        ("Inspectors said the country could produce weapons-grade uranium.", "nuclear_wmd"),
+        ("The European Union imposed sanctions on three banks.", "sanctions_coercion"),
+        ("The government expelled two diplomats and severed ties.", "expulsion_ties"),
+        ("The ministry condemned the raid and accused the army of lying.", "hostile_rhetoric"),
+        ("Analysts see red flags as tensions intensify.", "warning_signals"),
+    ],
+)
+def test_escalatory_categories(scorer, sentence, category):
+    result = scorer.score_sentence(sentence)
+    assert result.score >= ESCALATORY_THRESHOLD, result
+    assert category in {m.category for m in result.matches}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "category"),
+    [
+        ("Both sides accepted a ceasefire that took effect at midnight.", "ceasefire"),
+        ("A humanitarian pause in fighting was announced.", "ceasefire"),
+        ("Qatar is mediating talks between the two sides.", "negotiation"),
+        ("The envoy visited the capital for negotiations.", "negotiation"),
+        ("The parties signed a peace agreement in Cairo.", "agreement"),
+        ("The army began the withdrawal of troops from the city.", "withdrawal"),
+        ("The two sides completed a prisoner exchange.", "exchange"),
+        ("The two countries agreed to restore diplomatic relations.", "restored_ties"),
+        ("Aid convoys used a humanitarian corridor.", "humanitarian"),
+        ("The UN urged restraint from all parties.", "restraint"),
+    ],
+)
+def test_deescalatory_categories(scorer, sentence, category):
+    result = scorer.score_sentence(sentence)
+    assert result.score <= DEESCALATORY_THRESHOLD, result
+    assert category in {m.category for m in result.matches}
+
+
+def test_neutral_sentence_scores_zero(scorer):
+    result = scorer.score_sentence("The central bank kept interest rates unchanged on Thursday.")
+    assert result.score == 0 and result.matches == ()
+
+
+def test_neutral_phrases_do_not_trigger_terms(scorer):
+    assert scorer.score_sentence("According to the press release, the fire brigade arrived.").matches == ()
+
+
+# -- inflections -----------------------------------------------------------------------------------
+def test_inflections_regular_and_irregular():
+    assert inflections("attack", {}) == ["attack", "attacks", "attacked", "attacking"]
+    assert inflections("seize", {}) == ["seize", "seizes", "seized", "seizing"]
+    assert inflections("carry", {}) == ["carry", "carries", "carried", "carrying"]
+    assert inflections("strike", {"strike": ["strikes", "struck", "striking"]}) == [
+        "strike",
+        "strikes",
+        "struck",
+        "striking",
+    ]
+
+
+@pytest.mark.parametrize("form", ["attacks", "attacked", "attacking", "struck", "shelled", "fought"])
+def test_inflected_forms_match(scorer, form):
+    assert scorer.score_sentence(f"Gunmen {form} the village.").score >= ESCALATORY_THRESHOLD
+
+
+# -- modifiers -------------------------------------------------------------------------------------
+def test_negation_flips_and_shrinks(scorer):
+    plain = terms(scorer.score_sentence("The army will attack the town."))["attack"]
+    negated = terms(scorer.score_sentence("The army has no plans to attack the town."))["attack"]
+    assert negated.effective_weight < 0 < plain.effective_weight
+    assert abs(negated.effective_weight) < plain.effective_weight
+    assert any(m.startswith("negation:") for m in negated.modifiers)
+
+
+@pytest.mark.parametrize("cue", ["denied", "ruled out", "never"])
+def test_denials(scorer, cue):
+    result = scorer.score_sentence(f"The government {cue} any attack on the convoy.")
+    assert terms(result)["attack"].effective_weight < 0
+
+
+def test_hedging_weakens(scorer):
+    firm = terms(scorer.score_sentence("Rebels attacked the convoy."))["attack"].effective_weight
+    hedged = terms(scorer.score_sentence("Rebels reportedly attacked the convoy."))["attack"]
+    assert 0 < hedged.effective_weight < firm and "hedge:reportedly" in hedged.modifiers
+
+
+def test_future_intention_weakens(scorer):
+    now = terms(scorer.score_sentence("They attack the base."))["attack"].effective_weight
+    later = terms(scorer.score_sentence("They plan to attack the base."))["attack"]
+    assert 0 < later.effective_weight < now and "future:plan to" in later.modifiers
+
+
+def test_intensifier_and_diminisher(scorer):
+    base = terms(scorer.score_sentence("There was an attack."))["attack"].effective_weight
+    strong = terms(scorer.score_sentence("There was a massive attack."))["attack"].effective_weight
+    weak = terms(scorer.score_sentence("There was a limited attack."))["attack"].effective_weight
+    assert weak < base < strong
+
+
+def test_modifiers_stop_at_the_clause_boundary(scorer):
+    result = scorer.score_sentence("Officials did not comment, but militias attacked the base.")
+    assert terms(result)["attack"].effective_weight > 0
+
+
+def test_window_limits_modifier_reach(scorer):
+    result = scorer.score_sentence(
+        "No one expected that after many long months of quiet the militias attacked."
+    )
+    assert terms(result)["attack"].effective_weight > 0
+
+
+# -- scores, explanations, text level --------------------------------------------------------------
+def test_scores_are_bounded_and_explained(scorer):
+    result = scorer.score_sentence(
+        "Massive air strikes, shelling, rocket fire and drone attacks killed hundreds."
+    )
+    assert -1 <= result.score <= 1
+    assert result.score == pytest.approx(math.tanh(result.escalation - result.deescalation))
+    for match in result.matches:
+        data = match.to_dict()
+        assert {
+            "term",
+            "surface",
+            "category",
+            "polarity",
+            "weight",
+            "start",
+            "end",
+            "modifiers",
+            "effective_weight",
+        } <= data.keys()
+        assert result.text[match.start : match.end] == match.surface
+
+
+def test_text_score_aggregate_and_jsonl_shape(scorer):
+    text = "Militias attacked the base. Two soldiers were killed. The weather was mild."
+    result = scorer.score_text(text)
+    assert len(result.sentences) == 3
+    nets = [s.escalation - s.deescalation for s in result.sentences]
+    assert result.score == pytest.approx(math.tanh(sum(nets) / math.sqrt(3)))
+    data = result.to_dict()
+    assert set(data) == {"score", "sentences"} and {"text", "score", "matches"} <= set(data["sentences"][0])
+    assert scorer.score_text("").score == 0
+
+
+def test_version_names_lexicon_and_code(scorer):
+    assert scorer.version.startswith("lexicon-") and "+scorer-" in scorer.version
+
+
+def test_lexicon_errors_are_clear(tmp_path):
+    with pytest.raises(LexiconError, match="polarity"):
+        Scorer({"version": "x", "categories": {"a": {"weight": 1, "terms": ["x"]}}})
+    with pytest.raises(LexiconError, match="already a term of category a"):
+        Scorer(
+            {
+                "version": "x",
+                "categories": {
+                    "a": {"polarity": 1, "terms": ["hit"]},
+                    "b": {"polarity": -1, "terms": ["hit"]},
+                },
+            }
+        )
+    with pytest.raises(LexiconError, match="bad weight"):
+        Scorer({"version": "x", "categories": {"a": {"polarity": 1, "terms": ["hit = heavy"]}}})
+    bad = tmp_path / "lexicon.yaml"
+    bad.write_text("version: [unclosed")
+    with pytest.raises(LexiconError, match="not valid YAML"):
+        load_scorer(bad)

@@ -1,0 +1,90 @@
+"""Daily signals: the written-down formula, on both databases, recomputed idempotently."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from helpers import article, fetch_record
+
+from pipeline.signals import SHRINKAGE_SENTENCES, compute_signals
+
+DAY = date(2026, 11, 1)
+
+
+def _signals(warehouse) -> dict[tuple[date, str], dict]:
+    with warehouse.engine.connect() as conn:
+        rows = conn.execute(sa.select(warehouse.tables["daily_signals"])).mappings().all()
+    return {(r["day"], r["actor"]): dict(r) for r in rows}
+
+
+def test_formula_per_actor_and_all(warehouse):
+    warehouse.store_feed_batch(
+        fetch_record("https://a.example/rss"),
+        [article("a1", DAY, [(0.8, ("IRN", "USA")), (-0.5, ("IRN",)), (0.1, ())])],
+        "r",
+        "v1",
+    )
+    warehouse.store_feed_batch(
+        fetch_record("https://b.example/rss"), [article("b1", DAY, [(0.6, ("IRN",))])], "r", "v1"
+    )
+    report = compute_signals(warehouse, DAY, DAY)
+    rows = _signals(warehouse)
+    assert report.rows_written == len(rows) == 3  # IRN, USA, ALL
+
+    irn = rows[(DAY, "IRN")]
+    scores = [0.8, -0.5, 0.6]
+    assert (irn["articles"], irn["sources"], irn["sentences"]) == (2, 2, 3)
+    assert (irn["escalatory_sentences"], irn["deescalatory_sentences"]) == (2, 1)
+    assert irn["escalation_index"] == pytest.approx(
+        100 * sum(max(s, 0) for s in scores) / (3 + SHRINKAGE_SENTENCES)
+    )
+    assert irn["deescalation_index"] == pytest.approx(100 * 0.5 / (3 + SHRINKAGE_SENTENCES))
+    assert irn["max_score"] == pytest.approx(0.8)
+
+    everything = rows[(DAY, "ALL")]
+    assert (everything["articles"], everything["sources"], everything["sentences"]) == (2, 2, 4)
+    assert everything["escalation_index"] == pytest.approx(100 * 1.5 / (4 + SHRINKAGE_SENTENCES))
+    assert rows[(DAY, "USA")]["sources"] == 1
+
+
+def test_busier_day_with_same_mix_does_not_rise(warehouse):
+    quiet, busy = DAY, DAY + timedelta(days=1)
+    warehouse.store_feed_batch(
+        fetch_record(), [article("q", quiet, [(0.5, ("IRN",)), (0.0, ("IRN",))] * 5)], "r", "v1"
+    )
+    warehouse.store_feed_batch(
+        fetch_record(), [article("b", busy, [(0.5, ("IRN",)), (0.0, ("IRN",))] * 50)], "r", "v1"
+    )
+    compute_signals(warehouse, quiet, busy)
+    rows = _signals(warehouse)
+    # Same mix of language: the index barely moves (only the thin-day shrinkage differs), the count x10.
+    assert rows[(busy, "IRN")]["escalation_index"] == pytest.approx(100 * 25 / 103)
+    assert rows[(quiet, "IRN")]["escalation_index"] == pytest.approx(100 * 2.5 / 13)
+    assert abs(rows[(busy, "IRN")]["escalation_index"] - rows[(quiet, "IRN")]["escalation_index"]) < 6
+    assert rows[(busy, "IRN")]["sentences"] == 10 * rows[(quiet, "IRN")]["sentences"]
+
+
+def test_recompute_is_idempotent_and_drops_vanished_rows(warehouse):
+    warehouse.store_feed_batch(fetch_record(), [article("a1", DAY, [(0.7, ("IRN",))])], "r", "v1")
+    compute_signals(warehouse, DAY, DAY)
+    first = {
+        k: {c: v for c, v in row.items() if c != "computed_at"} for k, row in _signals(warehouse).items()
+    }
+    compute_signals(warehouse, DAY, DAY)
+    second = {
+        k: {c: v for c, v in row.items() if c != "computed_at"} for k, row in _signals(warehouse).items()
+    }
+    assert first == second
+
+    with warehouse.engine.begin() as conn:  # the mention is gone (e.g. a gazetteer fix + rescore)
+        conn.execute(warehouse.tables["sentence_actors"].delete())
+    compute_signals(warehouse, DAY, DAY)
+    assert set(_signals(warehouse)) == {(DAY, "ALL")}
+
+
+def test_range_outside_data_writes_nothing_and_bad_range_fails(warehouse):
+    assert compute_signals(warehouse, DAY, DAY).rows_written == 0
+    with pytest.raises(ValueError, match="after"):
+        compute_signals(warehouse, DAY, DAY - timedelta(days=1))
