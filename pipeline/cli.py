@@ -282,6 +282,32 @@ def alerts(
     console.print(_alerts_table(stored))
 
 
+@app.command()
+def rescore(
+    since: Annotated[str | None, typer.Option(help="First published day, YYYY-MM-DD (default: all)")] = None,
+    until: Annotated[str | None, typer.Option(help="Last published day, YYYY-MM-DD (default: all)")] = None,
+) -> None:
+    """Re-score stored sentences with the current lexicon and recompute their signals."""
+    from pipeline.rescore import rescore as run_rescore
+    from pipeline.score import load_scorer
+    from pipeline.warehouse import Warehouse
+
+    since_day, until_day = _parse_day(since, "--since"), _parse_day(until, "--until")
+    settings = _settings()
+    warehouse = Warehouse.from_url(settings.db_url)
+    warehouse.init_schema()
+    scorer = load_scorer(settings.lexicon_file)
+    with _progress() as progress:
+        task = progress.add_task("re-scoring sentences", total=None)
+        report = run_rescore(
+            warehouse, scorer, since_day, until_day, on_batch=lambda n: progress.advance(task, n)
+        )
+    console.print(
+        f"re-scored {report.sentences} sentences with {report.scorer_version}: "
+        f"{report.changed_scores} scores changed, {report.signal_rows} signal rows recomputed"
+    )
+
+
 @app.command(name="eval")
 def evaluate(
     file: Annotated[Path, typer.Argument(help="TSV file: sentence<TAB>CAMEO quad label (0-4)")],

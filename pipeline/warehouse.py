@@ -610,11 +610,11 @@ class Warehouse:
     def iter_sentences(
         self, since: date | None, until: date | None, batch_size: int = 1000
     ) -> Iterator[list[dict[str, Any]]]:
-        """Stored sentences (id, text) in id order, in batches, for re-scoring."""
+        """Stored sentences (id, text, score) in id order, in batches, for re-scoring."""
         last_id = 0
         while True:
             query = (
-                sa.select(sentences.c.sentence_id, sentences.c.text)
+                sa.select(sentences.c.sentence_id, sentences.c.text, sentences.c.score)
                 .join(articles, articles.c.article_id == sentences.c.article_id)
                 .where(sentences.c.sentence_id > last_id)
                 .order_by(sentences.c.sentence_id)
