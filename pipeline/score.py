@@ -29,7 +29,7 @@ import yaml
 from pipeline.config import PACKAGE_DATA
 from pipeline.matching import build_automaton, longest_matches
 
-SCORER_CODE_VERSION = "1"
+SCORER_CODE_VERSION = "2"
 DEFAULT_LEXICON = PACKAGE_DATA / "lexicon.yaml"
 ESCALATORY_THRESHOLD = 0.2
 DEESCALATORY_THRESHOLD = -0.2
@@ -116,6 +116,7 @@ class _Modifier:
     cue: str
     factor: float
     window: int
+    applies_to: int = 0  # 0: every term; +1/-1: only escalatory / de-escalatory terms
 
 
 def inflections(word: str, irregular: dict[str, list[str]]) -> list[str]:
@@ -182,7 +183,7 @@ class Scorer:
         self.lexicon_version = lexicon_version
         self.version = f"lexicon-{lexicon_version}+scorer-{SCORER_CODE_VERSION}"
         self.categories: dict[str, dict[str, Any]] = {}
-        entries: dict[str, tuple[_Term | None, _Modifier | None]] = {}
+        entries: dict[str, tuple[_Term | None, tuple[_Modifier, ...]]] = {}
         for name, spec in categories.items():
             where = f"{source}: category {name}"
             try:
@@ -208,19 +209,23 @@ class Scorer:
                             f"{where}: {variant!r} is already a term of category {existing[0].category}"
                         )
                     if not existing or not existing[0]:
-                        entries[variant] = (info, None)
+                        entries[variant] = (info, ())
         for kind, spec in modifiers.items():
             try:
                 factor, window = float(spec["factor"]), int(spec["window"])
                 cues = spec["cues"]
+                applies_to = {"all": 0, "escalatory": 1, "deescalatory": -1}[spec.get("applies_to", "all")]
             except (KeyError, TypeError, ValueError) as exc:
-                raise LexiconError(f"{source}: modifier {kind} needs factor, window, cues ({exc})") from None
+                raise LexiconError(
+                    f"{source}: modifier {kind} needs factor, window, cues and an optional "
+                    f"applies_to of all|escalatory|deescalatory ({exc})"
+                ) from None
             for cue in cues:
                 cue = str(cue).lower()
-                term, _ = entries.get(cue, (None, None))
-                entries[cue] = (term, _Modifier(kind, cue, factor, window))
+                term, known = entries.get(cue, (None, ()))
+                entries[cue] = (term, (*known, _Modifier(kind, cue, factor, window, applies_to)))
         for phrase in lexicon.get("neutral") or []:
-            entries[str(phrase).lower()] = (None, None)
+            entries[str(phrase).lower()] = (None, ())
         self.term_count = sum(1 for t, _ in entries.values() if t)
         self._automaton = build_automaton(entries.items())
 
@@ -238,17 +243,19 @@ class Scorer:
         cues: list[tuple[int, int, _Modifier]] = []
         matches: list[Match] = []
         escalation = deescalation = 0.0
-        for start, end, (term, modifier) in found:  # neutral phrases carry (None, None)
+        for start, end, (term, modifiers) in found:  # neutral phrases carry (None, ())
             if term is not None:
                 applied: list[str] = []
                 factor = 1.0
                 negated = False
                 term_word = bisect_right(word_starts, start) - 1
                 for cue_start, cue_end, cue in cues:
+                    if cue.applies_to and cue.applies_to != term.polarity:
+                        continue
                     distance = term_word - (bisect_right(word_starts, cue_start) - 1)
                     if distance > cue.window or _has_break(breaks, cue_end, start):
                         continue
-                    if cue.kind == "negation":
+                    if cue.factor < 0:  # flips (negation, reversal, breach) apply once per term
                         if negated:
                             continue
                         negated = True
@@ -272,8 +279,7 @@ class Scorer:
                         effective,
                     )
                 )
-            if modifier is not None:
-                cues.append((start, end, modifier))
+            cues.extend((start, end, modifier) for modifier in modifiers)
         return SentenceScore(
             text, math.tanh(escalation - deescalation), escalation, deescalation, tuple(matches)
         )

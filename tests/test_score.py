@@ -243,3 +243,48 @@ def test_lexicon_errors_are_clear(tmp_path):
     bad.write_text("version: [unclosed")
     with pytest.raises(LexiconError, match="not valid YAML"):
         load_scorer(bad)
+
+
+def test_breach_turns_a_violated_truce_escalatory(scorer):
+    result = scorer.score_sentence("Government forces violated the ceasefire agreement overnight.")
+    assert result.score >= ESCALATORY_THRESHOLD
+    assert "breach:violated" in terms(result)["ceasefire"].modifiers
+    rejected = scorer.score_sentence("The rebels rejected the truce.")
+    assert terms(rejected)["truce"].effective_weight > 0
+
+
+def test_breach_leaves_escalatory_terms_alone(scorer):
+    result = scorer.score_sentence("The militia broke through and attacked the town.")
+    assert not any(m.startswith("breach") for m in terms(result)["attack"].modifiers)
+
+
+def test_reversal_undoes_a_hostile_act(scorer):
+    lifted = terms(scorer.score_sentence("Washington lifted the sanctions on the bank."))["sanction"]
+    assert lifted.effective_weight < 0 and "reversal:lifted" in lifted.modifiers
+    called_off = scorer.score_sentence("The unions called off the protest.")
+    assert called_off.score < 0
+
+
+def test_modifier_can_be_limited_to_one_polarity():
+    custom = Scorer(
+        {
+            "version": "t",
+            "categories": {
+                "hostile": {"polarity": 1, "terms": ["raid"]},
+                "peace": {"polarity": -1, "terms": ["truce"]},
+            },
+            "modifiers": {
+                "breach": {"applies_to": "deescalatory", "factor": -0.5, "window": 3, "cues": ["broke"]}
+            },
+        }
+    )
+    assert terms(custom.score_sentence("They broke the truce."))["truce"].effective_weight == 0.5
+    assert terms(custom.score_sentence("They broke a raid."))["raid"].effective_weight == 1.0
+    with pytest.raises(LexiconError, match="applies_to"):
+        Scorer(
+            {
+                "version": "t",
+                "categories": {},
+                "modifiers": {"x": {"applies_to": "some", "factor": 1, "window": 1, "cues": []}},
+            }
+        )
