@@ -176,8 +176,6 @@ async def _attempt(
             return response, b"".join(chunks)
     except httpx.TimeoutException:
         raise _Retryable(f"timed out after {settings.timeout_s:g}s") from None
-    except httpx.TooManyRedirects:
-        raise
     except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
         raise _Retryable(_network_reason(exc)) from None
 
@@ -193,6 +191,16 @@ def _network_reason(exc: Exception) -> str:
     return f"network error: {text}"[:300]
 
 
+def _final_reason(exc: Exception, settings: FetchSettings) -> str:
+    if isinstance(exc, _TooLarge):
+        return f"body larger than {settings.max_bytes} bytes"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return f"more than {MAX_REDIRECTS} redirects"
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return f"redirected to an unsupported URL: {exc}"[:300]
+    return f"HTTP error: {type(exc).__name__}: {exc}"[:300]
+
+
 async def _fetch_http(
     client: httpx.AsyncClient, source: str, validators: Validators | None, settings: FetchSettings
 ) -> FetchResult:
@@ -204,39 +212,12 @@ async def _fetch_http(
         fetched_at = _now()
         try:
             response, body = await _attempt(client, source, validators, settings)
-        except _TooLarge:
+        except (_TooLarge, httpx.HTTPError) as exc:  # final: retrying would give the same answer
             return FetchResult(
                 source,
                 False,
                 fetched_at,
-                error=f"body larger than {settings.max_bytes} bytes",
-                elapsed_s=time.monotonic() - started,
-                attempts=attempts,
-            )
-        except httpx.TooManyRedirects:
-            return FetchResult(
-                source,
-                False,
-                fetched_at,
-                error=f"more than {MAX_REDIRECTS} redirects",
-                elapsed_s=time.monotonic() - started,
-                attempts=attempts,
-            )
-        except httpx.UnsupportedProtocol as exc:
-            return FetchResult(
-                source,
-                False,
-                fetched_at,
-                error=f"redirected to an unsupported URL: {exc}"[:300],
-                elapsed_s=time.monotonic() - started,
-                attempts=attempts,
-            )
-        except httpx.HTTPError as exc:  # anything else httpx raises is not worth retrying
-            return FetchResult(
-                source,
-                False,
-                fetched_at,
-                error=f"HTTP error: {type(exc).__name__}: {exc}"[:300],
+                error=_final_reason(exc, settings),
                 elapsed_s=time.monotonic() - started,
                 attempts=attempts,
             )

@@ -112,3 +112,12 @@ def test_fetch_many_keeps_order_and_isolates_failures(httpserver, tmp_path):
     assert [r.source for r in results] == sources
     assert [r.ok for r in results] == [True, False, True, False]
     assert sorted(seen) == sorted(sources)
+
+
+def test_redirect_loop_and_non_http_redirect(httpserver):
+    httpserver.expect_request("/loop").respond_with_data("", status=302, headers={"Location": "/loop"})
+    httpserver.expect_request("/ftp").respond_with_data("", status=302, headers={"Location": "ftp://example.org/x"})
+    loop = fetch_one(httpserver.url_for("/loop"), None, FAST)
+    assert not loop.ok and "redirects" in loop.error and loop.attempts == 1
+    ftp = fetch_one(httpserver.url_for("/ftp"), None, FAST)
+    assert not ftp.ok and "unsupported" in ftp.error
