@@ -8,10 +8,6 @@ from typing import Any
 import ahocorasick
 
 
-def _is_word_char(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
-
-
 def build_automaton(phrases: Iterable[tuple[str, Any]]) -> ahocorasick.Automaton:
     """Compile (phrase, payload) pairs once; a payload travels back with every match."""
     automaton = ahocorasick.Automaton()
@@ -26,12 +22,18 @@ def longest_matches(automaton: ahocorasick.Automaton, text: str) -> list[tuple[i
     if not text or len(automaton) == 0:
         return []
     candidates = []
+    size = len(text)
+    # Inlined word-boundary tests: this loop runs for every sentence of every article.
     for end_index, (length, payload) in automaton.iter(text):
         start, end = end_index - length + 1, end_index + 1
-        if start > 0 and _is_word_char(text[start - 1]) and _is_word_char(text[start]):
-            continue
-        if end < len(text) and _is_word_char(text[end]) and _is_word_char(text[end - 1]):
-            continue
+        if start > 0:
+            before, first = text[start - 1], text[start]
+            if (before.isalnum() or before == "_") and (first.isalnum() or first == "_"):
+                continue
+        if end < size:
+            after, last = text[end], text[end_index]
+            if (after.isalnum() or after == "_") and (last.isalnum() or last == "_"):
+                continue
         candidates.append((start, -length, end, payload))
     candidates.sort(key=lambda c: (c[0], c[1]))
     chosen = []

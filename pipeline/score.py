@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +28,11 @@ import yaml
 from pipeline.config import PACKAGE_DATA
 from pipeline.matching import build_automaton, longest_matches
 
-SCORER_CODE_VERSION = "2"
+SCORER_CODE_VERSION = "3"
 DEFAULT_LEXICON = PACKAGE_DATA / "lexicon.yaml"
 ESCALATORY_THRESHOLD = 0.2
 DEESCALATORY_THRESHOLD = -0.2
 
-_WORD = re.compile(r"[\w'-]+")
 _CLAUSE_BREAK = re.compile(r"[,;:.!?()\"]|\b(?:but|however|while|whereas|although|though|yet)\b")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 _ES_ENDINGS = ("s", "x", "z", "ch", "sh")
@@ -117,6 +115,7 @@ class _Modifier:
     factor: float
     window: int
     applies_to: int = 0  # 0: every term; +1/-1: only escalatory / de-escalatory terms
+    whole_sentence: bool = False  # reaches across clause boundaries (subordinate clauses do)
 
 
 def inflections(word: str, irregular: dict[str, list[str]]) -> list[str]:
@@ -215,17 +214,26 @@ class Scorer:
                 factor, window = float(spec["factor"]), int(spec["window"])
                 cues = spec["cues"]
                 applies_to = {"all": 0, "escalatory": 1, "deescalatory": -1}[spec.get("applies_to", "all")]
+                whole_sentence = {"clause": False, "sentence": True}[spec.get("scope", "clause")]
             except (KeyError, TypeError, ValueError) as exc:
                 raise LexiconError(
                     f"{source}: modifier {kind} needs factor, window, cues and an optional "
-                    f"applies_to of all|escalatory|deescalatory ({exc})"
+                    f"applies_to of all|escalatory|deescalatory and scope of clause|sentence ({exc})"
                 ) from None
             for cue in cues:
                 cue = str(cue).lower()
                 term, known = entries.get(cue, (None, ()))
-                entries[cue] = (term, (*known, _Modifier(kind, cue, factor, window, applies_to)))
+                entries[cue] = (
+                    term,
+                    (*known, _Modifier(kind, cue, factor, window, applies_to, whole_sentence)),
+                )
         for phrase in lexicon.get("neutral") or []:
             entries[str(phrase).lower()] = (None, ())
+        salience = lexicon.get("salience") or {}
+        try:
+            self.order_decay = float(salience.get("order_decay", 1.0))
+        except (TypeError, ValueError):
+            raise LexiconError(f"{source}: salience.order_decay must be a number") from None
         self.term_count = sum(1 for t, _ in entries.values() if t)
         self._automaton = build_automaton(entries.items())
 
@@ -234,31 +242,37 @@ class Scorer:
         lowered = text.lower()
         if len(lowered) != len(text):  # a few characters lower-case to two; keep offsets aligned
             lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-        lowered = lowered.translate(_APOSTROPHES)
+        if "\u2019" in lowered or "\u2018" in lowered or "\u02bc" in lowered:
+            lowered = lowered.translate(_APOSTROPHES)
         found = longest_matches(self._automaton, lowered)
         if not found:
             return SentenceScore(text, 0.0, 0.0, 0.0)
-        word_starts = [m.start() for m in _WORD.finditer(lowered)]
-        breaks = [m.start() for m in _CLAUSE_BREAK.finditer(lowered)]
         cues: list[tuple[int, int, _Modifier]] = []
         matches: list[Match] = []
         escalation = deescalation = 0.0
         for start, end, (term, modifiers) in found:  # neutral phrases carry (None, ())
             if term is not None:
-                applied: list[str] = []
-                factor = 1.0
+                # The events named first carry a news sentence; later ones are mostly background.
+                factor = self.order_decay ** len(matches)
+                applied: list[str] = (
+                    [f"order:{len(matches) + 1}"] if matches and self.order_decay != 1.0 else []
+                )
                 negated = False
-                term_word = bisect_right(word_starts, start) - 1
+                kinds_applied: set[str] = set()
                 for cue_start, cue_end, cue in cues:
                     if cue.applies_to and cue.applies_to != term.polarity:
                         continue
-                    distance = term_word - (bisect_right(word_starts, cue_start) - 1)
-                    if distance > cue.window or _has_break(breaks, cue_end, start):
+                    # Words between cue and term, counted by spaces (the text is one line).
+                    distance = lowered.count(" ", cue_start, start)
+                    if distance > cue.window or cue.kind in kinds_applied:
+                        continue
+                    if not cue.whole_sentence and _CLAUSE_BREAK.search(lowered, cue_end, start):
                         continue
                     if cue.factor < 0:  # flips (negation, reversal, breach) apply once per term
                         if negated:
                             continue
                         negated = True
+                    kinds_applied.add(cue.kind)
                     factor *= cue.factor
                     applied.append(f"{cue.kind}:{cue.cue}")
                 effective = term.polarity * term.weight * factor
@@ -318,12 +332,6 @@ class Scorer:
             )
             table.add_row(str(i), f"[{colour}]{sentence.score:+.3f}[/]", sentence.text, details or "-")
         return table
-
-
-def _has_break(breaks: list[int], after: int, before: int) -> bool:
-    """Whether a clause boundary lies between a cue's end and a term's start."""
-    i = bisect_left(breaks, after)
-    return i < len(breaks) and breaks[i] < before
 
 
 def load_lexicon(path: Path) -> dict[str, Any]:

@@ -288,3 +288,17 @@ def test_modifier_can_be_limited_to_one_polarity():
                 "modifiers": {"x": {"applies_to": "some", "factor": 1, "window": 1, "cues": []}},
             }
         )
+
+
+def test_later_terms_count_less_and_say_so(scorer):
+    result = scorer.score_sentence("Rebels attacked the base and shelled the town.")
+    first, second = result.matches[0], result.matches[1]
+    assert "order:2" in second.modifiers and not any(m.startswith("order") for m in first.modifiers)
+    assert second.effective_weight == pytest.approx(second.weight * scorer.order_decay)
+
+
+def test_background_clause_counts_less_than_the_main_event(scorer):
+    main = terms(scorer.score_sentence("Police arrested the man."))["arrest"]
+    background = terms(scorer.score_sentence("The court freed a man who had been arrested."))["arrest"]
+    assert "subordinate:who" in background.modifiers
+    assert background.effective_weight < main.effective_weight
