@@ -27,7 +27,9 @@ def best_rate(func, sentences: list[str], repeat: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("tsv", type=Path, help="sentence<TAB>label file (only the sentences are used)")
     parser.add_argument("--repeat", type=int, default=5, help="timed passes; the best one counts")
     args = parser.parse_args()

@@ -118,7 +118,7 @@ def escalation_daily() -> None:
             date.fromisoformat(days[-1]),
             alerting.DetectionParams.from_settings(settings),
             mode="live",
-            notifiers=alerting.build_notifiers(settings),
+            notifiers=alerting.build_notifiers(settings, warehouse),
         )
         finish_pipeline_run(warehouse, _run_id(), [FeedOutcome.from_dict(o) for o in outcomes or []])
         return len(report.alerts)

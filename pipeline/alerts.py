@@ -42,6 +42,7 @@ class DetectionParams:
     min_articles: int = 3
     min_sources: int = 2
     min_history_days: int = 7
+    cooldown_days: int = 3  # after an alert, the same actor+kind re-alerts only if severity rises
     watch: float = 3.0
     warning: float = 5.0
     critical: float = 8.0
@@ -55,6 +56,7 @@ class DetectionParams:
             guard_days=settings.guard_days,
             min_articles=settings.min_articles,
             min_sources=settings.min_sources,
+            cooldown_days=settings.cooldown_days,
         )
 
     def severity(self, surprise: float) -> str | None:
@@ -91,6 +93,7 @@ class DetectReport:
     mode: str
     alerts: list[Alert] = field(default_factory=list)
     deliveries: dict[str, int] = field(default_factory=dict)  # status -> count this call
+    suppressed: int = 0  # spikes inside the cooldown of an alert at least as severe
 
 
 class Notifier(Protocol):
@@ -162,10 +165,30 @@ class WebhookNotifier:
         self.post({"type": "escalation_alert", **alert_to_dict(alert)})
 
 
-def build_notifiers(settings: Settings) -> list[Notifier]:
+def build_notifiers(settings: Settings, warehouse: Warehouse | None = None) -> list[Notifier]:
+    """Every configured channel: the log always; webhook, Slack and email when their settings are set.
+    With a warehouse, emails carry a 60-day chart."""
+    from pipeline.notify import EmailNotifier, SlackNotifier
+
     notifiers: list[Notifier] = [LogNotifier()]
     if settings.webhook_url:
         notifiers.append(WebhookNotifier(settings.webhook_url))
+    if settings.slack_webhook_url:
+        notifiers.append(SlackNotifier(settings.slack_webhook_url))
+    if settings.smtp_host and settings.alert_email_to:
+        recipients = [r.strip() for r in settings.alert_email_to.split(",") if r.strip()]
+        notifiers.append(
+            EmailNotifier(
+                settings.smtp_host,
+                settings.smtp_port,
+                settings.smtp_from,
+                recipients,
+                user=settings.smtp_user,
+                password=settings.smtp_password,
+                starttls=bool(settings.smtp_starttls),
+                warehouse=warehouse,
+            )
+        )
     return notifiers
 
 
@@ -234,6 +257,30 @@ def _score_day(
     return severity, value, baseline, spread, surprise, row["articles"], row["sources"]
 
 
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+
+def _cooled_down(
+    warehouse: Warehouse, actor: str, kind: str, day: date, severity: str, params: DetectionParams
+) -> bool:
+    """True when an alert of at least this severity fired for actor+kind in the cooldown window."""
+    if params.cooldown_days <= 0:
+        return False
+    with warehouse.engine.connect() as conn:
+        earlier = (
+            conn.execute(
+                sa.select(alerts.c.severity).where(
+                    alerts.c.actor == actor,
+                    alerts.c.kind == kind,
+                    alerts.c.day.between(day - timedelta(days=params.cooldown_days), day - timedelta(days=1)),
+                )
+            )
+            .scalars()
+            .all()
+        )
+    return any(SEVERITY_RANK[s] >= SEVERITY_RANK[severity] for s in earlier)
+
+
 def _store(warehouse: Warehouse, alert: Alert) -> int:
     """Upsert on (day, actor, kind). A live alert never turns into a backtest one."""
     stamp = now_utc()
@@ -293,6 +340,9 @@ def detect(
                 if scored is None:
                     continue
                 severity, value, baseline, spread, surprise, n_articles, n_sources = scored
+                if _cooled_down(warehouse, actor, kind, day, severity, params):
+                    report.suppressed += 1
+                    continue
                 evidence = warehouse.top_sentences(
                     day=day, actor=actor, limit=params.evidence_sentences, descending=kind == "escalation"
                 )

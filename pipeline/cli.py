@@ -252,7 +252,7 @@ def detect(
         until_day,
         alerting.DetectionParams.from_settings(settings),
         mode=mode,
-        notifiers=alerting.build_notifiers(settings) if notify else (),
+        notifiers=alerting.build_notifiers(settings, warehouse) if notify else (),
     )
     alerts = [alerting.alert_to_dict(a) for a in report.alerts]
     console.print(_alerts_table(alerts))

@@ -41,7 +41,16 @@ class Settings:
     min_sources: int = 2
     baseline_days: int = 28
     guard_days: int = 2
+    cooldown_days: int = 3
     webhook_url: str | None = field(default=None, repr=False)  # a secret: never in repr/logs
+    slack_webhook_url: str | None = field(default=None, repr=False)
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: int = 0  # 1: upgrade the connection with STARTTLS before logging in
+    smtp_from: str = "escalation-alerts@localhost"
+    alert_email_to: str | None = None  # comma-separated recipients
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)

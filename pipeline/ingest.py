@@ -295,7 +295,7 @@ def run_cycle(
                 until,
                 alerting.DetectionParams.from_settings(ctx.settings),
                 mode="live",
-                notifiers=alerting.build_notifiers(ctx.settings) if notify else (),
+                notifiers=alerting.build_notifiers(ctx.settings, warehouse) if notify else (),
             )
             report.alerts = [alerting.alert_to_dict(a) for a in detected.alerts]
     except BaseException:

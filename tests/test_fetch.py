@@ -116,7 +116,9 @@ def test_fetch_many_keeps_order_and_isolates_failures(httpserver, tmp_path):
 
 def test_redirect_loop_and_non_http_redirect(httpserver):
     httpserver.expect_request("/loop").respond_with_data("", status=302, headers={"Location": "/loop"})
-    httpserver.expect_request("/ftp").respond_with_data("", status=302, headers={"Location": "ftp://example.org/x"})
+    httpserver.expect_request("/ftp").respond_with_data(
+        "", status=302, headers={"Location": "ftp://example.org/x"}
+    )
     loop = fetch_one(httpserver.url_for("/loop"), None, FAST)
     assert not loop.ok and "redirects" in loop.error and loop.attempts == 1
     ftp = fetch_one(httpserver.url_for("/ftp"), None, FAST)

@@ -1,0 +1,166 @@
+"""Alert channels with real peers: Slack-style webhook on a local HTTP server, email to a real
+SMTP server (aiosmtpd), the PNG chart; plus the cooldown rule."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from test_alerts import NOISY, SPIKE_DAY, START, put_series
+
+from pipeline.alerts import Alert, DetectionParams, build_notifiers, delivery_states, detect
+from pipeline.config import Settings
+from pipeline.notify import EmailNotifier, SlackNotifier, email_message, render_chart
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    with socket.socket() as probe:  # a free port (Controller's readiness check cannot use port 0)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def hostile_alert() -> Alert:
+    return Alert(
+        day=SPIKE_DAY,
+        actor="IRN",
+        kind="escalation",
+        severity="critical",
+        value=60.0,
+        baseline=10.0,
+        spread=2.0,
+        surprise=25.0,
+        articles=5,
+        sources=3,
+        mode="live",
+        evidence=(
+            {
+                "text": "Militias <script>alert(1)</script> attacked the base",
+                "score": 0.9,
+                "url": "https://n.example/a?x=1&y=<2>",
+                "title": "<b>Attack</b>",
+                "feed": "f",
+                "matches": [],
+            },
+        ),
+    )
+
+
+def test_email_arrives_at_a_real_smtp_server_with_chart(warehouse, smtp_server):
+    controller, inbox = smtp_server
+    put_series(warehouse, "IRN", [*NOISY, 60])
+    notifier = EmailNotifier(
+        "127.0.0.1", controller.port, "alerts@example.org", ["oncall@example.org"], warehouse=warehouse
+    )
+    detect(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[notifier])
+    (envelope,) = inbox.messages
+    assert envelope.rcpt_tos == ["oncall@example.org"]
+    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert "CRITICAL" in message["Subject"] and "IRN" in message["Subject"]
+    images = [part for part in message.walk() if part.get_content_type() == "image/png"]
+    assert len(images) == 1 and images[0].get_content().startswith(PNG_MAGIC)
+    assert message.get_body(("html",)).get_content().count("cid:") == 1
+    assert delivery_states(warehouse)[0]["status"] == "sent"
+
+    detect(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[notifier])  # re-run: nothing resent
+    assert len(inbox.messages) == 1
+
+
+def test_smtp_down_then_up_delivers_once(warehouse, smtp_server):
+    controller, inbox = smtp_server
+    put_series(warehouse, "IRN", [*NOISY, 60])
+    down = EmailNotifier(
+        "127.0.0.1", 9, "a@example.org", ["b@example.org"], password="hunter2", user="u", timeout_s=2
+    )
+    detect(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[down])
+    (state,) = delivery_states(warehouse)
+    assert state["status"] == "failed" and "hunter2" not in state["last_error"]
+    up = EmailNotifier("127.0.0.1", controller.port, "a@example.org", ["b@example.org"])
+    detect(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[up])
+    assert len(inbox.messages) == 1 and delivery_states(warehouse)[0]["status"] == "sent"
+
+
+def test_email_escapes_feed_text():
+    message = email_message(hostile_alert(), None, "a@example.org", ["b@example.org"])
+    body = message.get_body(("html",)).get_content()
+    assert "<script>" not in body and "&lt;script&gt;" in body
+    assert "<b>Attack</b>" not in body and "y=&lt;2&gt;" in body
+
+
+def test_slack_payload_on_a_local_server(warehouse, httpserver):
+    put_series(warehouse, "IRN", [*NOISY, 60])
+    httpserver.expect_request("/services/T0/B0/XYZ", method="POST").respond_with_data("ok")
+    detect(
+        warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[SlackNotifier(httpserver.url_for("/services/T0/B0/XYZ"))]
+    )
+    payload = httpserver.log[0][0].get_json()
+    assert payload["text"].startswith("CRITICAL: escalation spike for IRN")
+    assert payload["blocks"][0]["type"] == "section"
+
+
+def test_slack_text_is_escaped():
+    from pipeline.notify import _slack_escape
+
+    assert _slack_escape("<!channel> & <http://x|y>") == "&lt;!channel&gt; &amp; &lt;http://x|y&gt;"
+
+
+def test_chart_is_a_png_of_the_last_60_days(warehouse):
+    put_series(warehouse, "IRN", [*NOISY, 60])
+    png = render_chart(warehouse, hostile_alert())
+    assert png.startswith(PNG_MAGIC) and len(png) > 2000
+
+
+def test_build_notifiers_from_settings_never_shows_secrets():
+    settings = Settings(
+        webhook_url="https://hooks.example/T/SECRET1",
+        slack_webhook_url="https://hooks.slack.example/services/SECRET2",
+        smtp_host="smtp.example.org",
+        smtp_password="SECRET3",
+        alert_email_to="a@example.org, b@example.org",
+    )
+    notifiers = build_notifiers(settings)
+    assert [n.channel for n in notifiers] == ["log", "webhook", "slack", "email"]
+    shown = repr(notifiers) + repr(settings)
+    assert not any(secret in shown for secret in ("SECRET1", "SECRET2", "SECRET3"))
+    assert notifiers[-1].recipients == ["a@example.org", "b@example.org"]
+
+
+def test_cooldown_suppresses_repeats_but_not_a_rising_severity(warehouse):
+    # A surge lasting several days: day 20 critical, day 21 watch-level, day 22 critical again.
+    put_series(warehouse, "IRN", [*NOISY, 60, 20, 70])
+    params = DetectionParams(cooldown_days=3)
+    report = detect(warehouse, SPIKE_DAY, SPIKE_DAY + timedelta(days=2), params)
+    days = [(a.day, a.severity) for a in report.alerts]
+    assert days == [(SPIKE_DAY, "critical")]
+    assert report.suppressed == 2
+
+    fresh = detect(
+        warehouse, START, START + timedelta(days=40), DetectionParams(cooldown_days=0), mode="backtest"
+    )
+    assert len([a for a in fresh.alerts if a.actor == "IRN"]) == 3
+
+
+def test_rising_severity_re_alerts_inside_cooldown(warehouse):
+    put_series(warehouse, "IRN", [*NOISY, 17, 60])  # watch-level first, then critical
+    report = detect(warehouse, SPIKE_DAY, SPIKE_DAY + timedelta(days=1), DetectionParams(cooldown_days=3))
+    assert [a.severity for a in report.alerts] == ["watch", "critical"]
