@@ -236,6 +236,30 @@ def _baseline(
     return values
 
 
+def robust_surprise(history: Sequence[float], value: float, spread_floor: float) -> tuple[float, float, float]:
+    """(baseline, spread, surprise): median, floored 1.4826*MAD, and the robust z of `value`."""
+    baseline = statistics.median(history)
+    mad = statistics.median(abs(v - baseline) for v in history)
+    spread = max(1.4826 * mad, spread_floor)
+    return baseline, spread, (value - baseline) / spread
+
+
+def detect_series(values: Sequence[float], params: DetectionParams) -> list[tuple[int, str, float]]:
+    """Pure detection over one daily series (index 0 = first appearance), without volume gates or
+    cooldown: (day index, severity, surprise) of each day that would alert. Used for simulation."""
+    found = []
+    for day in range(len(values)):
+        end = day - params.guard_days
+        history = values[max(0, end - params.baseline_days) : max(0, end)]
+        if len(history) < params.min_history_days:
+            continue
+        _, _, surprise = robust_surprise(history, values[day], params.spread_floor)
+        severity = params.severity(surprise)
+        if severity:
+            found.append((day, severity, surprise))
+    return found
+
+
 def _score_day(
     series: dict[date, Any], day: date, first_seen: date, kind: str, params: DetectionParams
 ) -> tuple | None:
@@ -246,11 +270,8 @@ def _score_day(
     history = _baseline(series, column, day, first_seen, params)
     if len(history) < params.min_history_days:
         return None  # a new actor: not enough history to call anything a spike
-    baseline = statistics.median(history)
-    mad = statistics.median(abs(v - baseline) for v in history)
-    spread = max(1.4826 * mad, params.spread_floor)
     value = float(row[column])
-    surprise = (value - baseline) / spread
+    baseline, spread, surprise = robust_surprise(history, value, params.spread_floor)
     severity = params.severity(surprise)
     if severity is None:
         return None
