@@ -16,12 +16,18 @@ DAG_ID = "escalation_daily"
 
 def _on_task_failure(context: dict) -> None:
     """Task-level failure notifier (a DAG-level BaseNotifier breaks dag.test() in Airflow 3.3.2)."""
+    from escalation_common import task_settings
+
     from pipeline.config import load_settings
     from pipeline.ingest import report_task_failure
 
+    try:
+        settings = task_settings()
+    except Exception:  # a broken connection must not hide the original failure
+        settings = load_settings()
     ti = context.get("task_instance")
     report_task_failure(
-        load_settings(),
+        settings,
         dag_id=DAG_ID,
         task_id=getattr(ti, "task_id", "?"),
         run_id=str(context.get("run_id")),
@@ -66,11 +72,12 @@ def _interval_days() -> list[str]:
 def escalation_daily() -> None:
     @task
     def list_feeds() -> list[str]:
-        from pipeline.config import load_settings
+        from escalation_common import task_settings
+
         from pipeline.feeds import load_feed_list
         from pipeline.warehouse import Warehouse
 
-        settings = load_settings()
+        settings = task_settings()
         sources = [spec.url for spec in load_feed_list(settings.feeds_file)]
         warehouse = Warehouse.from_url(settings.db_url)
         warehouse.init_schema()
@@ -79,10 +86,11 @@ def escalation_daily() -> None:
 
     @task(multiple_outputs=False, max_active_tis_per_dag=8)  # one dict per feed, aggregated downstream
     def ingest_feed(source: str) -> dict:
-        from pipeline.config import load_settings
+        from escalation_common import task_settings
+
         from pipeline.ingest import build_context, ingest_source
 
-        ctx = build_context(load_settings())
+        ctx = build_context(task_settings())
         # Only counts travel through XCom; the articles themselves are in the warehouse.
         return ingest_source(source, ctx, _run_id()).to_dict()
 
@@ -90,13 +98,14 @@ def escalation_daily() -> None:
     def compute_signals(outcomes: list[dict] | None) -> list[str]:
         from datetime import date
 
-        from pipeline.config import load_settings
+        from escalation_common import task_settings
+
         from pipeline.signals import compute_signals as compute
         from pipeline.warehouse import Warehouse
 
         touched = {day for outcome in (outcomes or []) for day in outcome["days"]}
         days = sorted(touched | set(_interval_days()))
-        warehouse = Warehouse.from_url(load_settings().db_url)
+        warehouse = Warehouse.from_url(task_settings().db_url)
         warehouse.init_schema()
         compute(warehouse, date.fromisoformat(days[0]), date.fromisoformat(days[-1]))
         return days
@@ -105,12 +114,13 @@ def escalation_daily() -> None:
     def detect_alerts(days: list[str], outcomes: list[dict] | None) -> int:
         from datetime import date
 
+        from escalation_common import task_settings
+
         from pipeline import alerts as alerting
-        from pipeline.config import load_settings
         from pipeline.ingest import FeedOutcome, finish_pipeline_run
         from pipeline.warehouse import Warehouse
 
-        settings = load_settings()
+        settings = task_settings()
         warehouse = Warehouse.from_url(settings.db_url)
         report = alerting.detect(
             warehouse,

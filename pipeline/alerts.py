@@ -1,20 +1,24 @@
 """Alerts stage: spike detection on daily signals, evidence, and delivery that never sends twice.
 
-Detection, for actor a on day D and each kind (escalation_index, deescalation_index):
+Detection, for actor a on day D and each kind (escalation, deescalation), on two measures of the kind
+(the index and the count of escalatory/de-escalatory sentences):
   baseline window = the days [D - guard - baseline_days, D - guard), restricted to days since a's first
   appearance, a missing day counting as 0 (silence is a value, not a gap);
-  baseline = median(window), spread = max(1.4826 * MAD(window), spread_floor);
-  surprise = (value - baseline) / spread, a robust z-score;
+  detector "mad" (default): baseline = median(window), spread = max(1.4826 * MAD(window), floor);
+  detector "ewma": baseline/spread = exponentially weighted mean/std over the window, spread floored;
+  surprise = (value - baseline) / spread; the measure with the larger surprise decides the alert;
   an alert needs surprise >= the 'watch' threshold, at least min_history_days of history,
   min_articles articles and min_sources distinct feeds on D (one article cannot page anyone).
 The median/MAD pair ignores a burst inside the window and copes with zero-heavy series (the floor
-stops a flat-zero baseline from turning any blip into an infinite z).
+stops a flat-zero baseline from turning any blip into an infinite z). bench/bench_detectors.py
+compares both detectors on simulated series; docs and figures in README "Alerts" and BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -31,7 +35,15 @@ from pipeline.warehouse import Warehouse, alert_deliveries, alerts, daily_signal
 
 log = logging.getLogger(__name__)
 
-KINDS = {"escalation": "escalation_index", "deescalation": "deescalation_index"}
+# kind -> (measure column, spread floor attribute of DetectionParams); the first is the headline measure.
+KINDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "escalation": (("escalation_index", "spread_floor"), ("escalatory_sentences", "count_spread_floor")),
+    "deescalation": (
+        ("deescalation_index", "spread_floor"),
+        ("deescalatory_sentences", "count_spread_floor"),
+    ),
+}
+DETECTORS = ("mad", "ewma")
 SEVERITIES = ("watch", "warning", "critical")
 
 
@@ -46,8 +58,28 @@ class DetectionParams:
     watch: float = 3.0
     warning: float = 5.0
     critical: float = 8.0
-    spread_floor: float = 2.0
+    spread_floor: float = 8.0  # index points: a flat baseline still needs a real jump to alert
+    count_spread_floor: float = 4.0  # sentences: same for the count measure
+    detector: str = "mad"
+    ewma_lambda: float = 0.2
+    notify_min_severity: str = "warning"  # lower alerts are stored and logged, not pushed to people
     evidence_sentences: int = 5
+
+    def __post_init__(self) -> None:
+        if self.detector not in DETECTORS:
+            raise ValueError(f"detector must be one of {', '.join(DETECTORS)}, not {self.detector!r}")
+        if not self.watch <= self.warning <= self.critical:
+            raise ValueError(
+                f"thresholds must rise: watch {self.watch} <= warning {self.warning} <= critical {self.critical}"
+            )
+        if self.baseline_days < 1 or self.guard_days < 0 or self.min_history_days < 1:
+            raise ValueError("baseline_days and min_history_days must be >= 1 and guard_days >= 0")
+        if self.notify_min_severity not in SEVERITIES:
+            raise ValueError(
+                f"notify_min_severity must be one of {', '.join(SEVERITIES)}, not {self.notify_min_severity!r}"
+            )
+        if not 0 < self.ewma_lambda <= 1:
+            raise ValueError(f"ewma_lambda must be in (0, 1], not {self.ewma_lambda}")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DetectionParams:
@@ -56,7 +88,15 @@ class DetectionParams:
             guard_days=settings.guard_days,
             min_articles=settings.min_articles,
             min_sources=settings.min_sources,
+            min_history_days=settings.min_history_days,
             cooldown_days=settings.cooldown_days,
+            watch=settings.alert_watch,
+            warning=settings.alert_warning,
+            critical=settings.alert_critical,
+            spread_floor=settings.spread_floor,
+            count_spread_floor=settings.count_spread_floor,
+            detector=settings.detector,
+            notify_min_severity=settings.notify_min_severity,
         )
 
     def severity(self, surprise: float) -> str | None:
@@ -83,6 +123,7 @@ class Alert:
     sources: int
     mode: str
     evidence: tuple[dict[str, Any], ...] = ()
+    measure: str = ""  # which daily_signals column decided the alert
     alert_id: int | None = None
 
 
@@ -108,6 +149,7 @@ def alert_to_dict(alert: Alert) -> dict[str, Any]:
         "day": alert.day.isoformat(),
         "actor": alert.actor,
         "kind": alert.kind,
+        "measure": alert.measure,
         "severity": alert.severity,
         "value": round(alert.value, 3),
         "baseline": round(alert.baseline, 3),
@@ -210,7 +252,14 @@ def _series(warehouse: Warehouse, since: date, until: date, params: DetectionPar
         rows = (
             conn.execute(
                 sa.select(
-                    s.day, s.actor, s.articles, s.sources, s.escalation_index, s.deescalation_index
+                    s.day,
+                    s.actor,
+                    s.articles,
+                    s.sources,
+                    s.escalation_index,
+                    s.deescalation_index,
+                    s.escalatory_sentences,
+                    s.deescalatory_sentences,
                 ).where(s.day.between(start, until))
             )
             .mappings()
@@ -236,7 +285,9 @@ def _baseline(
     return values
 
 
-def robust_surprise(history: Sequence[float], value: float, spread_floor: float) -> tuple[float, float, float]:
+def robust_surprise(
+    history: Sequence[float], value: float, spread_floor: float
+) -> tuple[float, float, float]:
     """(baseline, spread, surprise): median, floored 1.4826*MAD, and the robust z of `value`."""
     baseline = statistics.median(history)
     mad = statistics.median(abs(v - baseline) for v in history)
@@ -244,16 +295,42 @@ def robust_surprise(history: Sequence[float], value: float, spread_floor: float)
     return baseline, spread, (value - baseline) / spread
 
 
-def detect_series(values: Sequence[float], params: DetectionParams) -> list[tuple[int, str, float]]:
+def ewma_surprise(
+    history: Sequence[float], value: float, spread_floor: float, lam: float = 0.2
+) -> tuple[float, float, float]:
+    """(baseline, spread, surprise) from an exponentially weighted mean and variance of `history`
+    (oldest first, weight lam on the newest day), spread floored like the robust detector."""
+    mean, var = float(history[0]), 0.0
+    for x in history[1:]:
+        diff = x - mean
+        step = lam * diff
+        mean += step
+        var = (1 - lam) * (var + diff * step)
+    spread = max(math.sqrt(var), spread_floor)
+    return mean, spread, (value - mean) / spread
+
+
+def surprise_of(
+    history: Sequence[float], value: float, spread_floor: float, params: DetectionParams
+) -> tuple:
+    if params.detector == "ewma":
+        return ewma_surprise(history, value, spread_floor, params.ewma_lambda)
+    return robust_surprise(history, value, spread_floor)
+
+
+def detect_series(
+    values: Sequence[float], params: DetectionParams, spread_floor: float | None = None
+) -> list[tuple[int, str, float]]:
     """Pure detection over one daily series (index 0 = first appearance), without volume gates or
     cooldown: (day index, severity, surprise) of each day that would alert. Used for simulation."""
+    floor = params.spread_floor if spread_floor is None else spread_floor
     found = []
     for day in range(len(values)):
         end = day - params.guard_days
         history = values[max(0, end - params.baseline_days) : max(0, end)]
         if len(history) < params.min_history_days:
             continue
-        _, _, surprise = robust_surprise(history, values[day], params.spread_floor)
+        _, _, surprise = surprise_of(history, values[day], floor, params)
         severity = params.severity(surprise)
         if severity:
             found.append((day, severity, surprise))
@@ -266,16 +343,20 @@ def _score_day(
     row = series.get(day)
     if row is None or row["articles"] < params.min_articles or row["sources"] < params.min_sources:
         return None
-    column = KINDS[kind]
-    history = _baseline(series, column, day, first_seen, params)
-    if len(history) < params.min_history_days:
-        return None  # a new actor: not enough history to call anything a spike
-    value = float(row[column])
-    baseline, spread, surprise = robust_surprise(history, value, params.spread_floor)
+    best = None
+    for column, floor_name in KINDS[kind]:
+        history = _baseline(series, column, day, first_seen, params)
+        if len(history) < params.min_history_days:
+            return None  # a new actor: not enough history to call anything a spike
+        value = float(row[column])
+        baseline, spread, surprise = surprise_of(history, value, getattr(params, floor_name), params)
+        if best is None or surprise > best[4]:
+            best = (column, value, baseline, spread, surprise)
+    column, value, baseline, spread, surprise = best
     severity = params.severity(surprise)
     if severity is None:
         return None
-    return severity, value, baseline, spread, surprise, row["articles"], row["sources"]
+    return severity, value, baseline, spread, surprise, row["articles"], row["sources"], column
 
 
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -314,6 +395,7 @@ def _store(warehouse: Warehouse, alert: Alert) -> int:
         ).first()
         values = {
             "severity": alert.severity,
+            "measure": alert.measure,
             "value": alert.value,
             "baseline": alert.baseline,
             "spread": alert.spread,
@@ -360,7 +442,7 @@ def detect(
                 scored = _score_day(series, day, first_seen[actor], kind, params)
                 if scored is None:
                     continue
-                severity, value, baseline, spread, surprise, n_articles, n_sources = scored
+                severity, value, baseline, spread, surprise, n_articles, n_sources, measure = scored
                 if _cooled_down(warehouse, actor, kind, day, severity, params):
                     report.suppressed += 1
                     continue
@@ -380,12 +462,24 @@ def detect(
                     n_sources,
                     mode,
                     tuple(evidence),
+                    measure,
                 )
                 alert_id = _store(warehouse, alert)
                 report.alerts.append(Alert(**{**alert.__dict__, "alert_id": alert_id}))
         day += timedelta(days=1)
     if notifiers and mode == "live":
-        report.deliveries = deliver(warehouse, [a.alert_id for a in report.alerts if a.alert_id], notifiers)
+        # Every alert goes to the log; people are paged from notify_min_severity up.
+        floor = SEVERITY_RANK[params.notify_min_severity]
+        log_channels = [n for n in notifiers if n.channel == "log"]
+        push_channels = [n for n in notifiers if n.channel != "log"]
+        everything = [a.alert_id for a in report.alerts if a.alert_id]
+        pushed = [a.alert_id for a in report.alerts if a.alert_id and SEVERITY_RANK[a.severity] >= floor]
+        outcome: dict[str, int] = defaultdict(int)
+        for ids, channels in ((everything, log_channels), (pushed, push_channels)):
+            if channels:
+                for status, count in deliver(warehouse, ids, channels).items():
+                    outcome[status] += count
+        report.deliveries = dict(outcome)
     return report
 
 
@@ -457,6 +551,7 @@ def _row_to_alert(row: Any) -> Alert:
         mode=row["mode"],
         evidence=tuple(json.loads(row["evidence"])),
         alert_id=row["alert_id"],
+        measure=row["measure"],
     )
 
 

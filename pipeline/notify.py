@@ -30,7 +30,8 @@ def alert_headline(alert: Alert) -> str:
     direction = "escalation" if alert.kind == "escalation" else "de-escalation"
     return (
         f"{alert.severity.upper()}: {direction} spike for {alert.actor} on {alert.day}: "
-        f"{alert.value:.1f} vs baseline {alert.baseline:.1f} (z={alert.surprise:.1f}, "
+        f"{measure_of(alert).replace('_', ' ')} {alert.value:.1f} vs baseline {alert.baseline:.1f} "
+        f"(z={alert.surprise:.1f}, "
         f"{alert.articles} articles, {alert.sources} sources)"
     )
 
@@ -58,8 +59,13 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def measure_of(alert: Alert) -> str:
+    """The daily_signals column the alert fired on (the kind's headline measure for old alerts)."""
+    return alert.measure or KINDS[alert.kind][0][0]
+
+
 def series_for_chart(warehouse: Warehouse, alert: Alert) -> list[tuple[Any, float]]:
-    column = daily_signals.c[KINDS[alert.kind]]
+    column = daily_signals.c[measure_of(alert)]
     start = alert.day - timedelta(days=CHART_DAYS - 1)
     with warehouse.engine.connect() as conn:
         rows = conn.execute(
@@ -85,7 +91,7 @@ def render_chart(warehouse: Warehouse, alert: Alert) -> bytes:
     axes.axhline(alert.baseline, color="#1f77b4", linestyle="--", linewidth=0.8, label="baseline")
     axes.scatter([alert.day], [alert.value], color="#d62728", zorder=3, label=alert.severity)
     axes.set_title(
-        f"{alert.actor}: {KINDS[alert.kind].replace('_', ' ')}, last {CHART_DAYS} days", fontsize=9
+        f"{alert.actor}: {measure_of(alert).replace('_', ' ')}, last {CHART_DAYS} days", fontsize=9
     )
     axes.tick_params(labelsize=7)
     axes.legend(fontsize=7, loc="upper left")

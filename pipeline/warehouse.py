@@ -159,6 +159,7 @@ alerts = sa.Table(
     sa.Column("actor", sa.String(32), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),  # escalation | deescalation
     sa.Column("severity", sa.String(16), nullable=False),  # watch | warning | critical
+    sa.Column("measure", sa.String(32), nullable=False),  # the daily_signals column that spiked
     sa.Column("value", sa.Float, nullable=False),
     sa.Column("baseline", sa.Float, nullable=False),
     sa.Column("spread", sa.Float, nullable=False),

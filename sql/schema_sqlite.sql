@@ -6,6 +6,7 @@ CREATE TABLE alerts (
 	actor VARCHAR(32) NOT NULL, 
 	kind VARCHAR(16) NOT NULL, 
 	severity VARCHAR(16) NOT NULL, 
+	measure VARCHAR(32) NOT NULL, 
 	value FLOAT NOT NULL, 
 	baseline FLOAT NOT NULL, 
 	spread FLOAT NOT NULL, 

@@ -44,3 +44,20 @@ def article(
         content_hash=key,
         sentences=records,
     )
+
+
+# Alert tests build series for a spread floor of 2 (the production defaults are wider, tuned in
+# bench/bench_detectors.py): pinning the floors keeps these tests about mechanics, not tuning.
+TEST_DETECTION = {"spread_floor": 2.0, "count_spread_floor": 2.0, "notify_min_severity": "watch"}
+
+
+def params_with_test_floors(**overrides):
+    from pipeline.alerts import DetectionParams
+
+    return DetectionParams(**{**TEST_DETECTION, **overrides})
+
+
+def detect_with_test_floors(warehouse, since, until, params=None, **kwargs):
+    from pipeline.alerts import detect
+
+    return detect(warehouse, since, until, params or params_with_test_floors(), **kwargs)

@@ -7,16 +7,18 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from helpers import article, fetch_record
+from helpers import article, detect_with_test_floors, fetch_record, params_with_test_floors
 
 from pipeline.alerts import (
     DetectionParams,
+    LogNotifier,
     WebhookNotifier,
     alert_to_dict,
     delivery_states,
     detect,
     load_alerts,
 )
+from pipeline.config import load_settings
 
 START = date(2026, 10, 1)
 SPIKE_DAY = START + timedelta(days=20)
@@ -30,6 +32,7 @@ def put_series(
     articles: int = 5,
     sources: int = 3,
     kind: str = "escalation_index",
+    counts: list[int] | None = None,
 ):
     rows = []
     for offset, value in enumerate(values):
@@ -40,7 +43,7 @@ def put_series(
                 "articles": articles,
                 "sources": sources,
                 "sentences": 20,
-                "escalatory_sentences": 5,
+                "escalatory_sentences": counts[offset] if counts else 5,
                 "deescalatory_sentences": 1,
                 "escalation_index": value if kind == "escalation_index" else 1.0,
                 "deescalation_index": value if kind == "deescalation_index" else 1.0,
@@ -58,7 +61,7 @@ NOISY = [10, 12, 9, 11, 10, 13, 8, 10, 11, 12, 9, 10, 11, 10, 12, 9, 11, 10, 13,
 def test_spike_is_detected_with_severity_and_flat_series_is_not(warehouse):
     put_series(warehouse, "IRN", [*NOISY, 60])
     put_series(warehouse, "QAT", [*NOISY, 11])
-    report = detect(warehouse, START, SPIKE_DAY, DetectionParams(), mode="backtest")
+    report = detect_with_test_floors(warehouse, START, SPIKE_DAY, params_with_test_floors(), mode="backtest")
     assert [(a.actor, a.day, a.kind) for a in report.alerts] == [("IRN", SPIKE_DAY, "escalation")]
     alert = report.alerts[0]
     # Baseline window: days [D-30, D-2) since first appearance, i.e. the first 18 days here.
@@ -69,38 +72,40 @@ def test_spike_is_detected_with_severity_and_flat_series_is_not(warehouse):
 
 def test_deescalation_surge_is_its_own_kind(warehouse):
     put_series(warehouse, "QAT", [*NOISY, 60], kind="deescalation_index")
-    (alert,) = detect(warehouse, SPIKE_DAY, SPIKE_DAY).alerts
+    (alert,) = detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY).alerts
     assert alert.kind == "deescalation"
 
 
 @pytest.mark.parametrize(
     ("series_kwargs", "params"),
     [
-        ({"articles": 2}, DetectionParams()),  # one or two articles cannot page anyone
-        ({"sources": 1}, DetectionParams()),  # no corroboration across feeds
-        ({}, DetectionParams(min_history_days=30)),  # too little history for this actor
+        ({"articles": 2}, params_with_test_floors()),  # one or two articles cannot page anyone
+        ({"sources": 1}, params_with_test_floors()),  # no corroboration across feeds
+        ({}, params_with_test_floors(min_history_days=30)),  # too little history for this actor
     ],
 )
 def test_gates(warehouse, series_kwargs, params):
     put_series(warehouse, "IRN", [*NOISY, 60], **series_kwargs)
-    assert detect(warehouse, SPIKE_DAY, SPIKE_DAY, params).alerts == []
+    assert detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, params).alerts == []
 
 
 def test_new_actor_on_day_one_does_not_alert(warehouse):
     put_series(warehouse, "NEW", [80])
-    assert detect(warehouse, START, START).alerts == []
+    assert detect_with_test_floors(warehouse, START, START).alerts == []
 
 
 def test_zero_baseline_uses_the_spread_floor(warehouse):
     put_series(warehouse, "IRN", [0] * 20 + [7])
-    (alert,) = detect(warehouse, SPIKE_DAY, SPIKE_DAY, DetectionParams(spread_floor=2.0)).alerts
+    (alert,) = detect_with_test_floors(
+        warehouse, SPIKE_DAY, SPIKE_DAY, params_with_test_floors(spread_floor=2.0)
+    ).alerts
     assert alert.spread == 2.0 and alert.surprise == pytest.approx(3.5) and alert.severity == "watch"
 
 
 def test_rerun_never_duplicates_and_live_stays_live(warehouse):
     put_series(warehouse, "IRN", [*NOISY, 60])
-    detect(warehouse, SPIKE_DAY, SPIKE_DAY, mode="live")
-    detect(warehouse, SPIKE_DAY, SPIKE_DAY, mode="backtest")
+    detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, mode="live")
+    detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, mode="backtest")
     stored = load_alerts(warehouse, START, SPIKE_DAY)
     assert len(stored) == 1 and stored[0].mode == "live"
 
@@ -117,7 +122,9 @@ def test_evidence_comes_from_the_stored_sentences(warehouse):
     from pipeline.signals import compute_signals
 
     compute_signals(warehouse, SPIKE_DAY, SPIKE_DAY)
-    (alert,) = [a for a in detect(warehouse, SPIKE_DAY, SPIKE_DAY).alerts if a.actor == "IRN"]
+    (alert,) = [
+        a for a in detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY).alerts if a.actor == "IRN"
+    ]
     data = alert_to_dict(alert)
     assert data["sources"] == 2 and data["articles"] == 4
     assert len(data["evidence"]) == 5 and data["evidence"][0]["score"] == 0.9
@@ -132,7 +139,7 @@ def test_webhook_down_then_up_delivers_exactly_once(warehouse, httpserver):
     httpserver.expect_oneshot_request("/hooks/T000/SECRET-TOKEN", method="POST").respond_with_data(
         "down", status=503
     )
-    detect(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[notifier])
+    detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[notifier])
     (state,) = delivery_states(warehouse)
     assert state["status"] == "failed" and state["attempts"] == 1
     assert "503" in state["last_error"] and "SECRET-TOKEN" not in state["last_error"]
@@ -140,21 +147,23 @@ def test_webhook_down_then_up_delivers_exactly_once(warehouse, httpserver):
     httpserver.expect_oneshot_request("/hooks/T000/SECRET-TOKEN", method="POST").respond_with_json(
         {"ok": True}
     )
-    detect(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[notifier])
+    detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[notifier])
     (state,) = delivery_states(warehouse)
     assert state["status"] == "sent" and state["attempts"] == 2 and state["sent_at"] is not None
     payload = httpserver.log[-1][0].get_json()
     assert payload["actor"] == "IRN" and payload["severity"] == "critical" and "evidence" in payload
 
     requests_so_far = len(httpserver.log)
-    detect(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[notifier])  # a re-run sends nothing again
+    detect_with_test_floors(
+        warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[notifier]
+    )  # a re-run sends nothing again
     assert len(httpserver.log) == requests_so_far
     httpserver.check_assertions()
 
 
 def test_unreachable_webhook_is_failed_not_fatal(warehouse):
     put_series(warehouse, "IRN", [*NOISY, 60])
-    report = detect(
+    report = detect_with_test_floors(
         warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[WebhookNotifier("http://127.0.0.1:9/hook", timeout_s=1)]
     )
     assert report.deliveries == {"failed": 1}
@@ -166,7 +175,7 @@ def test_unreachable_webhook_is_failed_not_fatal(warehouse):
 
 def test_backtest_does_not_notify(warehouse, httpserver):
     put_series(warehouse, "IRN", [*NOISY, 60])
-    detect(
+    detect_with_test_floors(
         warehouse,
         SPIKE_DAY,
         SPIKE_DAY,
@@ -174,3 +183,73 @@ def test_backtest_does_not_notify(warehouse, httpserver):
         notifiers=[WebhookNotifier(httpserver.url_for("/h"))],
     )
     assert httpserver.log == [] and delivery_states(warehouse) == []
+
+
+def test_count_of_escalatory_sentences_is_watched_too(warehouse):
+    # The index stays flat (more coverage, same tone), but the number of escalatory sentences jumps.
+    counts = [5, 6, 4, 5, 5, 6, 4, 5, 5, 6, 4, 5, 5, 6, 4, 5, 5, 6, 4, 5]
+    put_series(warehouse, "IRN", [*NOISY, 11], counts=[*counts, 40])
+    (alert,) = detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY).alerts
+    assert alert.measure == "escalatory_sentences" and alert.value == 40
+    assert alert.baseline == 5 and alert.severity == "critical"
+    assert alert_to_dict(alert)["measure"] == "escalatory_sentences"
+    assert load_alerts(warehouse, SPIKE_DAY, SPIKE_DAY)[0].measure == "escalatory_sentences"
+
+
+def test_headline_measure_wins_when_it_is_the_bigger_surprise(warehouse):
+    put_series(warehouse, "IRN", [*NOISY, 60])
+    (alert,) = detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY).alerts
+    assert alert.measure == "escalation_index"
+
+
+def test_ewma_detector_is_selectable_and_sees_the_spike(warehouse):
+    put_series(warehouse, "IRN", [*NOISY, 60])
+    (alert,) = detect_with_test_floors(
+        warehouse, SPIKE_DAY, SPIKE_DAY, params_with_test_floors(detector="ewma")
+    ).alerts
+    assert alert.severity == "critical"
+    assert 9 < alert.baseline < 12  # the weighted mean of the window, not the median
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"detector": "magic"},
+        {"watch": 6.0, "warning": 5.0},
+        {"notify_min_severity": "loud"},
+        {"ewma_lambda": 0},
+    ],
+)
+def test_bad_detection_parameters_are_refused_with_the_reason(bad):
+    with pytest.raises(ValueError, match=next(iter(bad)).split("_")[0]):
+        DetectionParams(**bad)
+
+
+def test_settings_reach_the_detector():
+    settings = load_settings(
+        {
+            "ESCALATION_DETECTOR": "ewma",
+            "ESCALATION_ALERT_WATCH": "2.5",
+            "ESCALATION_NOTIFY_MIN_SEVERITY": "watch",
+            "ESCALATION_SPREAD_FLOOR": "3",
+        }
+    )
+    params = DetectionParams.from_settings(settings)
+    assert (params.detector, params.watch, params.notify_min_severity, params.spread_floor) == (
+        "ewma",
+        2.5,
+        "watch",
+        3.0,
+    )
+
+
+def test_watch_alerts_are_logged_but_do_not_page_by_default(warehouse, httpserver, caplog):
+    # Defaults: notify_min_severity=warning. A watch-level spike reaches the log, not the webhook.
+    put_series(warehouse, "IRN", [0] * 20 + [26])  # floor 8 -> z = 3.25: watch
+    hook = WebhookNotifier(httpserver.url_for("/hook"))
+    caplog.set_level("INFO")
+    report = detect(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[LogNotifier(), hook])
+    assert [a.severity for a in report.alerts] == ["watch"]
+    assert httpserver.log == []
+    assert [s["channel"] for s in delivery_states(warehouse)] == ["log"]
+    assert "IRN" in caplog.text

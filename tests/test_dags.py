@@ -112,3 +112,23 @@ def test_daily_dag_with_empty_feed_list_still_succeeds(airflow_db, dagbag, tmp_p
     counts = _counts(db_url)
     assert counts["articles"] == 0
     assert counts["pipeline_runs"] == 1
+
+
+def test_warehouse_from_an_airflow_connection(airflow_db, dagbag, tmp_path, monkeypatch):
+    """An escalation_warehouse connection (here from an AIRFLOW_CONN_ env var) wins over ESCALATION_DB_URL."""
+    import json
+
+    from airflow.utils.state import DagRunState
+
+    env_db, conn_db = tmp_path / "env.db", tmp_path / "from_connection.db"
+    monkeypatch.setenv("ESCALATION_DB_URL", f"sqlite:///{env_db}")
+    monkeypatch.setenv(
+        "ESCALATION_FEEDS_FILE", str(_feeds_file(tmp_path, sorted(FIXTURE_FEEDS.glob("*.xml"))[:1]))
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_ESCALATION_WAREHOUSE", json.dumps({"conn_type": "sqlite", "host": str(conn_db)})
+    )
+    run = dagbag.dags["escalation_daily"].test(logical_date=pendulum.datetime(2026, 11, 5, 6, tz="UTC"))
+    assert run.state == DagRunState.SUCCESS
+    assert _counts(f"sqlite:///{conn_db}")["articles"] > 0
+    assert not env_db.exists()

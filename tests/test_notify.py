@@ -10,9 +10,10 @@ from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
+from helpers import detect_with_test_floors, params_with_test_floors
 from test_alerts import NOISY, SPIKE_DAY, START, put_series
 
-from pipeline.alerts import Alert, DetectionParams, build_notifiers, delivery_states, detect
+from pipeline.alerts import Alert, build_notifiers, delivery_states
 from pipeline.config import Settings
 from pipeline.notify import EmailNotifier, SlackNotifier, email_message, render_chart
 
@@ -72,7 +73,7 @@ def test_email_arrives_at_a_real_smtp_server_with_chart(warehouse, smtp_server):
     notifier = EmailNotifier(
         "127.0.0.1", controller.port, "alerts@example.org", ["oncall@example.org"], warehouse=warehouse
     )
-    detect(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[notifier])
+    detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[notifier])
     (envelope,) = inbox.messages
     assert envelope.rcpt_tos == ["oncall@example.org"]
     message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -82,7 +83,7 @@ def test_email_arrives_at_a_real_smtp_server_with_chart(warehouse, smtp_server):
     assert message.get_body(("html",)).get_content().count("cid:") == 1
     assert delivery_states(warehouse)[0]["status"] == "sent"
 
-    detect(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[notifier])  # re-run: nothing resent
+    detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[notifier])  # re-run: nothing resent
     assert len(inbox.messages) == 1
 
 
@@ -92,11 +93,11 @@ def test_smtp_down_then_up_delivers_once(warehouse, smtp_server):
     down = EmailNotifier(
         "127.0.0.1", 9, "a@example.org", ["b@example.org"], password="hunter2", user="u", timeout_s=2
     )
-    detect(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[down])
+    detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[down])
     (state,) = delivery_states(warehouse)
     assert state["status"] == "failed" and "hunter2" not in state["last_error"]
     up = EmailNotifier("127.0.0.1", controller.port, "a@example.org", ["b@example.org"])
-    detect(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[up])
+    detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[up])
     assert len(inbox.messages) == 1 and delivery_states(warehouse)[0]["status"] == "sent"
 
 
@@ -110,7 +111,7 @@ def test_email_escapes_feed_text():
 def test_slack_payload_on_a_local_server(warehouse, httpserver):
     put_series(warehouse, "IRN", [*NOISY, 60])
     httpserver.expect_request("/services/T0/B0/XYZ", method="POST").respond_with_data("ok")
-    detect(
+    detect_with_test_floors(
         warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[SlackNotifier(httpserver.url_for("/services/T0/B0/XYZ"))]
     )
     payload = httpserver.log[0][0].get_json()
@@ -148,19 +149,25 @@ def test_build_notifiers_from_settings_never_shows_secrets():
 def test_cooldown_suppresses_repeats_but_not_a_rising_severity(warehouse):
     # A surge lasting several days: day 20 critical, day 21 watch-level, day 22 critical again.
     put_series(warehouse, "IRN", [*NOISY, 60, 20, 70])
-    params = DetectionParams(cooldown_days=3)
-    report = detect(warehouse, SPIKE_DAY, SPIKE_DAY + timedelta(days=2), params)
+    params = params_with_test_floors(cooldown_days=3)
+    report = detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY + timedelta(days=2), params)
     days = [(a.day, a.severity) for a in report.alerts]
     assert days == [(SPIKE_DAY, "critical")]
     assert report.suppressed == 2
 
-    fresh = detect(
-        warehouse, START, START + timedelta(days=40), DetectionParams(cooldown_days=0), mode="backtest"
+    fresh = detect_with_test_floors(
+        warehouse,
+        START,
+        START + timedelta(days=40),
+        params_with_test_floors(cooldown_days=0),
+        mode="backtest",
     )
     assert len([a for a in fresh.alerts if a.actor == "IRN"]) == 3
 
 
 def test_rising_severity_re_alerts_inside_cooldown(warehouse):
     put_series(warehouse, "IRN", [*NOISY, 17, 60])  # watch-level first, then critical
-    report = detect(warehouse, SPIKE_DAY, SPIKE_DAY + timedelta(days=1), DetectionParams(cooldown_days=3))
+    report = detect_with_test_floors(
+        warehouse, SPIKE_DAY, SPIKE_DAY + timedelta(days=1), params_with_test_floors(cooldown_days=3)
+    )
     assert [a.severity for a in report.alerts] == ["watch", "critical"]

@@ -1,0 +1,104 @@
+"""Compare the spike detectors (median/MAD vs EWMA) on simulated actor series with known spikes.
+
+Not a test: prints, per detector and actor profile, the share of spikes caught within one day, the
+mean detection delay, the share caught when an earlier burst sits inside the baseline window, and
+false alerts per actor-year on spike-free noise (after the cooldown, before the article/source gates,
+so the rate is an upper bound for the live pipeline).
+
+    .venv/bin/python bench/bench_detectors.py [--actors 200] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from pipeline.alerts import DetectionParams
+from pipeline.simulate import ActorProfile, Spike, alert_days, simulate
+
+PROFILES = {
+    "major (40 sent/day)": ActorProfile(mean_sentences=40, dispersion=3.0),
+    "mid (8 sent/day)": ActorProfile(mean_sentences=8, dispersion=1.5),
+    "minor (1.5 sent/day, 40% silent)": ActorProfile(mean_sentences=1.5, dispersion=0.8, zero_share=0.4),
+}
+WARMUP = 40  # days before anything is scored, so every actor has a full baseline window
+YEAR = 365
+
+
+def spike_trials(
+    rng: np.random.Generator,
+    profile: ActorProfile,
+    params: DetectionParams,
+    actors: int,
+    burst_before: bool,
+    volume_factor: float = 3.0,
+) -> tuple[float, float]:
+    """(share detected on the spike's first or second day, mean delay in days of those detected)."""
+    caught, delays = 0, []
+    for _ in range(actors):
+        start = WARMUP + int(rng.integers(0, 60))
+        spikes = [Spike(day=start, volume_factor=volume_factor, length_days=2)]
+        if burst_before:  # an earlier surge of the same size inside the baseline window
+            spikes.insert(0, Spike(day=start - 10, volume_factor=volume_factor, length_days=2))
+        series = simulate(rng, start + 5, profile, spikes)
+        fired = [d for d in alert_days(series, params) if start <= d <= start + 1]
+        if fired:
+            caught += 1
+            delays.append(min(fired) - start)
+    return caught / actors, (sum(delays) / len(delays)) if delays else float("nan")
+
+
+def false_alerts_per_actor_year(
+    rng: np.random.Generator, profile: ActorProfile, params: DetectionParams, actors: int
+) -> tuple[float, float]:
+    """(alerts of any severity, alerts that page: warning and up) per actor-year of spike-free noise."""
+    alerts = paging = 0
+    for _ in range(actors):
+        series = simulate(rng, WARMUP + YEAR, profile)
+        for day, severity in alert_days(series, params).items():
+            if day >= WARMUP:
+                alerts += 1
+                paging += severity != "watch"
+    return alerts / actors, paging / actors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--actors", type=int, default=200, help="simulated actors per cell")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    base = DetectionParams()
+    detectors = {
+        "median/MAD": replace(base, detector="mad"),
+        "EWMA (lambda 0.2)": replace(base, detector="ewma", ewma_lambda=0.2),
+    }
+    started = time.perf_counter()
+    print(
+        f"{args.actors} actors per cell, seed {args.seed}; a spike = volume x3 (or x5) and a 45% escalatory "
+        f"share for 2 days; thresholds watch {base.watch} / warning {base.warning} / critical {base.critical}, "
+        f"floors {base.spread_floor} index points / {base.count_spread_floor} sentences, window "
+        f"{base.baseline_days} d, guard {base.guard_days} d, cooldown {base.cooldown_days} d"
+    )
+    print(
+        f"{'profile':38} {'detector':18} {'x3 <=1d':>8} {'delay':>6} {'x3 burst':>9} {'x5 <=1d':>8} "
+        f"{'false/yr':>9} {'paging/yr':>10}"
+    )
+    for profile_name, profile in PROFILES.items():
+        for detector_name, params in detectors.items():
+            rng = np.random.default_rng(args.seed)  # same series for both detectors
+            caught, delay = spike_trials(rng, profile, params, args.actors, burst_before=False)
+            caught_after_burst, _ = spike_trials(rng, profile, params, args.actors, burst_before=True)
+            caught_x5, _ = spike_trials(rng, profile, params, args.actors, False, volume_factor=5.0)
+            false_rate, paging_rate = false_alerts_per_actor_year(rng, profile, params, args.actors)
+            print(
+                f"{profile_name:38} {detector_name:18} {caught:8.1%} {delay:6.2f} {caught_after_burst:9.1%} "
+                f"{caught_x5:8.1%} {false_rate:9.2f} {paging_rate:10.2f}"
+            )
+    print(f"({time.perf_counter() - started:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
