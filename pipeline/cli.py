@@ -236,12 +236,34 @@ def detect(
     since: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD (default: --until)")] = None,
     until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, UTC)")] = None,
     notify: Annotated[bool, typer.Option("--notify/--no-notify", help="Deliver the alerts")] = True,
+    detector: Annotated[str | None, typer.Option(help="mad | ewma (ESCALATION_DETECTOR)")] = None,
+    watch: Annotated[float | None, typer.Option(help="Surprise for 'watch' (ESCALATION_ALERT_WATCH)")] = None,
+    warning: Annotated[float | None, typer.Option(help="Surprise for 'warning'")] = None,
+    critical: Annotated[float | None, typer.Option(help="Surprise for 'critical'")] = None,
+    spread_floor: Annotated[float | None, typer.Option(help="Spread floor, index points")] = None,
+    min_articles: Annotated[int | None, typer.Option(help="Articles needed on the day")] = None,
+    min_sources: Annotated[int | None, typer.Option(help="Distinct feeds needed on the day")] = None,
+    cooldown_days: Annotated[int | None, typer.Option(help="Quiet days after an alert")] = None,
 ) -> None:
     """Run spike detection over each day of a range; a range in the past is a backtest."""
     from pipeline import alerts as alerting
     from pipeline.warehouse import Warehouse
 
-    settings = _settings()
+    overrides = {
+        "detector": detector,
+        "alert_watch": watch,
+        "alert_warning": warning,
+        "alert_critical": critical,
+        "spread_floor": spread_floor,
+        "min_articles": min_articles,
+        "min_sources": min_sources,
+        "cooldown_days": cooldown_days,
+    }
+    settings = _settings().with_overrides(**{k: v for k, v in overrides.items() if v is not None})
+    try:
+        params = alerting.DetectionParams.from_settings(settings)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     since_day, until_day = _day_range(since, until, 1)
     warehouse = Warehouse.from_url(settings.db_url)
     warehouse.init_schema()
@@ -250,7 +272,7 @@ def detect(
         warehouse,
         since_day,
         until_day,
-        alerting.DetectionParams.from_settings(settings),
+        params,
         mode=mode,
         notifiers=alerting.build_notifiers(settings, warehouse) if notify else (),
     )

@@ -110,3 +110,24 @@ def test_bad_input_is_one_clear_line_without_traceback(db_url, args, env, expect
     assert "Traceback" not in result.stderr
     assert expected in result.stderr
     assert len([line for line in result.stderr.splitlines() if line.strip()]) <= 2
+
+
+def test_detect_options_override_the_settings(db_url):
+    assert (
+        escalation("run", "--feeds", "samples/demo_feeds.yaml", "--no-notify", db_url=db_url).returncode == 0
+    )
+    window = ("--since", "2026-10-01", "--until", "2026-10-16", "--no-notify")
+
+    def count(*extra):
+        result = escalation("detect", *window, *extra, db_url=db_url)
+        assert result.returncode == 0, result.stderr
+        return int(result.stdout.strip().splitlines()[-1].split()[0])
+
+    relaxed = count(
+        "--watch", "1.5", "--warning", "3", "--critical", "6", "--spread-floor", "2", "--cooldown-days", "0"
+    )
+    strict = count("--watch", "50", "--warning", "60", "--critical", "70")
+    assert relaxed > strict == 0
+
+    bad = escalation("detect", *window, "--detector", "magic", db_url=db_url)
+    assert bad.returncode == 2 and "detector must be one of mad, ewma" in bad.stderr
