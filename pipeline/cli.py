@@ -345,6 +345,166 @@ def evaluate(
     print_eval(report, console)
 
 
+# -- analysts: named queries, exports, report, schema ---------------------------------------------
+def _warehouse(settings: Settings | None = None):
+    from pipeline.warehouse import Warehouse
+
+    warehouse = Warehouse.from_url((settings or _settings()).db_url)
+    warehouse.init_schema()
+    return warehouse
+
+
+def _parse_params(pairs: list[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UserError(f"--param takes name=value, got {pair!r}")
+        params[name.strip()] = value
+    return params
+
+
+def _result_table(result, title: str) -> Table:
+    from pipeline.analytics import plain
+
+    table = Table(title=title)
+    for column in result.columns:
+        table.add_column(column, overflow="fold")
+    for row in result.rows:
+        table.add_row(
+            *(f"{v:.3f}" if isinstance(v, float) else "" if v is None else str(v) for v in map(plain, row))
+        )
+    return table
+
+
+def _write_result(result, fmt: str, out: Path | None, title: str) -> None:
+    from pipeline import analytics
+
+    if fmt not in analytics.FORMATS:
+        raise UserError(f"--format must be one of {', '.join(analytics.FORMATS)}, not {fmt!r}")
+    if fmt == "parquet":
+        if out is None:
+            raise UserError("--format parquet needs --out FILE")
+        analytics.write_parquet(result, out)
+    elif fmt == "table":
+        if out is not None:
+            with out.open("w", encoding="utf-8") as handle:
+                Console(file=handle, width=200).print(_result_table(result, title))
+        else:
+            console.print(_result_table(result, title))
+    else:
+        writer = analytics.write_csv if fmt == "csv" else analytics.write_jsonl
+        if out is None:
+            writer(result, sys.stdout)
+        else:
+            with out.open("w", encoding="utf-8", newline="") as handle:
+                writer(result, handle)
+    if out is not None:
+        err_console.print(f"{len(result.rows)} rows -> {out}")
+
+
+@app.command()
+def query(
+    name: Annotated[str | None, typer.Argument(help="A query of sql/queries/ (see --list)")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="name=value (repeatable)")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | csv | json | parquet")] = "table",
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of the terminal")] = None,
+    list_queries: Annotated[
+        bool, typer.Option("--list", help="List the named queries and their parameters")
+    ] = False,
+) -> None:
+    """Run a named analyst query; dates take YYYY-MM-DD or days from today (-7)."""
+    from pipeline import analytics
+
+    queries = analytics.named_queries()
+    if list_queries or name is None:
+        for query_ in queries.values():
+            console.print(f"[bold]{query_.name}[/]: {query_.description}", highlight=False)
+            for p in query_.params:
+                default = "required" if p.default is None else f"default {p.default}"
+                console.print(f"    --param {p.name}=<{p.type}>  ({default}) {p.help}", highlight=False)
+        return
+    try:
+        result = analytics.run_query(_warehouse().engine, name, _parse_params(param or []))
+    except analytics.QueryError as exc:
+        raise UserError(str(exc)) from None
+    _write_result(result, fmt, out, name)
+
+
+@app.command()
+def export(
+    what: Annotated[str, typer.Argument(help="signals | sentences")],
+    since: Annotated[
+        str | None, typer.Option(help="First day, YYYY-MM-DD (default: 30 days before --until)")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, UTC)")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv | parquet | json")] = "csv",
+    out: Annotated[Path | None, typer.Option(help="Output file (required for parquet)")] = None,
+) -> None:
+    """Dump daily signals or scored sentences (one row per sentence and actor) for pandas / BI tools."""
+    from pipeline import analytics
+
+    since_day, until_day = _day_range(since, until, 30)
+    try:
+        result = analytics.export_rows(_warehouse().engine, what, since_day, until_day)
+    except analytics.QueryError as exc:
+        raise UserError(str(exc)) from None
+    if fmt == "table":
+        raise UserError("export writes csv, json or parquet")
+    _write_result(result, fmt, out, what)
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option(help="The HTML file to write")] = Path("report.html"),
+    since: Annotated[
+        str | None, typer.Option(help="First day, YYYY-MM-DD (default: 60 days before --until)")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, UTC)")] = None,
+    actors: Annotated[
+        str | None, typer.Option(help="Comma-separated actor codes (default: the top 6)")
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report (works offline): charts, alerts, evidence, de-escalation."""
+    from pipeline.report import write_report
+
+    since_day, until_day = _day_range(since, until, 60)
+    chosen = [a.strip().upper() for a in actors.split(",") if a.strip()] if actors else None
+    path = write_report(_warehouse(), since_day, until_day, chosen, out)
+    console.print(f"report: {path} ({path.stat().st_size:,} bytes) for {since_day} .. {until_day}")
+
+
+db_app = typer.Typer(no_args_is_help=True, help="The warehouse schema: Alembic migrations and views.")
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Option(help="Target revision (default: the newest)")] = "head",
+) -> None:
+    """Migrate the warehouse (ESCALATION_DB_URL) and recreate the analyst views."""
+    from pipeline import migrate
+    from pipeline.warehouse import Warehouse
+
+    warehouse = Warehouse.from_url(_settings().db_url)
+    result = migrate.upgrade(warehouse.engine, revision)
+    console.print(
+        f"warehouse: {result.before or 'empty'} -> {result.after}; views: {', '.join(result.views) or 'none'}"
+    )
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the warehouse's migration revision and the newest one."""
+    from pipeline import migrate
+    from pipeline.warehouse import Warehouse
+
+    warehouse = Warehouse.from_url(_settings().db_url)
+    current, head = migrate.current_revision(warehouse.engine), migrate.head_revision()
+    state = "up to date" if current == head else "run `escalation db upgrade`"
+    console.print(f"current: {current or 'none'}  head: {head}  ({state})")
+
+
 def main() -> None:
     """Console-script entry point: user errors become one line on stderr and a non-zero exit."""
     from pipeline.feeds import FeedListError

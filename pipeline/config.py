@@ -34,6 +34,7 @@ class Settings:
     fetch_retries: int = 2
     fetch_backoff_s: float = 1.0
     fetch_concurrency: int = 16
+    fetch_allow_link_local: int = 0  # 1: allow link-local/cloud-metadata addresses (SSRF guard)
     user_agent: str = "escalation-signals/0.1 (+https://github.com/escalation-signals)"
 
     # Signals and alerts

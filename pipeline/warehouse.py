@@ -99,6 +99,7 @@ articles = sa.Table(
     sa.Column("sentence_count", sa.Integer, nullable=False),
     sa.Column("run_id", sa.Text),
     sa.Index("ix_articles_day", "published_day"),
+    sa.Index("ix_articles_feed_day", "feed_id", "published_day"),
 )
 
 # Every feed that carried an article (the article row keeps the first): corroboration across sources.
@@ -131,7 +132,7 @@ sentence_actors = sa.Table(
     metadata,
     sa.Column("sentence_id", sa.Integer, sa.ForeignKey("sentences.sentence_id"), primary_key=True),
     sa.Column("actor", sa.String(32), primary_key=True),
-    sa.Index("ix_sentence_actors_actor", "actor"),
+    sa.Index("ix_sentence_actors_actor_sentence", "actor", "sentence_id"),
 )
 
 daily_signals = sa.Table(
@@ -171,6 +172,7 @@ alerts = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("day", "actor", "kind", name="uq_alerts_day_actor_kind"),
+    sa.Index("ix_alerts_actor_day", "actor", "day"),
 )
 
 alert_deliveries = sa.Table(
@@ -343,7 +345,10 @@ class Warehouse:
         return warehouse
 
     def init_schema(self) -> None:
-        metadata.create_all(self.engine)
+        """Bring the schema to the current migration (create it when empty) and make sure the views exist."""
+        from pipeline.migrate import ensure_schema
+
+        ensure_schema(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -21,6 +21,8 @@ CREATE TABLE alerts (
 	CONSTRAINT uq_alerts_day_actor_kind UNIQUE (day, actor, kind)
 );
 
+CREATE INDEX ix_alerts_actor_day ON alerts (actor, day);
+
 CREATE TABLE daily_signals (
 	day DATE NOT NULL, 
 	actor VARCHAR(32) NOT NULL, 
@@ -100,6 +102,8 @@ CREATE TABLE articles (
 
 CREATE INDEX ix_articles_day ON articles (published_day);
 
+CREATE INDEX ix_articles_feed_day ON articles (feed_id, published_day);
+
 CREATE TABLE fetch_log (
 	fetch_id INTEGER NOT NULL, 
 	feed_id INTEGER NOT NULL, 
@@ -151,4 +155,4 @@ CREATE TABLE sentence_actors (
 	FOREIGN KEY(sentence_id) REFERENCES sentences (sentence_id)
 );
 
-CREATE INDEX ix_sentence_actors_actor ON sentence_actors (actor);
+CREATE INDEX ix_sentence_actors_actor_sentence ON sentence_actors (actor, sentence_id);

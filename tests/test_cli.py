@@ -131,3 +131,98 @@ def test_detect_options_override_the_settings(db_url):
 
     bad = escalation("detect", *window, "--detector", "magic", db_url=db_url)
     assert bad.returncode == 2 and "detector must be one of mad, ewma" in bad.stderr
+
+
+def test_analyst_commands_on_the_demo_warehouse(db_url, tmp_path):
+    import pyarrow.parquet as pq
+
+    assert (
+        escalation("run", "--feeds", "samples/demo_feeds.yaml", "--no-notify", db_url=db_url).returncode == 0
+    )
+
+    current = escalation("db", "current", db_url=db_url)
+    assert current.returncode == 0 and "up to date" in current.stdout
+    upgraded = escalation("db", "upgrade", db_url=db_url)
+    assert upgraded.returncode == 0 and "escalation_sentences" in upgraded.stdout
+
+    listed = escalation("query", "--list", db_url=db_url)
+    assert "top_escalating_actors" in listed.stdout and "--param actor=<text>" in listed.stdout
+
+    out = tmp_path / "drivers.csv"
+    drivers = escalation(
+        "query",
+        "spike_drivers",
+        "-p",
+        "actor=IRN",
+        "-p",
+        "day=2026-10-13",
+        "-f",
+        "csv",
+        "--out",
+        str(out),
+        db_url=db_url,
+    )
+    assert drivers.returncode == 0, drivers.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("day,score,text") and len(lines) > 3
+
+    as_json = escalation(
+        "query",
+        "top_escalating_actors",
+        "-p",
+        "since=2026-10-10",
+        "-p",
+        "until=2026-10-16",
+        "-p",
+        "baseline_since=2026-10-01",
+        "-f",
+        "json",
+        db_url=db_url,
+    )
+    top = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert top and {"actor", "rise"} <= top[0].keys() and top[0]["rise"] >= top[-1]["rise"]
+
+    missing = escalation("query", "spike_drivers", db_url=db_url)
+    assert missing.returncode == 2 and "parameter 'actor' (text) is required" in missing.stderr
+
+    parquet = tmp_path / "signals.parquet"
+    exported = escalation(
+        "export",
+        "signals",
+        "--since",
+        "2026-10-01",
+        "--until",
+        "2026-10-16",
+        "-f",
+        "parquet",
+        "--out",
+        str(parquet),
+        db_url=db_url,
+    )
+    assert exported.returncode == 0, exported.stderr
+    table = pq.read_table(parquet)
+    assert table.num_rows > 0 and {"day", "actor", "escalation_index"} <= set(table.column_names)
+    assert str(table.schema.field("day").type) == "date32[day]"
+
+    sentences = escalation(
+        "export", "sentences", "--since", "2026-10-13", "--until", "2026-10-13", db_url=db_url
+    )
+    assert sentences.stdout.startswith("day,actor,sentence_id") and "2026-10-13" in sentences.stdout
+    assert escalation("export", "nonsense", db_url=db_url).returncode == 2
+
+    report = tmp_path / "report.html"
+    made = escalation(
+        "report",
+        "--since",
+        "2026-10-01",
+        "--until",
+        "2026-10-16",
+        "--actors",
+        "IRN,USA",
+        "--out",
+        str(report),
+        db_url=db_url,
+    )
+    assert made.returncode == 0, made.stderr
+    html = report.read_text()
+    assert "IRN" in html and "USA" in html and "<script src=" not in html

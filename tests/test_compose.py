@@ -591,20 +591,22 @@ def test_airflow_services_share_core_settings():
 
 def test_init_creates_the_warehouse_schema(tmp_path):
     """Run airflow-init's schema step for real, against SQLite, with the settings it would read."""
+    from pipeline import migrate
     from pipeline.warehouse import metadata
 
     init = command_text(services()["airflow-init"])
-    snippets = [code for code in re.findall(r'python3? -c "([^"]*)"', init) if "Warehouse" in code]
-    assert snippets, "airflow-init must create the warehouse tables (a `python -c` step using Warehouse)"
-    assert all("init_schema()" in code for code in snippets)
+    steps = [line.strip() for line in init.splitlines() if line.strip().startswith("escalation db upgrade")]
+    assert steps, "airflow-init must migrate the warehouse (`escalation db upgrade`)"
     db = tmp_path / "wh.db"
     env = {**os.environ, "ESCALATION_DB_URL": f"sqlite:///{db}"}
-    for code in snippets:
-        code = interpolate(code, {})
-        subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, check=True, timeout=120)
+    for step in steps:
+        args = step.split()[1:]
+        subprocess.run([sys.executable, "-m", "pipeline.cli", *args], env=env, cwd=REPO, check=True, timeout=120)
     engine = sa.create_engine(f"sqlite:///{db}")
     try:
         assert set(sa.inspect(engine).get_table_names()) >= set(metadata.tables)
+        assert migrate.current_revision(engine) == migrate.head_revision()
+        assert "escalation_sentences" in sa.inspect(engine).get_view_names()
     finally:
         engine.dispose()
 

@@ -1,0 +1,125 @@
+"""Schema evolution: Alembic migrations (pipeline/migrations/) plus the analyst views of sql/views/.
+
+`ensure_schema` is what every command calls: an empty database gets the model's tables, stamped
+with the head revision; an older one is migrated; one at head returns at once. The views hold no
+data, so they are dropped before migrating (SQLite copies tables to alter them) and recreated from
+sql/views/ afterwards. A database created before migrations existed (no alembic_version table) is
+recognised by its columns and stamped with the revision it matches before upgrading.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection, Engine
+
+from pipeline import analytics
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_PG_LOCK_KEY = 0x6573_6361  # "esca": one schema change at a time across processes
+
+
+@dataclass(frozen=True)
+class UpgradeReport:
+    before: str | None
+    after: str
+    views: tuple[str, ...]
+
+
+def _config(conn: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = conn
+    return config
+
+
+@functools.cache
+def head_revision() -> str:
+    return ScriptDirectory.from_config(_config(None)).get_current_head()  # type: ignore[arg-type]
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def _legacy_revision(conn: Connection) -> str | None:
+    """The revision a database without alembic_version matches, or None when it has no tables."""
+    inspector = sa.inspect(conn)
+    tables = set(inspector.get_table_names())
+    if "articles" not in tables:
+        return None
+    columns = {c["name"] for c in inspector.get_columns("alerts")} if "alerts" in tables else set()
+    return head_revision() if "measure" in columns else "0001"
+
+
+def _lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("select pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+
+
+def upgrade(engine: Engine, revision: str = "head") -> UpgradeReport:
+    """Migrate to `revision` (and recreate the views) in one transaction where the dialect allows."""
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it; with foreign keys enforced, dropping the old copy
+            # fails. The pragma only takes effect outside a transaction, so it is set first, and the
+            # keys are checked before commit instead.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                report = _upgrade_in(conn, revision)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left {len(broken)} rows with broken foreign keys")
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
+    return report
+
+
+def _upgrade_in(conn: Connection, revision: str) -> UpgradeReport:
+    from pipeline.warehouse import metadata
+
+    _lock(conn)
+    before = MigrationContext.configure(conn).get_current_revision()
+    config = _config(conn)
+    views = analytics.view_sql(conn.dialect.name)
+    analytics.drop_views(conn, views)
+    if before is None:
+        legacy = _legacy_revision(conn)
+        if legacy is None and revision == "head":
+            # Empty database: the model is the schema at head (a test keeps the two equal).
+            metadata.create_all(conn)
+            command.stamp(config, "head")
+        else:
+            if legacy is not None:
+                command.stamp(config, legacy)
+            command.upgrade(config, revision)
+    else:
+        command.upgrade(config, revision)
+    after = MigrationContext.configure(conn).get_current_revision()
+    created = analytics.create_views(conn) if after == head_revision() else []
+    return UpgradeReport(before, after or "", tuple(created))
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Cheap when nothing is to do: one version read and one view listing."""
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current == head_revision():
+            expected = set(analytics.view_sql(conn.dialect.name))
+            if expected <= set(sa.inspect(conn).get_view_names()):
+                return
+    upgrade(engine)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the warehouse schema (run through ``escalation db upgrade``)."""
