@@ -3,12 +3,6 @@
 -- param actor: text                the actor code, e.g. IRN, HEZBOLLAH
 -- param day: date = -1             the day (negative: days before today, UTC)
 -- param limit: int = 20
-with named as (
-    select sa.sentence_id
-    from sentence_actors as sa
-    where sa.actor = :actor
-)
-
 select
     es.day,
     es.score,
@@ -20,8 +14,13 @@ select
     es.feed_title,
     es.published_at,
     es.sentence_id
-from named as n
-inner join escalation_sentences as es on es.sentence_id = n.sentence_id
-where es.day = :day
+from escalation_sentences as es
+where
+    es.day = :day
+    and exists (
+        select 1
+        from sentence_actors as sa
+        where sa.sentence_id = es.sentence_id and sa.actor = :actor
+    )
 order by es.score desc, es.sentence_id
 limit :limit
