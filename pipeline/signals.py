@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from pipeline.score import DEESCALATORY_THRESHOLD, ESCALATORY_THRESHOLD
 from pipeline.warehouse import (
@@ -28,6 +29,7 @@ from pipeline.warehouse import (
     articles,
     daily_signals,
     now_utc,
+    run_transaction,
     sentence_actors,
     sentences,
 )
@@ -100,7 +102,8 @@ def compute_signals(warehouse: Warehouse, since: date, until: date) -> SignalsRe
     day = articles.c.published_day
     all_label = sa.literal(ALL_ACTORS, sa.String(32))
     computed_at = now_utc()
-    with warehouse.engine.begin() as conn:
+
+    def work(conn: Connection) -> int:
         sources = {
             (d, a): count
             for d, a, count in [
@@ -128,4 +131,8 @@ def compute_signals(warehouse: Warehouse, since: date, until: date) -> SignalsRe
         ]
         if values:
             conn.execute(daily_signals.insert(), values)
-    return SignalsReport(since, until, len(values))
+        return len(values)
+
+    # Two concurrent recomputations of one range: the loser runs again from the start.
+    written = run_transaction(warehouse.engine, work, f"signals {since}..{until}")
+    return SignalsReport(since, until, written)

@@ -8,6 +8,9 @@ transaction, so a crash half-way leaves no article without its sentences.
 from __future__ import annotations
 
 import json
+import logging
+import random
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 ALL_ACTORS = "ALL"
 _CHUNK = 500
@@ -249,6 +252,59 @@ class StoreResult:
     existing_articles: int
 
 
+log = logging.getLogger(__name__)
+TRANSIENT_ATTEMPTS = 6
+# PostgreSQL: serialization failure, deadlock detected. SQLite: a writer that waited out busy_timeout.
+_TRANSIENT_PG_CODES = {"40001", "40P01"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A concurrent writer got in the way: the whole transaction can simply run again."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if code in _TRANSIENT_PG_CODES:
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+def run_transaction(engine: Engine, work: Any, what: str) -> Any:
+    """Run `work(conn)` in one transaction, again from the start when a concurrent writer caused a
+    deadlock, a serialization failure or a lock timeout (rolled back: nothing half-written)."""
+    for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except DBAPIError as exc:
+            if attempt == TRANSIENT_ATTEMPTS or not is_transient(exc):
+                raise
+            delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())
+            log.warning(
+                "%s: concurrent writer (%s); retry %d in %.2f s",
+                what,
+                type(exc.orig).__name__,
+                attempt,
+                delay,
+            )
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def clean_text(value: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL; both dialects drop it so they store the same string."""
+    return value.replace("\x00", "") if value and "\x00" in value else value
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list | tuple):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _without_nul(v) for k, v in value.items()}
+    return value
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
@@ -409,9 +465,11 @@ class Warehouse:
 
     def record_fetch(self, fetch: FetchRecord, run_id: str | None) -> None:
         """A fetch that brought no articles (a failure, a 304): the feed row and the fetch log only."""
-        with self.engine.begin() as conn:
-            feed_id = self._upsert_feed(conn, fetch)
-            self._log_fetch(conn, feed_id, fetch, run_id, 0)
+
+        def work(conn: Connection) -> None:
+            self._log_fetch(conn, self._upsert_feed(conn, fetch), fetch, run_id, 0)
+
+        run_transaction(self.engine, work, f"record fetch of {fetch.feed_url}")
 
     # -- articles --------------------------------------------------------------------------------
     def existing_article_keys(self, keys: Iterable[str]) -> set[str]:
@@ -441,18 +499,22 @@ class Warehouse:
         carried by several feeds counts every one of them as a source.
         """
         scored_at = now_utc()
-        new_articles = new_sentences = 0
-        with self.engine.begin() as conn:
+        # One order for every writer: two ingests of overlapping feeds then wait for each other on
+        # the same article key instead of deadlocking.
+        ordered = sorted(batch, key=lambda a: a.article_key)
+
+        def work(conn: Connection) -> tuple[int, int]:
+            new_articles = new_sentences = 0
             feed_id = self._upsert_feed(conn, fetch)
-            for article in batch:
+            for article in ordered:
                 stmt = (
                     insert_for(conn, articles)
                     .values(
                         article_key=article.article_key,
                         feed_id=feed_id,
-                        guid=article.guid,
-                        url=article.url,
-                        title=article.title,
+                        guid=clean_text(article.guid),
+                        url=clean_text(article.url),
+                        title=clean_text(article.title),
                         published_at=article.published_at,
                         published_day=article.published_at.astimezone(UTC).date(),
                         date_source=article.date_source,
@@ -471,7 +533,7 @@ class Warehouse:
                 new_sentences += self._insert_sentences(
                     conn, article_id, article.sentences, scorer_version, scored_at
                 )
-            keys = list(dict.fromkeys([*seen_keys, *(a.article_key for a in batch)]))
+            keys = sorted(set(seen_keys) | {a.article_key for a in batch})
             for chunk in _chunks(keys):
                 ids = (
                     conn.execute(sa.select(articles.c.article_id).where(articles.c.article_key.in_(chunk)))
@@ -484,12 +546,15 @@ class Warehouse:
                         .values(
                             [
                                 {"article_id": i, "feed_id": feed_id, "first_seen_at": fetch.fetched_at}
-                                for i in ids
+                                for i in sorted(ids)
                             ]
                         )
                         .on_conflict_do_nothing()
                     )
             self._log_fetch(conn, feed_id, fetch, run_id, new_articles)
+            return new_articles, new_sentences
+
+        new_articles, new_sentences = run_transaction(self.engine, work, f"store batch of {fetch.feed_url}")
         return StoreResult(new_articles, new_sentences, len(batch) - new_articles)
 
     def _insert_sentences(
@@ -506,11 +571,12 @@ class Warehouse:
             {
                 "article_id": article_id,
                 "seq": r.seq,
-                "text": r.text,
+                "text": clean_text(r.text),
                 "score": r.score,
                 "escalation": r.escalation,
                 "deescalation": r.deescalation,
-                "matches": json.dumps(r.matches, ensure_ascii=False),
+                # NUL is dropped inside the JSON too (PostgreSQL's jsonb refuses \\u0000).
+                "matches": json.dumps(_without_nul(r.matches), ensure_ascii=False),
                 "scorer_version": scorer_version,
                 "scored_at": scored_at,
             }
