@@ -295,6 +295,12 @@ def clean_text(value: str | None) -> str | None:
     return value.replace("\x00", "") if value and "\x00" in value else value
 
 
+def _matches_json(matches: Any) -> str:
+    text = json.dumps(matches, ensure_ascii=False)
+    # NUL is dropped inside the JSON too (PostgreSQL's jsonb refuses \\u0000); rare, so checked last.
+    return json.dumps(_without_nul(matches), ensure_ascii=False) if "\\u0000" in text else text
+
+
 def _without_nul(value: Any) -> Any:
     if isinstance(value, str):
         return clean_text(value)
@@ -504,35 +510,42 @@ class Warehouse:
         ordered = sorted(batch, key=lambda a: a.article_key)
 
         def work(conn: Connection) -> tuple[int, int]:
-            new_articles = new_sentences = 0
             feed_id = self._upsert_feed(conn, fetch)
-            for article in ordered:
-                stmt = (
-                    insert_for(conn, articles)
-                    .values(
-                        article_key=article.article_key,
-                        feed_id=feed_id,
-                        guid=clean_text(article.guid),
-                        url=clean_text(article.url),
-                        title=clean_text(article.title),
-                        published_at=article.published_at,
-                        published_day=article.published_at.astimezone(UTC).date(),
-                        date_source=article.date_source,
-                        fetched_at=fetch.fetched_at,
-                        content_hash=article.content_hash,
-                        sentence_count=len(article.sentences),
-                        run_id=run_id,
-                    )
-                    .on_conflict_do_nothing(index_elements=[articles.c.article_key])
-                    .returning(articles.c.article_id)
-                )
-                article_id = conn.execute(stmt).scalar()
-                if article_id is None:
-                    continue  # stored meanwhile (another feed in this run, or a concurrent ingest)
-                new_articles += 1
-                new_sentences += self._insert_sentences(
-                    conn, article_id, article.sentences, scorer_version, scored_at
-                )
+            rows = [
+                {
+                    "article_key": article.article_key,
+                    "feed_id": feed_id,
+                    "guid": clean_text(article.guid),
+                    "url": clean_text(article.url),
+                    "title": clean_text(article.title),
+                    "published_at": article.published_at,
+                    "published_day": article.published_at.astimezone(UTC).date(),
+                    "date_source": article.date_source,
+                    "fetched_at": fetch.fetched_at,
+                    "content_hash": article.content_hash,
+                    "sentence_count": len(article.sentences),
+                    "run_id": run_id,
+                }
+                for article in ordered
+            ]
+            # One batched insert; a key stored meanwhile (another feed of this run, a concurrent
+            # ingest) is skipped by the conflict clause and returns no row, so only the articles
+            # this transaction created get sentences.
+            created: dict[str, int] = {}
+            statement = (
+                insert_for(conn, articles)
+                .on_conflict_do_nothing(index_elements=[articles.c.article_key])
+                .returning(articles.c.article_key, articles.c.article_id)
+            )
+            for chunk in _chunks(rows):
+                created.update(conn.execute(statement, list(chunk)).all())
+            new_sentences = self._insert_sentences_for(
+                conn,
+                [(created[a.article_key], a) for a in ordered if a.article_key in created],
+                scorer_version,
+                scored_at,
+            )
+            new_articles = len(created)
             keys = sorted(set(seen_keys) | {a.article_key for a in batch})
             for chunk in _chunks(keys):
                 ids = (
@@ -557,14 +570,15 @@ class Warehouse:
         new_articles, new_sentences = run_transaction(self.engine, work, f"store batch of {fetch.feed_url}")
         return StoreResult(new_articles, new_sentences, len(batch) - new_articles)
 
-    def _insert_sentences(
+    def _insert_sentences_for(
         self,
         conn: Connection,
-        article_id: int,
-        records: Sequence[SentenceRecord],
+        stored: Sequence[tuple[int, ArticleRecord]],
         scorer_version: str,
         scored_at: datetime,
     ) -> int:
+        """Sentences and actor mentions of newly stored articles, in batched inserts."""
+        records = [(article_id, r) for article_id, article in stored for r in article.sentences]
         if not records:
             return 0
         rows = [
@@ -575,27 +589,33 @@ class Warehouse:
                 "score": r.score,
                 "escalation": r.escalation,
                 "deescalation": r.deescalation,
-                # NUL is dropped inside the JSON too (PostgreSQL's jsonb refuses \\u0000).
-                "matches": json.dumps(_without_nul(r.matches), ensure_ascii=False),
+                "matches": _matches_json(r.matches),
                 "scorer_version": scorer_version,
                 "scored_at": scored_at,
             }
-            for r in records
+            for article_id, r in records
         ]
-        ids = (
-            conn.execute(
-                sentences.insert().returning(sentences.c.sentence_id, sort_by_parameter_order=True), rows
-            )
-            .scalars()
-            .all()
-        )
+        if conn.dialect.name == "sqlite":
+            # This transaction already wrote the articles, so it holds SQLite's single write lock:
+            # numbering the sentences here is safe and lets one executemany insert them all
+            # (RETURNING in parameter order would make SQLite insert row by row).
+            first = (conn.execute(sa.select(sa.func.max(sentences.c.sentence_id))).scalar() or 0) + 1
+            ids = list(range(first, first + len(rows)))
+            for sentence_id, row in zip(ids, rows, strict=True):
+                row["sentence_id"] = sentence_id
+            conn.execute(sentences.insert(), rows)
+        else:
+            ids = []
+            statement = sentences.insert().returning(sentences.c.sentence_id, sort_by_parameter_order=True)
+            for chunk in _chunks(rows, 2000):
+                ids.extend(conn.execute(statement, list(chunk)).scalars().all())
         mentions = [
             {"sentence_id": sentence_id, "actor": actor}
-            for sentence_id, record in zip(ids, records, strict=True)
+            for sentence_id, (_, record) in zip(ids, records, strict=True)
             for actor in dict.fromkeys(record.actors)
         ]
-        if mentions:
-            conn.execute(sentence_actors.insert(), mentions)
+        for chunk in _chunks(mentions, 5000):
+            conn.execute(sentence_actors.insert(), list(chunk))
         return len(rows)
 
     # -- runs --------------------------------------------------------------------------------------

@@ -29,16 +29,14 @@ def test_same_batch_twice_changes_nothing(warehouse):
 
 
 def test_crash_half_way_leaves_no_partial_article(warehouse, monkeypatch):
-    calls = {"n": 0}
-    original = Warehouse._insert_sentences
+    original = Warehouse._insert_sentences_for
 
-    def failing(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("disk full")
-        return original(self, *args, **kwargs)
+    def failing(self, conn, stored, *args, **kwargs):
+        assert len(stored) == 2  # both articles are already inserted in this transaction
+        original(self, conn, stored[:1], *args, **kwargs)  # the first article gets its sentences
+        raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Warehouse, "_insert_sentences", failing)
+    monkeypatch.setattr(Warehouse, "_insert_sentences_for", failing)
     batch = [article("a1", DAY, [(0.5, ())]), article("a2", DAY, [(0.5, ())])]
     with pytest.raises(RuntimeError, match="disk full"):
         warehouse.store_feed_batch(fetch_record(), batch, "run", "v1")
