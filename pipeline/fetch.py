@@ -2,35 +2,80 @@
 
 Every failure becomes a `FetchResult` with `ok=False` and a reason a person can act on; nothing here
 raises for one bad feed, so one feed failing never stops the others.
+
+Hostile servers are expected. Per feed and attempt:
+- the body is streamed and cut off at `max_bytes` of DECODED bytes (gzip/deflate are decoded here,
+  incrementally and bounded, so a gzip bomb never inflates past the cap in memory);
+- every network operation has `timeout_s`, and the whole attempt (all redirect hops and the body) a
+  deadline, so a server dripping one byte at a time cannot hold a feed forever;
+- redirects are followed by hand: a redirect's body is never read, and every hop is checked (http or
+  https only; no link-local or cloud-metadata address) before it is requested;
+- the same address check runs again on the address each TCP connection actually uses, so a host name
+  that resolves to a harmless address at check time and to 169.254.169.254 at connect time (DNS
+  rebinding) is refused too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import ipaddress
+import math
+import re
+import socket
 import time
-from collections.abc import Callable, Mapping, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import httpcore
 import httpx
 
 from pipeline.config import Settings
 
 MAX_REDIRECTS = 5
-MAX_RETRY_AFTER_S = 30.0
+MAX_RETRY_AFTER_S = 30.0  # a server asking for a longer wait is not retried within this run
+DEADLINE_FACTOR = 3.0  # default whole-attempt deadline = DEADLINE_FACTOR x timeout_s
+RETRY_STATUSES = frozenset({429})  # besides every 5xx
+
+# SSRF policy. Link-local ranges are where cloud metadata services answer (169.254.169.254 on AWS,
+# GCP, Azure, OpenStack; 169.254.170.2 for ECS task credentials); a few providers use addresses
+# outside them. None of these is ever a news feed, so they are refused unless
+# `FetchSettings.allow_link_local` (ESCALATION_FETCH_ALLOW_LINK_LOCAL=1) says otherwise.
+# Loopback (127.0.0.0/8, ::1) and private networks stay allowed ON PURPOSE: the tests and local or
+# docker setups serve feeds from 127.0.0.1 or a private network, and the feed list is the operator's
+# own. The accepted risk: a hostile redirect can make us GET a loopback/private URL; the answer is
+# only kept if it parses as a feed, and is never sent back to whoever redirected us.
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200")
+)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_ALLOW_HINT = "not fetched unless ESCALATION_FETCH_ALLOW_LINK_LOCAL=1"
+# Reasons can carry server-chosen text (a reason phrase, a protocol error): no control characters
+# (PostgreSQL refuses NUL in TEXT), bounded length.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+MAX_REASON_CHARS = 300
 
 
 @dataclass(frozen=True)
 class FetchSettings:
-    timeout_s: float = 20.0
-    max_bytes: int = 10 * 1024 * 1024
+    timeout_s: float = 20.0  # connect, and each read or write
+    max_bytes: int = 10 * 1024 * 1024  # of the decoded body
     retries: int = 2
     backoff_s: float = 1.0
     concurrency: int = 16
     user_agent: str = "escalation-signals/0.1"
+    deadline_s: float | None = None  # whole attempt incl. redirects and body; None: 3 x timeout_s
+    allow_link_local: bool = False  # see METADATA_ADDRESSES
+
+    @property
+    def attempt_deadline_s(self) -> float:
+        return self.deadline_s if self.deadline_s is not None else DEADLINE_FACTOR * self.timeout_s
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FetchSettings:
@@ -41,6 +86,7 @@ class FetchSettings:
             backoff_s=settings.fetch_backoff_s,
             concurrency=settings.fetch_concurrency,
             user_agent=settings.user_agent,
+            allow_link_local=bool(settings.fetch_allow_link_local),
         )
 
 
@@ -68,7 +114,20 @@ class FetchResult:
     attempts: int = 0
 
 
-class _TooLarge(Exception):
+class _Final(Exception):
+    """A failure that another attempt would only repeat (refused address, too large, bad encoding)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _TooLarge(_Final):
+    def __init__(self, max_bytes: int):
+        super().__init__(f"body larger than {max_bytes} bytes")
+
+
+class _Refused(_Final):
     pass
 
 
@@ -84,6 +143,198 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# -- SSRF: which addresses we connect to ----------------------------------------------------------------
+def address_refusal(address: str, allow_link_local: bool = False) -> str | None:
+    """Why a connection to this IP address is refused, or None when it is allowed."""
+    if allow_link_local:
+        return None
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
+    except ValueError:
+        return None
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        # The same IPv4 target written as IPv6 (::ffff:169.254.169.254, or NAT64 64:ff9b::a9fe:a9fe).
+        if ip.ipv4_mapped is not None:
+            candidates.append(ip.ipv4_mapped)
+        if ip in _NAT64:
+            candidates.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    for candidate in candidates:
+        if candidate in METADATA_ADDRESSES:
+            return f"{address} is a cloud metadata address ({_ALLOW_HINT})"
+        if candidate.is_link_local:
+            return f"{address} is a link-local address ({_ALLOW_HINT})"
+    return None
+
+
+def _ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    """The addresses a host name stands for (an IP literal stands for itself); raises OSError."""
+    if _ip_literal(host):
+        return [host]
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _first_refusal(host: str, addresses: Iterable[str], allow_link_local: bool) -> str | None:
+    for address in addresses:
+        reason = address_refusal(address, allow_link_local)
+        if reason is not None:
+            return f"refused to fetch from {host}: {reason}" if address != host else f"refused: {reason}"
+    return None
+
+
+async def _check_target(url: httpx.URL, settings: FetchSettings) -> None:
+    """Before each request and each redirect hop: http(s) only, and not a refused address.
+
+    This check also covers requests sent through a proxy (where the connect-time guard only sees the
+    proxy); without a proxy, `_GuardedBackend` checks again on the address actually connected to.
+    """
+    if url.scheme not in ("http", "https"):
+        raise _Refused(
+            f"redirected to an unsupported URL scheme {url.scheme!r} (only http and https are fetched)"
+        )
+    try:
+        addresses = await _resolve(url.host, url.port or (443 if url.scheme == "https" else 80))
+    except OSError:
+        return  # the connection reports the DNS failure with its own clear reason
+    reason = _first_refusal(url.host, addresses, settings.allow_link_local)
+    if reason is not None:
+        raise _Refused(reason)
+
+
+class _GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore network backend that resolves names itself and connects only to allowed addresses.
+
+    Connecting to the vetted IP (rather than handing the name back to the resolver) closes the gap
+    between check and use; TLS still verifies the certificate against the host name, which httpcore
+    passes separately as the SNI / server_hostname.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend, allow_link_local: bool):
+        self._inner = inner
+        self._allow_link_local = allow_link_local
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            addresses = await _resolve(host, port)
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+        reason = _first_refusal(host, addresses, self._allow_link_local)
+        if reason is not None:
+            raise _Refused(reason)
+        last: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+        raise last or httpcore.ConnectError(f"no address for {host}")
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        return await self._inner.connect_unix_socket(path, timeout=timeout, socket_options=socket_options)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def _install_address_guard(client: httpx.AsyncClient, allow_link_local: bool) -> None:
+    # httpx has no public hook for the connection's network backend; constraints.txt pins httpx and
+    # httpcore, and this fails closed (no client at all) if their internals ever move.
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(pool, "_network_backend"):
+        raise RuntimeError("cannot install the fetch address guard: httpx/httpcore internals changed")
+    pool._network_backend = _GuardedBackend(pool._network_backend, allow_link_local)
+
+
+# -- bodies -----------------------------------------------------------------------------------------------
+class _BoundedDecoder:
+    """Content-Encoding (identity, gzip, deflate) decoded chunk by chunk, never past `limit` bytes."""
+
+    def __init__(self, content_encoding: str | None, limit: int):
+        codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise _Final(f"unsupported Content-Encoding {content_encoding!r}")
+        self._coding = codings[0] if codings else None
+        self._zlib: Any = None
+        self._limit = limit
+        self.size = 0
+
+    def _decompressor(self, first: bytes) -> Any:
+        if self._coding == "deflate":
+            # "deflate" is meant to be zlib-wrapped, but many servers send a raw deflate stream.
+            wrapped = len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
+            return zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+    def _take(self, out: bytes) -> bytes:
+        self.size += len(out)
+        if self.size > self._limit:
+            raise _TooLarge(self._limit)
+        return out
+
+    def feed(self, data: bytes) -> bytes:
+        if self._coding is None:
+            return self._take(data)
+        parts = []
+        try:
+            while data:
+                if self._zlib is None:
+                    self._zlib = self._decompressor(data)
+                # max_length bounds what one call may inflate: a bomb stops one byte past the cap.
+                parts.append(self._take(self._zlib.decompress(data, self._limit - self.size + 1)))
+                data = self._zlib.unconsumed_tail
+                if not data and self._zlib.eof and self._zlib.unused_data[:2] == b"\x1f\x8b":
+                    data, self._zlib = self._zlib.unused_data, None  # concatenated gzip members
+        except zlib.error as exc:
+            raise _Final(f"corrupt {self._coding} body: {exc}") from None
+        return b"".join(parts)
+
+    def flush(self) -> bytes:
+        if self._zlib is None:
+            return b""
+        try:
+            return self._take(self._zlib.flush(self._limit - self.size + 1))
+        except zlib.error as exc:
+            raise _Final(f"corrupt {self._coding} body: {exc}") from None
+
+
+async def _read_body(response: httpx.Response, settings: FetchSettings) -> bytes:
+    """The decoded body, streamed; raises _TooLarge as soon as the cap is passed."""
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > settings.max_bytes:
+        raise _TooLarge(settings.max_bytes)
+    decoder = _BoundedDecoder(response.headers.get("Content-Encoding"), settings.max_bytes)
+    chunks, raw_size = [], 0
+    async for chunk in response.aiter_raw():
+        raw_size += len(chunk)
+        if raw_size > settings.max_bytes:  # also bounds a compressed stream that inflates to nothing
+            raise _TooLarge(settings.max_bytes)
+        chunks.append(decoder.feed(chunk))
+    chunks.append(decoder.flush())
+    return b"".join(chunks)
+
+
+# -- one attempt ----------------------------------------------------------------------------------------
 def _local_path(source: str) -> Path | None:
     """The local path a source names, or None when it is a URL we fetch over the network."""
     parts = urlsplit(source)
@@ -127,23 +378,27 @@ def _read_local(source: str, path: Path, settings: FetchSettings, started: float
 
 
 def _retry_after(value: str | None) -> float | None:
+    """Seconds the server asks us to wait (not capped here: the caller decides), or None."""
     if not value:
         return None
     try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER_S)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(seconds, 0.0) if math.isfinite(seconds) else None  # "nan" / "inf" mean nothing
     try:
         delay = (parsedate_to_datetime(value) - _now()).total_seconds()
     except (TypeError, ValueError):
         return None
-    return min(max(delay, 0.0), MAX_RETRY_AFTER_S)
+    return max(delay, 0.0)
 
 
 def _request_headers(validators: Validators | None, settings: FetchSettings) -> dict[str, str]:
     headers = {
         "User-Agent": settings.user_agent,
         "Accept": "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5",
+        "Accept-Encoding": "gzip, deflate",  # exactly what _BoundedDecoder decodes
     }
     if validators and validators.etag:
         headers["If-None-Match"] = validators.etag
@@ -152,28 +407,43 @@ def _request_headers(validators: Validators | None, settings: FetchSettings) -> 
     return headers
 
 
+async def _get(
+    client: httpx.AsyncClient, source: str, validators: Validators | None, settings: FetchSettings
+) -> tuple[httpx.Response, bytes]:
+    """GET with redirects followed by hand: every hop checked, no redirect body ever read."""
+    request = client.build_request("GET", source, headers=_request_headers(validators, settings))
+    for _hop in range(MAX_REDIRECTS + 1):
+        await _check_target(request.url, settings)
+        response = await client.send(request, stream=True, follow_redirects=False)
+        try:
+            if response.next_request is not None:
+                request = response.next_request
+                continue
+            status = response.status_code
+            if status >= 500 or status in RETRY_STATUSES:
+                raise _Retryable(
+                    f"HTTP {status} {response.reason_phrase}",
+                    _retry_after(response.headers.get("Retry-After")),
+                    status,
+                )
+            if status >= 300:  # 304, an error, or a redirect without a Location: the body is not needed
+                return response, b""
+            return response, await _read_body(response, settings)
+        finally:
+            await response.aclose()
+    raise _Final(f"more than {MAX_REDIRECTS} redirects")
+
+
 async def _attempt(
     client: httpx.AsyncClient, source: str, validators: Validators | None, settings: FetchSettings
 ) -> tuple[httpx.Response, bytes]:
-    """One GET, streamed so an oversized body is cut off at the cap instead of filling memory."""
+    deadline = settings.attempt_deadline_s
     try:
-        async with client.stream("GET", source, headers=_request_headers(validators, settings)) as response:
-            if response.status_code >= 500:
-                raise _Retryable(
-                    f"HTTP {response.status_code} {response.reason_phrase}",
-                    _retry_after(response.headers.get("Retry-After")),
-                    response.status_code,
-                )
-            declared = response.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > settings.max_bytes:
-                raise _TooLarge()
-            chunks, size = [], 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > settings.max_bytes:
-                    raise _TooLarge()
-                chunks.append(chunk)
-            return response, b"".join(chunks)
+        # timeout_s bounds each network operation; this bounds the whole attempt (a slow drip).
+        async with asyncio.timeout(deadline):
+            return await _get(client, source, validators, settings)
+    except TimeoutError:
+        raise _Retryable(f"timed out: no complete response within {deadline:g}s (server too slow)") from None
     except httpx.TimeoutException:
         raise _Retryable(f"timed out after {settings.timeout_s:g}s") from None
     except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
@@ -181,23 +451,34 @@ async def _attempt(
 
 
 def _network_reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    if "refused" in text.lower():
+    # httpx wraps the OS error (often with an empty message) in two layers: use the innermost words.
+    texts, cause, depth = [], exc, 0
+    while cause is not None and depth < 8:
+        if str(cause):
+            texts.append(str(cause))
+        cause, depth = cause.__cause__ or cause.__context__, depth + 1
+    text = texts[-1] if texts else type(exc).__name__
+    lower = " ".join(texts).lower()
+    if "refused" in lower:
         return "connection refused"
-    if "name or service not known" in text.lower() or "nodename nor servname" in text.lower():
+    if "name or service not known" in lower or "nodename nor servname" in lower:
         return "host not found (DNS)"
-    if "temporary failure in name resolution" in text.lower():
+    if "temporary failure in name resolution" in lower:
         return "DNS lookup failed (offline?)"
+    if "reset by peer" in lower:
+        return "connection reset by the server"
+    if "without sending" in lower or "disconnected" in lower or "incomplete" in lower:
+        return f"the server closed the connection early: {text}"[:300]
     return f"network error: {text}"[:300]
 
 
-def _final_reason(exc: Exception, settings: FetchSettings) -> str:
-    if isinstance(exc, _TooLarge):
-        return f"body larger than {settings.max_bytes} bytes"
-    if isinstance(exc, httpx.TooManyRedirects):
-        return f"more than {MAX_REDIRECTS} redirects"
+def _final_reason(exc: Exception) -> str:
+    if isinstance(exc, _Final):
+        return exc.reason[:300]
     if isinstance(exc, httpx.UnsupportedProtocol):
         return f"redirected to an unsupported URL: {exc}"[:300]
+    if isinstance(exc, httpx.InvalidURL):
+        return f"invalid URL: {exc}"[:300]
     return f"HTTP error: {type(exc).__name__}: {exc}"[:300]
 
 
@@ -212,17 +493,21 @@ async def _fetch_http(
         fetched_at = _now()
         try:
             response, body = await _attempt(client, source, validators, settings)
-        except (_TooLarge, httpx.HTTPError) as exc:  # final: retrying would give the same answer
+        except (_Final, httpx.HTTPError, httpx.InvalidURL) as exc:  # retrying would give the same answer
             return FetchResult(
                 source,
                 False,
                 fetched_at,
-                error=_final_reason(exc, settings),
+                error=_final_reason(exc),
                 elapsed_s=time.monotonic() - started,
                 attempts=attempts,
             )
         except _Retryable as exc:
             reason, status = exc.reason, exc.status
+            if exc.retry_after is not None and exc.retry_after > MAX_RETRY_AFTER_S:
+                # "Come back in an hour": waiting that long would stall the run; the next run retries.
+                reason = f"{reason} (Retry-After {exc.retry_after:.0f}s: not retried in this run)"
+                break
             if attempts <= settings.retries:
                 delay = (
                     exc.retry_after
@@ -246,7 +531,7 @@ async def _fetch_http(
             return FetchResult(
                 source, True, fetched_at, not_modified=True, validators=validators or Validators(), **common
             )
-        if response.status_code >= 400:
+        if response.status_code >= 300:
             return FetchResult(
                 source,
                 False,
@@ -268,12 +553,13 @@ async def _fetch_http(
 
 
 def _client(settings: FetchSettings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
+    client = httpx.AsyncClient(
         timeout=httpx.Timeout(settings.timeout_s),
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
+        follow_redirects=False,  # _get follows them, checking every hop
         limits=httpx.Limits(max_connections=max(settings.concurrency, 1)),
     )
+    _install_address_guard(client, settings.allow_link_local)
+    return client
 
 
 async def _fetch_async(
@@ -286,7 +572,10 @@ async def _fetch_async(
         return FetchResult(source, False, _now(), error=str(exc), attempts=0)
     if path is not None:
         return _read_local(source, path, settings, started)
-    return await _fetch_http(client, source, validators, settings)
+    result = await _fetch_http(client, source, validators, settings)
+    if result.error:
+        result = dataclasses.replace(result, error=_CONTROL_CHARS.sub(" ", result.error)[:MAX_REASON_CHARS])
+    return result
 
 
 def fetch_one(source: str, validators: Validators | None, settings: FetchSettings) -> FetchResult:

@@ -1,21 +1,32 @@
 """Parse stage: feedparser output normalised into `ParsedEntry` records with stable ids and UTC dates.
 
-feedparser is given bytes only (it sniffs the encoding itself) and never fetches anything.
+feedparser is given the bytes wrapped in a file object (it sniffs the encoding itself): given bare
+bytes, feedparser.parse() first tries them as a local FILE NAME, so a server answering "/etc/passwd"
+would have made it read that file. It never fetches anything.
 A "bozo" feed that still yields entries is ingested and its reason kept; a document with no
 entries that is not well-formed is an error for that feed.
+
+Hostile documents: DTD entity declarations are removed before parsing (no billion laughs, no
+quadratic blowup, no external entities, whatever the parser would do with them), and an entry's
+text, title and ids are bounded, so one 10 MB item cannot flood the text and score stages or break
+the warehouse's unique index on article keys.
 """
 
 from __future__ import annotations
 
 import calendar
+import codecs
 import hashlib
 import html
+import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import feedparser
+
+from pipeline.text import html_to_text, split_sentences, strip_boilerplate
 
 # Query parameters that only track the reader; two links that differ only in these are the same article.
 TRACKING_PARAMS = frozenset(
@@ -59,6 +70,35 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
 EARLIEST_TRUSTED = datetime(1990, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(days=1)
 _WHITESPACE = re.compile(r"\s+")
+# C0 controls other than tab/newline/CR, and DEL: never text, and PostgreSQL refuses NUL in TEXT, so
+# one NUL in a title would otherwise fail the whole feed's transaction there.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# Bounds per entry. A long news article is well under 100 000 characters of HTML; a PostgreSQL btree
+# (the unique index on articles.article_key) refuses keys over ~2 700 bytes.
+MAX_ENTRY_HTML_CHARS = 200_000
+MAX_TITLE_CHARS = 500
+MAX_KEY_CHARS = 1_000
+MAX_LINK_CHARS = 2_000
+
+# An entity declaration, quoted values skipped whole (a ">" inside quotes does not end it).
+_ENTITY_DECL = re.compile(r"""<!ENTITY\s(?:"[^"]*"|'[^']*'|[^>"'])*>""", re.IGNORECASE)
+_ENTITY_DECL_BYTES = re.compile(_ENTITY_DECL.pattern.encode(), re.IGNORECASE)
+_ENTITY_START = re.compile(r"<!ENTITY", re.IGNORECASE)
+_ENTITY_START_BYTES = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_XML_DECL_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
+_HTML_PAGE = re.compile(rb"<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
+# Encodings in which "<!ENTITY" is not plain ASCII bytes: (BOM or first bytes of "<?", codec, skip).
+_WIDE_ENCODINGS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le", 4),
+    (codecs.BOM_UTF32_BE, "utf-32-be", 4),
+    (codecs.BOM_UTF16_LE, "utf-16-le", 2),
+    (codecs.BOM_UTF16_BE, "utf-16-be", 2),
+    (b"<\x00\x00\x00", "utf-32-le", 0),
+    (b"\x00\x00\x00<", "utf-32-be", 0),
+    (b"<\x00?\x00", "utf-16-le", 0),
+    (b"\x00<\x00?", "utf-16-be", 0),
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +122,7 @@ class ParsedFeed:
     error: str | None = None
     duplicates_dropped: int = 0
     dates_fixed: int = 0
+    entries_truncated: int = 0
 
 
 def canonical_url(url: str) -> str:
@@ -109,25 +150,74 @@ def canonical_url(url: str) -> str:
 
 
 def _clean_title(raw: str | None) -> str:
-    return _WHITESPACE.sub(" ", html.unescape(raw or "")).strip()
+    title = _WHITESPACE.sub(" ", _CONTROL_CHARS.sub("", html.unescape(raw or ""))).strip()
+    if len(title) > MAX_TITLE_CHARS:
+        cut = title.rfind(" ", 0, MAX_TITLE_CHARS)
+        title = title[: cut if cut > MAX_TITLE_CHARS // 2 else MAX_TITLE_CHARS].rstrip() + "…"
+    return title
+
+
+def _bounded_html(markup: str) -> tuple[str, bool]:
+    """At most MAX_ENTRY_HTML_CHARS, not ending inside a tag; and whether it was cut."""
+    if len(markup) <= MAX_ENTRY_HTML_CHARS:
+        return markup, False
+    cut = markup[:MAX_ENTRY_HTML_CHARS]
+    open_tag = cut.rfind("<")
+    if open_tag > cut.rfind(">"):
+        cut = cut[:open_tag]
+    return cut, True
+
+
+def _fallback_title(body_html: str) -> str:
+    """An untitled item is headed by its first sentence (the text stage keeps that sentence once)."""
+    sentences = split_sentences(strip_boilerplate(html_to_text(body_html[:20_000])))
+    return _clean_title(sentences[0]) if sentences else ""
+
+
+def _without_entity_declarations(body: bytes) -> tuple[bytes | None, bool]:
+    """The document without DTD entity declarations (None: some could not be removed), and whether
+    there were any. Feeds have no use for them; they carry entity-expansion bombs and XXE."""
+    wide = next(((codec, skip) for head, codec, skip in _WIDE_ENCODINGS if body.startswith(head)), None)
+    if wide is None:  # ASCII-compatible (UTF-8, Latin-1, windows-125x...): work on the bytes
+        if not _ENTITY_START_BYTES.search(body):
+            return body, False
+        cleaned = _ENTITY_DECL_BYTES.sub(b"", body)
+        return (None if _ENTITY_START_BYTES.search(cleaned) else cleaned), True
+    codec, skip = wide
+    text = body[skip:].decode(codec, errors="replace")
+    if not _ENTITY_START.search(text):
+        return body, False
+    cleaned_text = _ENTITY_DECL.sub("", text)
+    if _ENTITY_START.search(cleaned_text):
+        return None, True
+    # Re-encoded as UTF-8, so the XML declaration must stop claiming UTF-16/32.
+    return _XML_DECL_ENCODING.sub(r"\1\2utf-8\2", cleaned_text, count=1).encode("utf-8"), True
 
 
 def _is_http(value: str) -> bool:
     return value.lower().startswith(("http://", "https://"))
 
 
+def _bounded_key(key: str) -> str:
+    # A monster guid or link would not fit the unique index: it is still one stable key, hashed.
+    if len(key) <= MAX_KEY_CHARS:
+        return key
+    return "sha1:" + hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _stable_id(
     entry: feedparser.FeedParserDict, source: str, link: str | None, title: str, summary: str
 ) -> tuple[str, str | None]:
-    guid = (entry.get("id") or "").strip() or None
+    guid = _CONTROL_CHARS.sub("", entry.get("id") or "").strip() or None
     if guid:
+        stored_guid = guid[:MAX_KEY_CHARS]
         if _is_http(guid):
-            return canonical_url(guid), guid
+            return _bounded_key(canonical_url(guid)), stored_guid
         # A bare guid like "1234" is only unique within its own feed.
-        return f"{source}#{guid}", guid
+        return _bounded_key(f"{source}#{guid}"), stored_guid
     if link:
-        return link, None
-    digest = hashlib.sha1(f"{title}\n{summary}".encode()).hexdigest()
+        return _bounded_key(link), None
+    digest = hashlib.sha1(f"{title}\n{summary}".encode("utf-8", "surrogatepass")).hexdigest()
     return f"sha1:{digest}", None
 
 
@@ -156,34 +246,49 @@ def parse_feed(body: bytes, source: str, fetched_at: datetime) -> ParsedFeed:
     """Normalise a feed document. Never raises on bad input: problems go into `error`/`bozo_reason`."""
     if not body or not body.strip():
         return ParsedFeed(source, None, (), error="empty body")
+    notes: list[str] = []
+    cleaned, had_entities = _without_entity_declarations(body)
+    if cleaned is None:
+        return ParsedFeed(source, None, (), error="not a feed: malformed DTD entity declarations refused")
+    if had_entities:
+        notes.append("DTD entity declarations removed (entities are never expanded)")
     try:
-        parsed = feedparser.parse(body, sanitize_html=True, resolve_relative_uris=False)
+        parsed = feedparser.parse(io.BytesIO(cleaned), sanitize_html=True, resolve_relative_uris=False)
     except Exception as exc:  # feedparser is robust, but a parser crash must stay this feed's problem
         return ParsedFeed(source, None, (), error=f"not a feed: {type(exc).__name__}: {exc}"[:300])
-    bozo_reason = None
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
-        bozo_reason = f"{type(exc).__name__}: {exc}"[:300] if exc else "malformed feed"
+        notes.insert(0, f"{type(exc).__name__}: {exc}"[:300] if exc else "malformed feed")
+    bozo_reason = "; ".join(notes)[:500] or None
     feed_title = _clean_title(parsed.feed.get("title")) or None
     if not parsed.entries:
         version = parsed.get("version") or ""
-        if bozo_reason:
+        if not version and _HTML_PAGE.search(body[:4096]):
             return ParsedFeed(
-                source, feed_title, (), bozo_reason=bozo_reason, error=f"not a feed: {bozo_reason}"
+                source,
+                feed_title,
+                (),
+                bozo_reason=bozo_reason,
+                error="not a feed: an HTML page, not RSS/Atom/RDF",
+            )
+        if parsed.get("bozo"):
+            return ParsedFeed(
+                source, feed_title, (), bozo_reason=bozo_reason, error=f"not a feed: {bozo_reason}"[:300]
             )
         if not version:
             return ParsedFeed(source, feed_title, (), error="not a feed: no RSS, Atom or RDF document found")
-        return ParsedFeed(source, feed_title, ())
+        return ParsedFeed(source, feed_title, (), bozo_reason=bozo_reason)
 
     entries: list[ParsedEntry] = []
     seen: set[str] = set()
-    duplicates = dates_fixed = 0
+    duplicates = dates_fixed = truncated = 0
     for entry in parsed.entries:
         title = _clean_title(entry.get("title"))
-        raw_link = (entry.get("link") or "").strip()
-        link = canonical_url(raw_link) if _is_http(raw_link) else None
-        summary = entry.get("summary") or ""
-        content = _longest_content(entry)
+        raw_link = _CONTROL_CHARS.sub("", entry.get("link") or "").strip()
+        link = canonical_url(raw_link) if _is_http(raw_link) and len(raw_link) <= MAX_LINK_CHARS else None
+        summary, cut_summary = _bounded_html(_CONTROL_CHARS.sub("", entry.get("summary") or ""))
+        content, cut_content = _bounded_html(_CONTROL_CHARS.sub("", _longest_content(entry)))
+        truncated += cut_summary or cut_content
         entry_id, guid = _stable_id(entry, source, link, title, summary or content)
         if entry_id in seen:
             duplicates += 1
@@ -193,6 +298,7 @@ def parse_feed(body: bytes, source: str, fetched_at: datetime) -> ParsedFeed:
         dates_fixed += fixed
         if not title and not summary and not content:
             continue  # nothing to read: an empty item is not an article
+        title = title or _fallback_title(content or summary)
         entries.append(
             ParsedEntry(
                 entry_id=entry_id,
@@ -205,6 +311,11 @@ def parse_feed(body: bytes, source: str, fetched_at: datetime) -> ParsedFeed:
                 content_html=content,
             )
         )
+    if truncated:
+        notes.append(
+            f"{truncated} oversized entr{'y' if truncated == 1 else 'ies'} cut to {MAX_ENTRY_HTML_CHARS} characters"
+        )
+        bozo_reason = "; ".join(notes)[:500]
     return ParsedFeed(
         source=source,
         title=feed_title,
@@ -212,4 +323,5 @@ def parse_feed(body: bytes, source: str, fetched_at: datetime) -> ParsedFeed:
         bozo_reason=bozo_reason,
         duplicates_dropped=duplicates,
         dates_fixed=dates_fixed,
+        entries_truncated=truncated,
     )

@@ -295,6 +295,11 @@ def clean_text(value: str | None) -> str | None:
     return value.replace("\x00", "") if value and "\x00" in value else value
 
 
+def _sqlite_time(value: datetime) -> str:
+    """The text SQLAlchemy's SQLite DateTime stores (UTC, microseconds), for driver-level inserts."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def _matches_json(matches: Any) -> str:
     text = json.dumps(matches, ensure_ascii=False)
     # NUL is dropped inside the JSON too (PostgreSQL's jsonb refuses \\u0000); rare, so checked last.
@@ -601,9 +606,35 @@ class Warehouse:
             # (RETURNING in parameter order would make SQLite insert row by row).
             first = (conn.execute(sa.select(sa.func.max(sentences.c.sentence_id))).scalar() or 0) + 1
             ids = list(range(first, first + len(rows)))
-            for sentence_id, row in zip(ids, rows, strict=True):
-                row["sentence_id"] = sentence_id
-            conn.execute(sentences.insert(), rows)
+            stamp = _sqlite_time(scored_at)
+            # Straight to the driver: SQLAlchemy's per-row parameter processing was most of the time.
+            conn.exec_driver_sql(
+                "insert into sentences (sentence_id, article_id, seq, text, score, escalation, deescalation,"
+                " matches, scorer_version, scored_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        i,
+                        r["article_id"],
+                        r["seq"],
+                        r["text"],
+                        r["score"],
+                        r["escalation"],
+                        r["deescalation"],
+                        r["matches"],
+                        scorer_version,
+                        stamp,
+                    )
+                    for i, r in zip(ids, rows, strict=True)
+                ],
+            )
+            tags = [
+                (sentence_id, actor)
+                for sentence_id, (_, record) in zip(ids, records, strict=True)
+                for actor in dict.fromkeys(record.actors)
+            ]
+            if tags:  # an empty parameter list would run the statement once without parameters
+                conn.exec_driver_sql("insert into sentence_actors (sentence_id, actor) values (?, ?)", tags)
+            return len(rows)
         else:
             ids = []
             statement = sentences.insert().returning(sentences.c.sentence_id, sort_by_parameter_order=True)

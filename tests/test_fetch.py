@@ -123,3 +123,21 @@ def test_redirect_loop_and_non_http_redirect(httpserver):
     assert not loop.ok and "redirects" in loop.error and loop.attempts == 1
     ftp = fetch_one(httpserver.url_for("/ftp"), None, FAST)
     assert not ftp.ok and "unsupported" in ftp.error
+
+
+@pytest.mark.parametrize(
+    "value, seconds",
+    [
+        ("3", 3.0),
+        ("-5", 0.0),
+        ("nan", None),
+        ("inf", None),
+        ("soon", None),
+        (None, None),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+    ],
+)
+def test_retry_after_values(value, seconds):
+    from pipeline.fetch import _retry_after
+
+    assert _retry_after(value) == seconds

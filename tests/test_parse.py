@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+import tracemalloc
 from datetime import UTC, datetime
 
-from pipeline.parse import canonical_url, parse_feed
+import pytest
+
+from pipeline.parse import MAX_ENTRY_HTML_CHARS, MAX_KEY_CHARS, MAX_TITLE_CHARS, canonical_url, parse_feed
 
 FETCHED = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 
@@ -104,3 +108,149 @@ def test_canonical_url():
         == "http://news.example/a/b?x=1&y=2"
     )
     assert canonical_url("https://n.example:8443/p?") == "https://n.example:8443/p"
+
+
+# -- hostile documents ---------------------------------------------------------------------------------
+def test_body_that_is_a_file_name_is_not_opened(tmp_path):
+    """feedparser.parse(bytes) would open a local file of that name; we hand it a file object."""
+    local = tmp_path / "feed.xml"
+    local.write_bytes(rss("<item><title>CANARY-LOCAL</title><guid>1</guid></item>"))
+    feed = parse_feed(str(local).encode(), "src", FETCHED)
+    assert feed.error and not feed.entries
+    assert "CANARY-LOCAL" not in repr(feed)
+
+
+def _with_dtd(subset: str, title: str, encoding: str = "UTF-8") -> str:
+    return (
+        f'<?xml version="1.0" encoding="{encoding}"?><!DOCTYPE rss [{subset}]><rss version="2.0"><channel>'
+        f"<title>t</title><item><title>{title}</title><guid>1</guid><description>{title}</description>"
+        "</item></channel></rss>"
+    )
+
+
+@pytest.mark.parametrize("codec", ["utf-8", "utf-16", "utf-16-be", "utf-32"])
+def test_entities_are_never_expanded(codec):
+    """Even a small, legal expansion is not performed: entity declarations are removed first."""
+    doc = _with_dtd('<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">', "x &b; y", codec.upper())
+    feed = parse_feed(doc.encode(codec), "src", FETCHED)
+    (entry,) = feed.entries
+    assert "lol" not in entry.title + entry.summary_html
+    assert "DTD entity declarations removed" in feed.bozo_reason
+
+
+def test_billion_laughs_is_neither_slow_nor_big():
+    lols = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10)).replace("&l0;", "lol")
+    doc = _with_dtd(lols, "&l9;").encode()
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        feed = parse_feed(doc, "src", FETCHED)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert feed.entries and "lollol" not in feed.entries[0].summary_html
+    # Without the removal expat expands until its amplification limit (~21 MB, ~0.5 s here); with it, ~0.1 MB.
+    assert peak < 4 * 1024 * 1024 and time.monotonic() - started < 1
+
+
+def test_external_entities_are_not_read(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("CANARY-XXE")
+    doc = _with_dtd(f'<!ENTITY xxe SYSTEM "{secret.as_uri()}">', "leak &xxe;")
+    feed = parse_feed(doc.encode(), "src", FETCHED)
+    assert feed.entries and "CANARY-XXE" not in repr(feed)
+
+
+def test_unremovable_entity_declaration_is_refused():
+    doc = _with_dtd('<!ENTITY a "never closed>', "x")
+    feed = parse_feed(doc.encode(), "src", FETCHED)
+    assert feed.error == "not a feed: malformed DTD entity declarations refused" and not feed.entries
+
+
+def test_oversized_entry_is_cut_and_noted():
+    body = "<p>" + "word " * 100_000 + "</p><b>" * 50_000
+    feed = parse_feed(
+        rss(f"<item><title>big</title><guid>1</guid><description><![CDATA[{body}]]></description></item>"),
+        "src",
+        FETCHED,
+    )
+    (entry,) = feed.entries
+    assert len(entry.summary_html) <= MAX_ENTRY_HTML_CHARS
+    assert feed.entries_truncated == 1 and "1 oversized entry cut" in feed.bozo_reason
+
+
+def test_titles_keys_and_links_are_bounded():
+    long_link = "https://wire.example/" + "a" * 5000
+    feed = parse_feed(
+        rss(
+            f"<item><title>{'word ' * 1000}</title><guid>{'g' * 5000}</guid><link>{long_link}</link></item>"
+            f"<item><title>no guid</title><link>https://wire.example/{'b' * 1500}</link></item>"
+        ),
+        "src",
+        FETCHED,
+    )
+    first, second = feed.entries
+    assert len(first.title) <= MAX_TITLE_CHARS + 1 and first.title.endswith("…")
+    assert first.entry_id.startswith("sha1:") and len(first.guid) == MAX_KEY_CHARS
+    assert first.link is None  # a 5 000-character link is not a link
+    assert second.entry_id.startswith("sha1:") and second.link.endswith("b" * 100)
+
+
+def test_control_characters_are_removed():
+    feed = parse_feed(
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t\x00</title><item><title>a\x00b\x07c</title>'
+        b"<guid>g\x00h</guid><link>https://x.example/a\x00b</link><description>d\x00e</description></item>"
+        b"</channel></rss>",
+        "src",
+        FETCHED,
+    )
+    (entry,) = feed.entries
+    assert (feed.title, entry.title, entry.guid, entry.link, entry.summary_html) == (
+        "t",
+        "abc",
+        "gh",
+        "https://x.example/ab",
+        "de",
+    )
+
+
+def test_untitled_item_is_headed_by_its_first_sentence():
+    feed = parse_feed(
+        rss(
+            "<item><guid>1</guid><description>&lt;p&gt;Iran warned Israel. Talks stalled.&lt;/p&gt;</description></item>"
+        ),
+        "src",
+        FETCHED,
+    )
+    assert feed.entries[0].title == "Iran warned Israel."
+
+
+def test_html_page_reason():
+    feed = parse_feed(
+        b"<!DOCTYPE html>\n<html lang='en'><head><title>Home</title></head></html>", "src", FETCHED
+    )
+    assert feed.error == "not a feed: an HTML page, not RSS/Atom/RDF"
+
+
+@pytest.mark.parametrize(
+    "body, bozo",
+    [
+        (rss("<item><title>Café “talks”</title><guid>1</guid></item>").decode().encode("utf-16"), True),
+        (
+            '<?xml version="1.0" encoding="UTF-16"?><rss version="2.0"><channel><title>t</title>'
+            "<item><title>Café “talks”</title><guid>1</guid></item></channel></rss>".encode("utf-16"),
+            False,
+        ),
+        (
+            '<?xml version="1.0" encoding="UTF-16"?><rss version="2.0"><channel><title>t</title>'
+            "<item><title>Café “talks”</title><guid>1</guid></item></channel></rss>".encode("utf-16-be"),
+            False,
+        ),
+        (rss("<item><title>Café “talks”</title><guid>1</guid></item>").decode().encode("cp1252"), True),
+    ],
+    ids=["utf-16-bom-declared-utf-8", "utf-16-bom", "utf-16-be-no-bom", "windows-1252-declared-utf-8"],
+)
+def test_mislabelled_and_wide_encodings(body, bozo):
+    feed = parse_feed(body, "src", FETCHED)
+    assert feed.entries[0].title == "Café “talks”"
+    assert bool(feed.bozo_reason) is bozo
