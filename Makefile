@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DB ?= sqlite:///data/demo.db
 
-.PHONY: install run demo test lint
+.PHONY: install run demo test lint bench audit
 
 install: $(STAMP)
 
@@ -30,3 +30,20 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+
+# Every benchmark of BENCHMARKS.md in one go (minutes, not a test). The scorer bench needs the
+# labelled sentences; the warehouse bench uses PostgreSQL when BENCH_PG_URL is set.
+CAMEO       ?= ../shared/data/cameo_dev.tsv
+BENCH_PG_URL ?= $(ESCALATION_TEST_PG_URL)
+bench: install
+	$(BIN)/python bench/bench_scorer.py $(CAMEO)
+	$(BIN)/python bench/bench_detectors.py
+	$(BIN)/python bench/bench_ingest.py --profile
+	$(BIN)/python bench/bench_concurrency.py
+	$(BIN)/python bench/bench_warehouse.py $(if $(BENCH_PG_URL),--postgresql $(BENCH_PG_URL))
+
+# Known vulnerabilities in the installed, pinned dependency set (pip-audit queries PyPI's JSON API /
+# OSV, so it needs internet access; on our registry-mirror-only machines it reports "not found").
+audit: install
+	$(BIN)/python -m pip install --quiet pip-audit
+	$(BIN)/pip-audit --local --skip-editable
