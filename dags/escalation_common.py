@@ -1,5 +1,8 @@
 """Helpers shared by the escalation DAGs (not a DAG file: listed in .airflowignore).
 
+Importable from the DAG files because Airflow's dag-processor and task runner put the DAG folder
+(the bundle path) on sys.path. Nothing here touches a database or the network at import time.
+
 Settings come from ESCALATION_* env vars, and Airflow connections override them when defined:
 escalation_warehouse (postgres: host/login/password/schema/port), escalation_webhook and
 escalation_slack (the URL in the password or extra "url"), escalation_smtp (host/port/login/password,
@@ -9,8 +12,71 @@ extra {"from": ..., "to": "a@x,b@y", "starttls": true}).
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk import Asset
 
 log = logging.getLogger(__name__)
+
+# Updated whenever stored sentences (and so the daily signals) may change: emitted by
+# escalation_ingest after every ingestion and by escalation_rescore after a re-scoring.
+# The event's extra carries {"days": ["YYYY-MM-DD", ...]} (the UTC days whose sentences changed);
+# escalation_signals recomputes exactly those days.
+SCORED_SENTENCES = Asset(name="escalation_scored_sentences", uri="escalation://warehouse/sentences")
+
+# Pool bounding concurrent feed fetches across all runs and DAGs (create it once per deployment):
+#   airflow pools set escalation_fetch 8 "escalation feed fetches"
+# 8 slots = the per-DAG cap of the mapped ingest task; a missing pool leaves the tasks unscheduled
+# under a real scheduler (dag.test() ignores pools, the tests create it anyway).
+FETCH_POOL = "escalation_fetch"
+FETCH_POOL_SLOTS = 8
+
+
+def default_task_args(**overrides: Any) -> dict[str, Any]:
+    """Retries with backoff, a timeout and the failure callback, for every task of every DAG."""
+    args: dict[str, Any] = {
+        "owner": "escalation",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=15),
+        "execution_timeout": timedelta(minutes=30),
+        "on_failure_callback": on_task_failure,
+    }
+    args.update(overrides)
+    return args
+
+
+def on_task_failure(context: Any) -> None:
+    """Task-level failure callback (a DAG-level BaseNotifier breaks dag.test() in Airflow 3.3.2).
+
+    Logs and sends the operational message (webhook when configured), then closes the warehouse
+    pipeline run of this Airflow run as failed (a no-op for DAGs that open none).
+    """
+    from pipeline.config import load_settings
+    from pipeline.ingest import report_task_failure
+    from pipeline.orchestration import mark_run_failed, pipeline_run_id
+    from pipeline.warehouse import Warehouse
+
+    try:
+        settings = task_settings()
+    except Exception:  # a broken connection must not hide the original failure
+        settings = load_settings()
+    ti = context.get("task_instance") or context.get("ti")
+    dag_id = getattr(ti, "dag_id", None) or "?"
+    run_id = str(context.get("run_id"))
+    report_task_failure(
+        settings,
+        dag_id=dag_id,
+        task_id=getattr(ti, "task_id", "?"),
+        run_id=run_id,
+        error=str(context.get("exception")),
+    )
+    try:
+        mark_run_failed(Warehouse.from_url(settings.db_url), pipeline_run_id(dag_id, run_id))
+    except Exception:  # the warehouse itself may be what failed
+        log.exception("could not mark the pipeline run of %s %s as failed", dag_id, run_id)
 
 
 def task_settings():

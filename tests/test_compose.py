@@ -785,7 +785,22 @@ def test_dockerignore_keeps_the_sources():
     for path in (
         "pipeline/config.py",
         "pipeline/data/lexicon.yaml",
-        "dags/escalation_daily.py",
+        "dags/escalation_ingest.py",
         "feeds.yaml",
     ):
         assert not dockerignored(path), f".dockerignore must not exclude {path}"
+
+
+def test_init_creates_the_fetch_pool_the_ingest_dag_uses():
+    """A real scheduler never runs tasks of a pool that does not exist."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("escalation_common", REPO / "dags" / "escalation_common.py")
+    common = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(common)
+    init = command_text(services()["airflow-init"])
+    pool_lines = [shlex.split(line) for line in init.splitlines() if line.strip().startswith("airflow pools set")]
+    assert pool_lines, "airflow-init must create the fetch pool"
+    (args,) = pool_lines
+    assert args[3:5] == [common.FETCH_POOL, str(common.FETCH_POOL_SLOTS)]
+    assert init.index("airflow db migrate") < init.index("airflow pools set")

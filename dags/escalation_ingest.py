@@ -1,0 +1,111 @@
+"""Daily ingestion: list feeds -> one mapped task per feed -> finish the run and publish the asset.
+
+Runs at 06:00 UTC (`CronDataIntervalTimetable`). `ingest_feed` is mapped once per feed, at most 8
+at once and inside the `escalation_fetch` pool. A feed failing with a transient error (HTTP 5xx/429,
+network) raises so Airflow retries it after the retry delay; on its last try the failure is
+recorded and the task succeeds, so one dead feed never blocks the others. `finish_run` closes the
+warehouse pipeline run and emits an event on the `escalation_scored_sentences` asset whose extra
+carries the UTC days the new articles touched; `escalation_signals` recomputes those days.
+
+Thin wiring only: every task calls the `pipeline` package (the CLI calls the same functions).
+Nothing at import time touches the network or a database; heavy imports live inside the tasks.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import CronDataIntervalTimetable, dag, get_current_context, task
+from escalation_common import FETCH_POOL, SCORED_SENTENCES, default_task_args
+
+DAG_ID = "escalation_ingest"
+
+
+def _run_id() -> str:
+    from pipeline.orchestration import pipeline_run_id
+
+    # Keyed on the DAG run, so a retried task writes into the same pipeline run.
+    return pipeline_run_id(DAG_ID, get_current_context()["run_id"])
+
+
+@dag(
+    dag_id=DAG_ID,
+    schedule=CronDataIntervalTimetable("0 6 * * *", timezone="UTC"),
+    start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
+    catchup=False,  # feeds only serve what is current: re-running an old interval fetches today's items
+    max_active_runs=1,
+    default_args=default_task_args(),
+    tags=["escalation"],
+    doc_md=__doc__,
+)
+def escalation_ingest() -> None:
+    @task(execution_timeout=timedelta(minutes=5))
+    def list_feeds() -> list[str]:
+        from escalation_common import task_settings
+
+        from pipeline.feeds import load_feed_list
+        from pipeline.warehouse import Warehouse
+
+        settings = task_settings()
+        sources = [spec.url for spec in load_feed_list(settings.feeds_file)]
+        warehouse = Warehouse.from_url(settings.db_url)
+        warehouse.init_schema()
+        warehouse.start_run("airflow", {"feeds": len(sources)}, run_id=_run_id())
+        return sources
+
+    @task(
+        multiple_outputs=False,  # one dict per feed, aggregated downstream
+        max_active_tis_per_dag=8,
+        pool=FETCH_POOL,
+        execution_timeout=timedelta(minutes=15),
+    )
+    def ingest_feed(source: str) -> dict:
+        from escalation_common import task_settings
+
+        from pipeline.ingest import build_context, ingest_source
+        from pipeline.orchestration import is_transient_failure
+
+        ctx = build_context(task_settings())
+        # Only counts and days travel through XCom; the articles themselves are in the warehouse.
+        outcome = ingest_source(source, ctx, _run_id()).to_dict()
+        ti = get_current_context()["ti"]
+        if is_transient_failure(outcome) and ti.try_number <= ti.max_tries:
+            # Let Airflow retry later; the failed fetch is already in the fetch log.
+            raise RuntimeError(f"transient failure of {source}: {outcome['error']} (will retry)")
+        return outcome
+
+    @task(
+        multiple_outputs=False,
+        trigger_rule="none_failed",
+        outlets=[SCORED_SENTENCES],
+        execution_timeout=timedelta(minutes=5),
+    )
+    def finish_run(outcomes: list[dict] | None) -> dict:
+        from escalation_common import task_settings
+
+        from pipeline.ingest import FeedOutcome, finish_pipeline_run
+        from pipeline.orchestration import normalize_days, outcome_days, run_article_days
+        from pipeline.warehouse import Warehouse
+
+        results = list(outcomes or [])
+        warehouse = Warehouse.from_url(task_settings().db_url)
+        finish_pipeline_run(warehouse, _run_id(), [FeedOutcome.from_dict(o) for o in results])
+        # What the feeds reported plus what this run stored (a retried feed reports no new days).
+        days = normalize_days([*outcome_days(results), *run_article_days(warehouse, _run_id())])
+        summary = {
+            "days": days,
+            "feeds": len(results),
+            "feeds_failed": sum(1 for o in results if not o["ok"]),
+            "new_articles": sum(int(o["new_articles"]) for o in results),
+            "pipeline_run": _run_id(),
+            "source": DAG_ID,
+        }
+        # The asset event (emitted when this task succeeds) tells escalation_signals what to recompute.
+        get_current_context()["outlet_events"][SCORED_SENTENCES].extra = summary
+        return summary
+
+    finish_run(ingest_feed.expand(source=list_feeds()))
+
+
+escalation_ingest()
