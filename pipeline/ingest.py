@@ -187,7 +187,7 @@ def process_fetch(result: FetchResult, ctx: PipelineContext, run_id: str) -> Fee
         new_articles=stored.new_articles,
         new_sentences=stored.new_sentences,
         elapsed_s=result.elapsed_s,
-        days=tuple(sorted({a.published_at.astimezone(UTC).date() for a in articles})),
+        days=tuple(sorted({a.published_at.astimezone(UTC).date() for a in articles} | set(stored.days))),
     )
 
 

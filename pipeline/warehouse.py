@@ -250,6 +250,9 @@ class StoreResult:
     new_articles: int
     new_sentences: int
     existing_articles: int
+    # Published days whose signals this batch changed: new articles, and known articles that gained
+    # this feed as a source (their day's source count changed).
+    days: tuple[date, ...] = ()
 
 
 log = logging.getLogger(__name__)
@@ -514,7 +517,7 @@ class Warehouse:
         # the same article key instead of deadlocking.
         ordered = sorted(batch, key=lambda a: a.article_key)
 
-        def work(conn: Connection) -> tuple[int, int]:
+        def work(conn: Connection) -> tuple[int, int, tuple[date, ...]]:
             feed_id = self._upsert_feed(conn, fetch)
             rows = [
                 {
@@ -552,6 +555,7 @@ class Warehouse:
             )
             new_articles = len(created)
             keys = sorted(set(seen_keys) | {a.article_key for a in batch})
+            linked: set[int] = set()
             for chunk in _chunks(keys):
                 ids = (
                     conn.execute(sa.select(articles.c.article_id).where(articles.c.article_key.in_(chunk)))
@@ -559,21 +563,33 @@ class Warehouse:
                     .all()
                 )
                 if ids:
-                    conn.execute(
-                        insert_for(conn, article_sources)
-                        .values(
-                            [
-                                {"article_id": i, "feed_id": feed_id, "first_seen_at": fetch.fetched_at}
-                                for i in sorted(ids)
-                            ]
-                        )
-                        .on_conflict_do_nothing()
+                    linked.update(
+                        conn.execute(
+                            insert_for(conn, article_sources)
+                            .values(
+                                [
+                                    {"article_id": i, "feed_id": feed_id, "first_seen_at": fetch.fetched_at}
+                                    for i in sorted(ids)
+                                ]
+                            )
+                            .on_conflict_do_nothing()
+                            .returning(article_sources.c.article_id)
+                        ).scalars()
                     )
+            days: set[date] = set()
+            for chunk in _chunks(sorted(linked | set(created.values()))):
+                days.update(
+                    conn.execute(
+                        sa.select(articles.c.published_day).where(articles.c.article_id.in_(chunk)).distinct()
+                    ).scalars()
+                )
             self._log_fetch(conn, feed_id, fetch, run_id, new_articles)
-            return new_articles, new_sentences
+            return new_articles, new_sentences, tuple(sorted(days))
 
-        new_articles, new_sentences = run_transaction(self.engine, work, f"store batch of {fetch.feed_url}")
-        return StoreResult(new_articles, new_sentences, len(batch) - new_articles)
+        new_articles, new_sentences, days = run_transaction(
+            self.engine, work, f"store batch of {fetch.feed_url}"
+        )
+        return StoreResult(new_articles, new_sentences, len(batch) - new_articles, days)
 
     def _insert_sentences_for(
         self,

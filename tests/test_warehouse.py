@@ -127,3 +127,20 @@ def test_bad_urls_give_one_clear_error(url, message):
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_committed_ddl_matches_the_model(dialect):
     assert (REPO / "sql" / f"schema_{dialect}.sql").read_text() == ddl(dialect)
+
+
+def test_a_known_article_gaining_a_source_reports_its_day(warehouse):
+    # Feed B carries an article feed A stored on an earlier run: no new article, but the day's
+    # source count changed, so the day must be recomputed.
+    first = warehouse.store_feed_batch(
+        fetch_record("https://a.example/rss"), [article("shared", DAY, [(0.5, ())])], "r1", "v"
+    )
+    assert first.days == (DAY,)
+    second = warehouse.store_feed_batch(
+        fetch_record("https://b.example/rss"), [], "r2", "v", seen_keys=["shared"]
+    )
+    assert (second.new_articles, second.days) == (0, (DAY,))
+    third = warehouse.store_feed_batch(
+        fetch_record("https://b.example/rss"), [], "r3", "v", seen_keys=["shared"]
+    )
+    assert third.days == ()  # nothing changed the second time
