@@ -225,18 +225,9 @@ def rescore_batch(
         query = query.limit(limit)
     with warehouse.engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
-    updates = []
-    for row in rows:
-        scored = scorer.score_sentence(row["text"])
-        updates.append(
-            {
-                "sentence_id": row["sentence_id"],
-                "score": scored.score,
-                "escalation": scored.escalation,
-                "deescalation": scored.deescalation,
-                "matches": [m.to_dict() for m in scored.matches],
-            }
-        )
+    from pipeline.rescore import score_update
+
+    updates = [score_update(scorer, row["sentence_id"], row["text"]) for row in rows]
     warehouse.update_sentence_scores(updates, scorer.version)
     log.info("re-scored %d sentences (ids %d..%d) with %s", len(updates), first_id, last_id, scorer.version)
     return normalize_days(row["published_day"] for row in rows)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -25,6 +26,18 @@ class RescoreReport:
     scorer_version: str
 
 
+def score_update(scorer: Scorer, sentence_id: int, text: str) -> dict[str, Any]:
+    """The new score columns of one stored sentence (the row `Warehouse.update_sentence_scores` takes)."""
+    scored = scorer.score_sentence(text)
+    return {
+        "sentence_id": sentence_id,
+        "score": scored.score,
+        "escalation": scored.escalation,
+        "deescalation": scored.deescalation,
+        "matches": [m.to_dict() for m in scored.matches],
+    }
+
+
 def rescore(
     warehouse: Warehouse,
     scorer: Scorer,
@@ -38,17 +51,9 @@ def rescore(
     for batch in warehouse.iter_sentences(since, until, batch_size):
         rows = []
         for row in batch:
-            scored = scorer.score_sentence(row["text"])
-            rows.append(
-                {
-                    "sentence_id": row["sentence_id"],
-                    "score": scored.score,
-                    "escalation": scored.escalation,
-                    "deescalation": scored.deescalation,
-                    "matches": [m.to_dict() for m in scored.matches],
-                }
-            )
-            changed += abs(scored.score - row["score"]) > 1e-9
+            update = score_update(scorer, row["sentence_id"], row["text"])
+            rows.append(update)
+            changed += abs(update["score"] - row["score"]) > 1e-9
         warehouse.update_sentence_scores(rows, scorer.version)
         total += len(rows)
         if on_batch is not None:
