@@ -87,7 +87,17 @@ def _feed_table(outcomes: list, names: dict[str, str] | None = None) -> Table:
 
 def _alerts_table(alerts: list[dict]) -> Table:
     table = Table(title=f"Alerts ({len(alerts)})")
-    for column in ("day", "actor", "kind", "severity", "value", "baseline", "surprise", "top evidence"):
+    for column in (
+        "day",
+        "actor",
+        "kind",
+        "severity",
+        "measure",
+        "value",
+        "baseline",
+        "surprise",
+        "top evidence",
+    ):
         table.add_column(column, overflow="fold")
     for a in alerts:
         evidence = a.get("evidence") or []
@@ -97,6 +107,8 @@ def _alerts_table(alerts: list[dict]) -> Table:
             str(a["actor"]),
             str(a["kind"]),
             str(a["severity"]),
+            # the index, or the count of (de-)escalatory sentences, whichever spiked more
+            "count" if str(a.get("measure", "")).endswith("_sentences") else "index",
             f"{a['value']:.2f}",
             f"{a['baseline']:.2f}",
             f"{a['surprise']:.1f}",
