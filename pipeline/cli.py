@@ -519,12 +519,14 @@ def db_current() -> None:
 
 def main() -> None:
     """Console-script entry point: user errors become one line on stderr and a non-zero exit."""
+    from pipeline.actors import GazetteerError
     from pipeline.feeds import FeedListError
+    from pipeline.score import LexiconError
     from pipeline.warehouse import WarehouseError
 
     try:
         app()
-    except (UserError, ConfigError, FeedListError, WarehouseError) as exc:
+    except (UserError, ConfigError, FeedListError, WarehouseError, LexiconError, GazetteerError) as exc:
         err_console.print(f"[red]error:[/] {exc}", highlight=False)
         sys.exit(2)
 

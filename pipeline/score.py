@@ -28,7 +28,7 @@ import yaml
 from pipeline.config import PACKAGE_DATA
 from pipeline.matching import build_automaton, longest_matches
 
-SCORER_CODE_VERSION = "3"
+SCORER_CODE_VERSION = "4"
 DEFAULT_LEXICON = PACKAGE_DATA / "lexicon.yaml"
 ESCALATORY_THRESHOLD = 0.2
 DEESCALATORY_THRESHOLD = -0.2
@@ -119,9 +119,11 @@ class _Modifier:
 
 
 def inflections(word: str, irregular: dict[str, list[str]]) -> list[str]:
-    """The base form plus regular -s/-ed/-ing forms (or the listed irregular ones)."""
+    """The base form plus regular -s/-ed/-ing forms (or the listed irregular ones), and the plural
+    of the -ing noun ("killings", "bombings", "shootings")."""
     if word in irregular:
-        return [word, *irregular[word]]
+        forms = [word, *irregular[word]]
+        return list(dict.fromkeys([*forms, *(f + "s" for f in forms if f.endswith("ing"))]))
     if word.endswith(_ES_ENDINGS):
         plural = word + "es"
     elif word.endswith("y") and len(word) > 2 and word[-2] not in _VOWELS:
@@ -140,7 +142,7 @@ def inflections(word: str, irregular: dict[str, list[str]]) -> list[str]:
         gerund = word[:-1] + "ing"
     else:
         gerund = word + "ing"
-    return list(dict.fromkeys([word, plural, past, gerund]))
+    return list(dict.fromkeys([word, plural, past, gerund, gerund + "s"]))
 
 
 def _expand(term: str, irregular: dict[str, list[str]]) -> list[str]:
@@ -259,11 +261,13 @@ class Scorer:
                 )
                 negated = False
                 kinds_applied: set[str] = set()
-                for cue_start, cue_end, cue in cues:
+                for _cue_start, cue_end, cue in cues:
                     if cue.applies_to and cue.applies_to != term.polarity:
                         continue
-                    # Words between cue and term, counted by spaces (the text is one line).
-                    distance = lowered.count(" ", cue_start, start)
+                    # Words from the end of the cue to the term, counted by spaces (the text is one
+                    # line); from the cue's end, so a long cue ("threatened to withdraw from") does
+                    # not use up its own window.
+                    distance = lowered.count(" ", cue_end, start)
                     if distance > cue.window or cue.kind in kinds_applied:
                         continue
                     if not cue.whole_sentence and _CLAUSE_BREAK.search(lowered, cue_end, start):

@@ -105,6 +105,13 @@ def test_escalatory_categories(scorer, sentence, category):
         ("The two countries agreed to restore diplomatic relations.", "restored_ties"),
         ("Aid convoys used a humanitarian corridor.", "humanitarian"),
         ("The UN urged restraint from all parties.", "restraint"),
+        # CAMEO "yield": surrender, extradition, giving in, returning seized property, joint drills
+        ("Around 300 fighters surrendered to government forces on Tuesday.", "yield_concession"),
+        ("The country extradited the suspect to its neighbour.", "yield_concession"),
+        ("The navy returned the seized fishing boats to their owners.", "yield_concession"),
+        ("The government accepted the demands of the striking miners.", "yield_concession"),
+        ("The two armies held joint military exercises near the coast.", "yield_concession"),
+        ("Officials from both countries shared intelligence on the smuggling network.", "yield_concession"),
     ],
 )
 def test_deescalatory_categories(scorer, sentence, category):
@@ -124,15 +131,23 @@ def test_neutral_phrases_do_not_trigger_terms(scorer):
 
 # -- inflections -----------------------------------------------------------------------------------
 def test_inflections_regular_and_irregular():
-    assert inflections("attack", {}) == ["attack", "attacks", "attacked", "attacking"]
-    assert inflections("seize", {}) == ["seize", "seizes", "seized", "seizing"]
-    assert inflections("carry", {}) == ["carry", "carries", "carried", "carrying"]
+    assert inflections("attack", {}) == ["attack", "attacks", "attacked", "attacking", "attackings"]
+    assert inflections("seize", {}) == ["seize", "seizes", "seized", "seizing", "seizings"]
+    assert inflections("carry", {}) == ["carry", "carries", "carried", "carrying", "carryings"]
     assert inflections("strike", {"strike": ["strikes", "struck", "striking"]}) == [
         "strike",
         "strikes",
         "struck",
         "striking",
+        "strikings",
     ]
+
+
+@pytest.mark.parametrize("noun", ["killings", "bombings", "shootings"])
+def test_plural_ing_nouns_match(scorer, noun):
+    # "responsible for mass killings": the -ing noun's plural is a form of the verb term too
+    result = scorer.score_sentence(f"The group is blamed for the {noun} in the north.")
+    assert result.score >= ESCALATORY_THRESHOLD, result
 
 
 @pytest.mark.parametrize("form", ["attacks", "attacked", "attacking", "struck", "shelled", "fought"])
@@ -302,3 +317,37 @@ def test_background_clause_counts_less_than_the_main_event(scorer):
     background = terms(scorer.score_sentence("The court freed a man who had been arrested."))["arrest"]
     assert "subordinate:who" in background.modifiers
     assert background.effective_weight < main.effective_weight
+
+
+# -- reducing relations and demands (CAMEO 16 and 10): hostile acts aimed at cooperation -----------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The government cancelled a planned visit by the foreign minister.",
+        "Washington sharply reduced military aid to the country.",
+        "The UN withdrew its peacekeepers from the border area.",
+        "The authorities expelled humanitarian aid workers from the region.",
+        "Norway ended mediation efforts between the government and the rebels.",
+    ],
+)
+def test_reducing_relations_is_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+def test_a_demand_for_a_peace_step_is_not_a_peace_step(scorer):
+    demanded = scorer.score_sentence("The president said the neighbours must mediate peace talks.")
+    offered = scorer.score_sentence("The neighbours offered to mediate peace talks.")
+    assert demanded.score > 0 > offered.score
+    assert any(m.startswith("demand:") for m in terms(demanded)["peace talks"].modifiers)
+
+
+def test_a_long_cue_keeps_its_whole_window(scorer):
+    # The window counts from the END of the cue: "threatened to withdraw from" is 4 words itself.
+    result = scorer.score_sentence("The minister threatened to withdraw from a ceasefire agreement.")
+    assert result.score >= ESCALATORY_THRESHOLD
+    assert any(m.startswith("breach:") for m in terms(result)["ceasefire"].modifiers)
+
+
+def test_halting_operations_and_repeal_undo_hostile_acts(scorer):
+    assert scorer.score_sentence("The army ceased its military operations near the capital.").score < 0
+    assert scorer.score_sentence("The parliament repealed the boycott law.").score < 0
