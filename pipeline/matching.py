@@ -35,7 +35,7 @@ def longest_matches(automaton: ahocorasick.Automaton, text: str) -> list[tuple[i
             if (after.isalnum() or after == "_") and (last.isalnum() or last == "_"):
                 continue
         candidates.append((start, -length, end, payload))
-    candidates.sort(key=lambda c: (c[0], c[1]))
+    candidates.sort()  # (start, -length) is unique per candidate: payloads are never compared
     chosen = []
     taken_until = 0
     for start, _, end, payload in candidates:

@@ -351,3 +351,32 @@ def test_a_long_cue_keeps_its_whole_window(scorer):
 def test_halting_operations_and_repeal_undo_hostile_acts(scorer):
     assert scorer.score_sentence("The army ceased its military operations near the capital.").score < 0
     assert scorer.score_sentence("The parliament repealed the boycott law.").score < 0
+
+
+@pytest.mark.parametrize(
+    ("sentence", "category"),
+    [
+        ("The government refused to lift the ban on foreign ships.", "rejection"),
+        ("The rebels will not release the captured soldiers.", "rejection"),
+        ("The two delegations failed to reach an agreement on the border.", "rejection"),
+        ("Prosecutors launched an investigation into the ministry's contracts.", "investigation_legal"),
+        ("The commission launched legal action against the government.", "investigation_legal"),
+    ],
+)
+def test_rejections_and_investigations_are_conflict(scorer, sentence, category):
+    result = scorer.score_sentence(sentence)
+    assert result.score >= ESCALATORY_THRESHOLD, result
+    assert category in {m.category for m in result.matches}
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["The president expelled the ambassador.", "Police said gunmen hit the convoy.", "Militiamen shut the road."],
+)
+def test_consonant_doubling_and_irregular_plurals(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+def test_organisation_names_are_not_their_words(scorer):
+    result = scorer.score_sentence("Amnesty International and the Red Cross published a report on Monday.")
+    assert result.matches == ()
