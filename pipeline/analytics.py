@@ -2,7 +2,9 @@
 
 A view file holds one CTE-style select; its name is the file name. Where SQLite and PostgreSQL must
 differ, the two versions sit side by side as ``<name>.sqlite.sql`` and ``<name>.postgresql.sql`` and
-the dialect picks its own (a plain ``<name>.sql`` serves both).
+the dialect picks its own (a plain ``<name>.sql`` serves both); those are kept to small building
+blocks named ``_<name>``. Views are created in name order, so a view may use any view whose name
+sorts before its own (``_`` sorts before letters).
 
 A query file starts with comment lines saying what it answers, then one line per parameter:
 ``-- param <name>: <date|int|float|text> [= <default>]  <help>``. A date default is a whole number of

@@ -62,6 +62,9 @@ def test_every_view_exists_on_both_dialects():
         VIEWS
         == sorted(analytics.view_sql("postgresql"))
         == [
+            "_run_durations",  # building blocks: the only dialect-specific SQL
+            "_sentence_lists",
+            "_signal_day_numbers",
             "actor_daily_context",
             "alert_evidence",
             "dyad_daily",

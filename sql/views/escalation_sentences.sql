@@ -1,10 +1,7 @@
 -- Escalatory sentences (score >= 0.2, the scorer's escalation threshold) with what explains them:
 -- score and its parts, the matched terms, the actors tagged, and the article, its link and its feed.
--- The day is the article's published day (UTC). Dialects differ in aggregating the actor list and
--- reading the matches JSON (SQLite: group_concat over an ordered subquery, json_each; PostgreSQL:
--- string_agg ... order by, jsonb_array_elements with ordinality), see escalation_sentences.sqlite.sql.
--- The lists are computed per output row (correlated subqueries in the select list), so a filter
--- on day or actor is applied first: the view stays fast on a year of data.
+-- The day is the article's published day (UTC). The actor and term lists come from
+-- _sentence_lists (the only dialect-specific part).
 with escalatory as (
     select
         s.sentence_id,
@@ -30,19 +27,12 @@ select
     e.sentence_id,
     e.published_day as day,
     e.published_at,
-        (
-            select string_agg(sa.actor, ',' order by sa.actor)
-            from sentence_actors as sa
-            where sa.sentence_id = e.sentence_id
-        ) as actors,
+    l.actors,
     e.score,
     e.escalation,
     e.deescalation,
     e.text,
-        (
-            select string_agg(m.element ->> 'term', '; ' order by m.position)
-            from jsonb_array_elements(cast(e.matches as jsonb)) with ordinality as m (element, position)
-        ) as matched_terms,
+    l.matched_terms,
     e.matches as matches_json,
     e.scorer_version,
     e.article_id,
@@ -52,4 +42,5 @@ select
     f.title as feed_title,
     f.url as feed_url
 from escalatory as e
+inner join _sentence_lists as l on l.sentence_id = e.sentence_id
 inner join feeds as f on f.feed_id = e.feed_id

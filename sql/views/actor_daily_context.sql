@@ -1,22 +1,9 @@
 -- Daily escalation signal per actor, with 7-day and 28-day rolling context.
 -- One row per actor-day with coverage (plus the pseudo-actor 'ALL', every sentence of the day).
 -- Rolling means divide by the window length, so a day without coverage counts as 0; windows include
--- the day itself. SQLite and PostgreSQL differ only in how a date becomes a day number (SQLite has
--- no date arithmetic: julianday; PostgreSQL subtracts dates), see actor_daily_context.sqlite.sql.
+-- the day itself. The day numbers come from _signal_day_numbers (the only dialect-specific part).
 with signals as (
-    select
-        ds.actor,
-        ds.day,
-        (ds.day - date '1970-01-01') as day_number,
-        ds.articles,
-        ds.sources,
-        ds.sentences,
-        ds.escalatory_sentences,
-        ds.deescalatory_sentences,
-        ds.escalation_index,
-        ds.deescalation_index,
-        ds.max_score
-    from daily_signals as ds
+    select * from _signal_day_numbers
 ),
 
 rolling as (

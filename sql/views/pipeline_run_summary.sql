@@ -1,6 +1,5 @@
 -- Pipeline runs: when, how triggered (cli, airflow, demo), how long, what they brought in and how
--- many feeds failed. Only the duration differs by dialect (SQLite: julianday difference; PostgreSQL:
--- extract(epoch from interval)), see pipeline_run_summary.postgresql.sql.
+-- many feeds failed. The duration comes from _run_durations (the only dialect-specific part).
 with runs as (
     select
         pr.run_id,
@@ -8,12 +7,13 @@ with runs as (
         pr.status,
         pr.started_at,
         pr.finished_at,
-        round((julianday(pr.finished_at) - julianday(pr.started_at)) * 86400.0, 1) as duration_s,
+        d.duration_s,
         pr.feeds_ok,
         pr.feeds_failed,
         pr.new_articles,
         pr.new_sentences
     from pipeline_runs as pr
+    left join _run_durations as d on d.run_id = pr.run_id
 )
 
 select
