@@ -29,9 +29,18 @@ from urllib.parse import urlsplit
 
 import httpx
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from pipeline.config import Settings
-from pipeline.warehouse import Warehouse, alert_deliveries, alerts, daily_signals, insert_for, now_utc
+from pipeline.warehouse import (
+    Warehouse,
+    alert_deliveries,
+    alerts,
+    daily_signals,
+    insert_for,
+    now_utc,
+    run_transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -387,7 +396,8 @@ def _store(warehouse: Warehouse, alert: Alert) -> int:
     """Upsert on (day, actor, kind). A live alert never turns into a backtest one."""
     stamp = now_utc()
     evidence = json.dumps(list(alert.evidence), ensure_ascii=False, default=str)
-    with warehouse.engine.begin() as conn:
+
+    def work(conn: Connection) -> int:
         existing = conn.execute(
             sa.select(alerts.c.alert_id, alerts.c.mode).where(
                 alerts.c.day == alert.day, alerts.c.actor == alert.actor, alerts.c.kind == alert.kind
@@ -418,6 +428,12 @@ def _store(warehouse: Warehouse, alert: Alert) -> int:
             )
             .returning(alerts.c.alert_id)
         ).scalar_one()
+
+    # A concurrent detection may insert the same key between the check and the insert: the retry
+    # then finds it and updates instead.
+    return run_transaction(
+        warehouse.engine, work, f"alert {alert.actor} {alert.day} {alert.kind}", retry_on_conflict=True
+    )
 
 
 def detect(

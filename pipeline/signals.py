@@ -25,6 +25,7 @@ from pipeline.score import DEESCALATORY_THRESHOLD, ESCALATORY_THRESHOLD
 from pipeline.warehouse import (
     ALL_ACTORS,
     Warehouse,
+    advisory_lock,
     article_sources,
     articles,
     daily_signals,
@@ -35,6 +36,7 @@ from pipeline.warehouse import (
 )
 
 SHRINKAGE_SENTENCES = 3
+SIGNALS_LOCK_KEY = 0x7369_676E  # "sign"
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,9 @@ def compute_signals(warehouse: Warehouse, since: date, until: date) -> SignalsRe
     computed_at = now_utc()
 
     def work(conn: Connection) -> int:
+        # Two recomputations at once (overlapping ingests, a backfill next to the daily run) would
+        # both delete the range and both insert it: one at a time, and each reads after the lock.
+        advisory_lock(conn, SIGNALS_LOCK_KEY)
         sources = {
             (d, a): count
             for d, a, count in [
@@ -134,5 +139,5 @@ def compute_signals(warehouse: Warehouse, since: date, until: date) -> SignalsRe
         return len(values)
 
     # Two concurrent recomputations of one range: the loser runs again from the start.
-    written = run_transaction(warehouse.engine, work, f"signals {since}..{until}")
+    written = run_transaction(warehouse.engine, work, f"signals {since}..{until}", retry_on_conflict=True)
     return SignalsReport(since, until, written)

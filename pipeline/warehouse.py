@@ -20,7 +20,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
 ALL_ACTORS = "ALL"
 _CHUNK = 500
@@ -261,17 +268,21 @@ TRANSIENT_ATTEMPTS = 6
 _TRANSIENT_PG_CODES = {"40001", "40P01"}
 
 
-def is_transient(exc: BaseException) -> bool:
-    """A concurrent writer got in the way: the whole transaction can simply run again."""
+def is_transient(exc: BaseException, *, conflicts: bool = False) -> bool:
+    """A concurrent writer got in the way: the whole transaction can simply run again. With
+    `conflicts`, a unique-key clash counts too (for check-then-insert work that a concurrent writer
+    can overtake: on the next try the check sees the other's row)."""
     if not isinstance(exc, DBAPIError):
         return False
     code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    if code in _TRANSIENT_PG_CODES:
+    if code in _TRANSIENT_PG_CODES or (conflicts and code == "23505"):
         return True
+    if conflicts and isinstance(exc, IntegrityError) and "UNIQUE constraint failed" in str(exc.orig):
+        return True  # SQLite's wording
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
-def run_transaction(engine: Engine, work: Any, what: str) -> Any:
+def run_transaction(engine: Engine, work: Any, what: str, *, retry_on_conflict: bool = False) -> Any:
     """Run `work(conn)` in one transaction, again from the start when a concurrent writer caused a
     deadlock, a serialization failure or a lock timeout (rolled back: nothing half-written)."""
     for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
@@ -279,7 +290,7 @@ def run_transaction(engine: Engine, work: Any, what: str) -> Any:
             with engine.begin() as conn:
                 return work(conn)
         except DBAPIError as exc:
-            if attempt == TRANSIENT_ATTEMPTS or not is_transient(exc):
+            if attempt == TRANSIENT_ATTEMPTS or not is_transient(exc, conflicts=retry_on_conflict):
                 raise
             delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())
             log.warning(
@@ -307,6 +318,13 @@ def _matches_json(matches: Any) -> str:
     text = json.dumps(matches, ensure_ascii=False)
     # NUL is dropped inside the JSON too (PostgreSQL's jsonb refuses \\u0000); rare, so checked last.
     return json.dumps(_without_nul(matches), ensure_ascii=False) if "\\u0000" in text else text
+
+
+def advisory_lock(conn: Connection, key: int) -> None:
+    """On PostgreSQL, one holder of `key` at a time until the transaction ends (SQLite's single
+    writer already serialises)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("select pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def _without_nul(value: Any) -> Any:

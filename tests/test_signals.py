@@ -88,3 +88,23 @@ def test_range_outside_data_writes_nothing_and_bad_range_fails(warehouse):
     assert compute_signals(warehouse, DAY, DAY).rows_written == 0
     with pytest.raises(ValueError, match="after"):
         compute_signals(warehouse, DAY, DAY - timedelta(days=1))
+
+
+def test_concurrent_recomputations_of_one_range_do_not_collide(warehouse):
+    # Both delete the range and insert it: without serialising, the second insert hits the first's
+    # rows (a unique-key error on PostgreSQL, "database is locked" on SQLite).
+    from concurrent.futures import ThreadPoolExecutor
+
+    day = date(2026, 10, 1)
+    batch = [
+        article(f"c{i}", day + timedelta(days=i % 5), [(0.6, ("IRN", "USA")), (-0.4, ("QAT",))])
+        for i in range(40)
+    ]
+    warehouse.store_feed_batch(fetch_record(), batch, "r", "v")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(
+            pool.map(lambda _: compute_signals(warehouse, day, day + timedelta(days=4)), range(24))
+        )
+    assert {r.rows_written for r in results} == {20}  # 5 days x (IRN, USA, QAT, ALL)
+    with warehouse.engine.connect() as conn:
+        assert conn.execute(sa.text("select count(*) from daily_signals")).scalar_one() == 20
