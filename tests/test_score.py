@@ -380,3 +380,30 @@ def test_consonant_doubling_and_irregular_plurals(scorer, sentence):
 def test_organisation_names_are_not_their_words(scorer):
     result = scorer.score_sentence("Amnesty International and the Red Cross published a report on Monday.")
     assert result.matches == ()
+
+
+def test_an_offer_of_troops_is_cooperation(scorer):
+    offered = scorer.score_sentence("Australia offered to send troops to help the army fight the insurgents.")
+    sent = scorer.score_sentence("Australia sent troops and the army fought the insurgents.")
+    assert offered.score < ESCALATORY_THRESHOLD < sent.score
+    assert any(m.startswith("offer:") for match in offered.matches for m in match.modifiers)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The UN sanctions were lifted in January.",
+        "The government rolled back tariffs on imported steel.",
+        "Germany increased its funding to fight the epidemic in West Africa.",
+        "The Lebanese Armed Forces received new trucks from the donors.",
+    ],
+)
+def test_undoing_and_institutional_phrases_are_not_escalation(scorer, sentence):
+    assert scorer.score_sentence(sentence).score < ESCALATORY_THRESHOLD
+
+
+def test_claims_of_are_hedged(scorer):
+    claimed = scorer.score_sentence("He rejected claims of interference in the election.")
+    plain = scorer.score_sentence("He condemned the interference in the election.")
+    assert any(m.startswith("hedge:claims of") for match in claimed.matches for m in match.modifiers)
+    assert claimed.escalation < plain.escalation
