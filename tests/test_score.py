@@ -371,7 +371,11 @@ def test_rejections_and_investigations_are_conflict(scorer, sentence, category):
 
 @pytest.mark.parametrize(
     "sentence",
-    ["The president expelled the ambassador.", "Police said gunmen hit the convoy.", "Militiamen shut the road."],
+    [
+        "The president expelled the ambassador.",
+        "Police said gunmen hit the convoy.",
+        "Militiamen shut the road.",
+    ],
 )
 def test_consonant_doubling_and_irregular_plurals(scorer, sentence):
     assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
@@ -403,7 +407,29 @@ def test_undoing_and_institutional_phrases_are_not_escalation(scorer, sentence):
 
 
 def test_claims_of_are_hedged(scorer):
-    claimed = scorer.score_sentence("He rejected claims of interference in the election.")
+    claimed = scorer.score_sentence("There were claims of interference in the election.")
     plain = scorer.score_sentence("He condemned the interference in the election.")
     assert any(m.startswith("hedge:claims of") for match in claimed.matches for m in match.modifiers)
     assert claimed.escalation < plain.escalation
+
+
+def test_rejecting_an_accusation_is_a_statement_not_the_event(scorer):
+    denial = scorer.score_sentence(
+        "The ministry rejected accusations that the army was behind the attack on the convoy."
+    )
+    report = scorer.score_sentence("The army was behind the attack on the convoy.")
+    assert denial.score < report.score / 2
+    assert "reject" not in terms(denial)  # the phrase itself scores nothing
+
+
+def test_condolences_put_the_event_in_the_background(scorer):
+    condolences = scorer.score_sentence(
+        "The president expressed condolences to the families of those killed in the attack."
+    )
+    report = scorer.score_sentence("Gunmen killed five people in the attack.")
+    assert condolences.score < report.score
+
+
+def test_claimed_responsibility_is_hedged(scorer):
+    result = scorer.score_sentence("The group claimed responsibility for the bombing.")
+    assert any(m.startswith("hedge:claimed responsibility for") for m in terms(result)["bomb"].modifiers)
