@@ -524,9 +524,12 @@ def deliver(warehouse: Warehouse, alert_ids: Iterable[int], notifiers: Sequence[
     channels = {n.channel: n for n in notifiers}
     with warehouse.engine.connect() as conn:
         todo = conn.execute(
-            sa.select(d.alert_id, d.channel, d.attempts).where(d.status != "sent", d.channel.in_(channels))
+            sa.select(d.alert_id, d.channel).where(d.status != "sent", d.channel.in_(channels))
         ).all()
-    for alert_id, channel, attempts in todo:
+    for alert_id, channel in todo:
+        attempts = _claim(warehouse, alert_id, channel)
+        if attempts is None:
+            continue  # another run is sending it right now, or already has
         alert = load_alert(warehouse, alert_id)
         if alert is None:
             continue
@@ -539,7 +542,7 @@ def deliver(warehouse: Warehouse, alert_ids: Iterable[int], notifiers: Sequence[
         with warehouse.engine.begin() as conn:
             conn.execute(
                 alert_deliveries.update()
-                .where(d.alert_id == alert_id, d.channel == channel, d.status != "sent")
+                .where(d.alert_id == alert_id, d.channel == channel, d.status == "sending")
                 .values(
                     status=status,
                     attempts=attempts + 1,
@@ -550,6 +553,33 @@ def deliver(warehouse: Warehouse, alert_ids: Iterable[int], notifiers: Sequence[
             )
         outcome[status] += 1
     return dict(outcome)
+
+
+# A delivery left in 'sending' this long ago belongs to a run that died mid-send: take it over.
+STALE_SENDING = timedelta(minutes=10)
+
+
+def _claim(warehouse: Warehouse, alert_id: int, channel: str) -> int | None:
+    """Mark one delivery 'sending' if nobody else holds it; returns its attempts so far, or None.
+
+    The conditional UPDATE is the lock: of two runs delivering at the same moment, one changes the
+    row and sends, the other changes nothing and skips, so even concurrent runs send once."""
+    d = alert_deliveries.c
+    stamp = now_utc()
+    claimable = sa.or_(
+        d.status.in_(("pending", "failed")),
+        sa.and_(d.status == "sending", d.updated_at < stamp - STALE_SENDING),
+    )
+    with warehouse.engine.begin() as conn:
+        attempts = conn.execute(
+            sa.select(d.attempts).where(d.alert_id == alert_id, d.channel == channel)
+        ).scalar_one_or_none()
+        claimed = conn.execute(
+            alert_deliveries.update()
+            .where(d.alert_id == alert_id, d.channel == channel, claimable)
+            .values(status="sending", updated_at=stamp)
+        ).rowcount
+    return attempts if claimed == 1 and attempts is not None else None
 
 
 def _row_to_alert(row: Any) -> Alert:

@@ -190,7 +190,7 @@ alert_deliveries = sa.Table(
     metadata,
     sa.Column("alert_id", sa.Integer, sa.ForeignKey("alerts.alert_id"), primary_key=True),
     sa.Column("channel", sa.String(32), primary_key=True),
-    sa.Column("status", sa.String(16), nullable=False),  # pending | sent | failed
+    sa.Column("status", sa.String(16), nullable=False),  # pending | sending | sent | failed
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("last_error", sa.Text),
     sa.Column("sent_at", UTCDateTime),

@@ -253,3 +253,65 @@ def test_watch_alerts_are_logged_but_do_not_page_by_default(warehouse, httpserve
     assert httpserver.log == []
     assert [s["channel"] for s in delivery_states(warehouse)] == ["log"]
     assert "IRN" in caplog.text
+
+
+class SlowCountingNotifier:
+    """A channel that takes a while to answer, and counts what it receives."""
+
+    channel = "counting"
+
+    def __init__(self):
+        import threading
+
+        self.sent: list[int] = []
+        self._lock = threading.Lock()
+
+    def send(self, alert):
+        import time
+
+        time.sleep(0.2)
+        with self._lock:
+            self.sent.append(alert.alert_id)
+
+
+def test_two_runs_delivering_at_once_send_once(warehouse):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.alerts import deliver
+
+    put_series(warehouse, "IRN", [*NOISY, 60])
+    (alert,) = detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY).alerts
+    notifier = SlowCountingNotifier()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(lambda _: deliver(warehouse, [alert.alert_id], [notifier]), range(4)))
+    assert notifier.sent == [alert.alert_id]
+    assert sum(o.get("sent", 0) for o in outcomes) == 1
+    (state,) = delivery_states(warehouse)
+    assert (state["status"], state["attempts"]) == ("sent", 1)
+
+
+def test_a_delivery_stuck_in_sending_is_taken_over_when_stale(warehouse):
+    from pipeline.alerts import STALE_SENDING, deliver
+
+    put_series(warehouse, "IRN", [*NOISY, 60])
+    (alert,) = detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY).alerts
+    notifier = SlowCountingNotifier()
+    deliveries = warehouse.tables["alert_deliveries"]
+    with warehouse.engine.begin() as conn:  # a run that died after claiming, just now
+        conn.execute(
+            deliveries.insert().values(
+                alert_id=alert.alert_id,
+                channel="counting",
+                status="sending",
+                attempts=0,
+                updated_at=datetime.now(UTC),
+            )
+        )
+    assert deliver(warehouse, [alert.alert_id], [notifier]) == {} and notifier.sent == []
+    with warehouse.engine.begin() as conn:  # ... or long ago
+        conn.execute(
+            deliveries.update().values(updated_at=datetime.now(UTC) - STALE_SENDING - timedelta(minutes=1))
+        )
+    assert deliver(warehouse, [alert.alert_id], [notifier]) == {"sent": 1} and notifier.sent == [
+        alert.alert_id
+    ]
