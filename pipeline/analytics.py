@@ -14,6 +14,7 @@ days relative to today (UTC): ``-6`` is six days ago. Parameters are bound (``:n
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -63,8 +64,40 @@ def create_views(conn: Connection, sql_dir: Path = SQL_DIR) -> list[str]:
     views = view_sql(conn.dialect.name, sql_dir)
     drop_views(conn, views)
     for name, select in views.items():  # sorted by name: a view may only use views before it
-        conn.exec_driver_sql(f"create view {name} as\n{select}")
+        conn.exec_driver_sql(_create_statement(name, select))
+        if conn.dialect.name == "postgresql":
+            # PostgreSQL keeps only a normalised definition: the file's fingerprint goes in a comment.
+            conn.exec_driver_sql(f"comment on view {name} is '{_fingerprint(select)}'")
     return list(views)
+
+
+def _create_statement(name: str, select: str) -> str:
+    return f"create view {name} as\n{select}"  # views_are_current relies on this first line
+
+
+def _fingerprint(select: str) -> str:
+    return "sql-sha1:" + hashlib.sha1(select.encode("utf-8")).hexdigest()
+
+
+def views_are_current(conn: Connection, sql_dir: Path = SQL_DIR) -> bool:
+    """True when every view exists with exactly the SQL of its file (so a release that changes a
+    view's SQL without a migration still gets it on the next `init_schema`)."""
+    views = view_sql(conn.dialect.name, sql_dir)
+    if conn.dialect.name == "sqlite":
+        # SQLite keeps the statement as written, except that it upper-cases "CREATE VIEW" and drops
+        # trailing whitespace: compare what follows the first line ("create view <name> as").
+        stored = dict(conn.exec_driver_sql("select name, sql from sqlite_master where type = 'view'").all())
+        return all(
+            name in stored and stored[name].partition("\n")[2].rstrip() == select.rstrip()
+            for name, select in views.items()
+        )
+    stored = dict(
+        conn.exec_driver_sql(
+            "select c.relname, obj_description(c.oid, 'pg_class') from pg_class as c "
+            "where c.relkind = 'v' and c.relnamespace = current_schema()::regnamespace"
+        ).all()
+    )
+    return all(stored.get(name) == _fingerprint(select) for name, select in views.items())
 
 
 def drop_views(conn: Connection, names: Sequence[str] | Mapping[str, str]) -> None:

@@ -115,11 +115,9 @@ def _upgrade_in(conn: Connection, revision: str) -> UpgradeReport:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Cheap when nothing is to do: one version read and one view listing."""
+    """Cheap when nothing is to do: one version read and one read of the views' definitions."""
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
-        if current == head_revision():
-            expected = set(analytics.view_sql(conn.dialect.name))
-            if expected <= set(sa.inspect(conn).get_view_names()):
-                return
+        if current == head_revision() and analytics.views_are_current(conn):
+            return
     upgrade(engine)

@@ -132,3 +132,25 @@ def test_the_model_differs_from_release_one_so_the_upgrade_test_means_something(
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert any(op[0] == "add_column" and op[3].name == "measure" for op in diff if isinstance(op, tuple))
+
+
+def test_a_changed_view_file_reaches_an_existing_database(engine, tmp_path, monkeypatch):
+    """A release that edits a view's SQL without a migration: the next init_schema recreates it."""
+    import shutil
+
+    Warehouse(engine).init_schema()
+    with engine.connect() as conn:
+        assert analytics.views_are_current(conn)
+    sql_dir = tmp_path / "sql"
+    shutil.copytree(analytics.SQL_DIR, sql_dir)
+    feed_health = next((sql_dir / "views").glob("feed_health*.sql"))
+    feed_health.write_text(feed_health.read_text() + "-- edited in a new release\n")
+    monkeypatch.setattr(analytics, "SQL_DIR", sql_dir)
+    with engine.connect() as conn:
+        assert not analytics.views_are_current(conn, sql_dir)
+    monkeypatch.setattr(analytics.view_sql, "__defaults__", (sql_dir,))
+    monkeypatch.setattr(analytics.create_views, "__defaults__", (sql_dir,))
+    monkeypatch.setattr(analytics.views_are_current, "__defaults__", (sql_dir,))
+    Warehouse(engine).init_schema()
+    with engine.connect() as conn:
+        assert analytics.views_are_current(conn, sql_dir)
