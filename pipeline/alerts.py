@@ -389,6 +389,12 @@ def _cooled_down(
             .scalars()
             .all()
         )
+    return repeats_within_cooldown(severity, earlier)
+
+
+def repeats_within_cooldown(severity: str, earlier: Iterable[str]) -> bool:
+    """The cooldown rule: an alert is suppressed when one at least as severe fired in the window
+    before it (so a rising severity still re-alerts)."""
     return any(SEVERITY_RANK[s] >= SEVERITY_RANK[severity] for s in earlier)
 
 
@@ -571,15 +577,12 @@ def _claim(warehouse: Warehouse, alert_id: int, channel: str) -> int | None:
         sa.and_(d.status == "sending", d.updated_at < stamp - STALE_SENDING),
     )
     with warehouse.engine.begin() as conn:
-        attempts = conn.execute(
-            sa.select(d.attempts).where(d.alert_id == alert_id, d.channel == channel)
-        ).scalar_one_or_none()
-        claimed = conn.execute(
+        return conn.execute(
             alert_deliveries.update()
             .where(d.alert_id == alert_id, d.channel == channel, claimable)
             .values(status="sending", updated_at=stamp)
-        ).rowcount
-    return attempts if claimed == 1 and attempts is not None else None
+            .returning(d.attempts)
+        ).scalar_one_or_none()
 
 
 def _row_to_alert(row: Any) -> Alert:

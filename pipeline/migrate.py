@@ -60,11 +60,6 @@ def _legacy_revision(conn: Connection) -> str | None:
     return head_revision() if "measure" in columns else "0001"
 
 
-def _lock(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("select pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-
-
 def upgrade(engine: Engine, revision: str = "head") -> UpgradeReport:
     """Migrate to `revision` (and recreate the views) in one transaction where the dialect allows."""
     with engine.connect() as conn:
@@ -90,9 +85,9 @@ def upgrade(engine: Engine, revision: str = "head") -> UpgradeReport:
 
 
 def _upgrade_in(conn: Connection, revision: str) -> UpgradeReport:
-    from pipeline.warehouse import metadata
+    from pipeline.warehouse import advisory_lock, metadata
 
-    _lock(conn)
+    advisory_lock(conn, _PG_LOCK_KEY)
     before = MigrationContext.configure(conn).get_current_revision()
     config = _config(conn)
     views = analytics.view_sql(conn.dialect.name)

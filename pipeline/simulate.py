@@ -76,18 +76,20 @@ def alert_days(series: SimulatedSeries, params: DetectionParams) -> dict[int, st
     """Day -> severity of the alerts the detector would raise on this series: either measure may fire
     (the larger surprise wins, as in ``pipeline.alerts``), then the cooldown drops a repeat unless its
     severity is higher. Volume gates (articles, sources) are left out: this measures the detector."""
-    from pipeline.alerts import SEVERITY_RANK, detect_series
+    from pipeline.alerts import KINDS, detect_series, repeats_within_cooldown
 
+    measures = {"escalation_index": series.index, "escalatory_sentences": series.counts}
     best: dict[int, tuple[float, str]] = {}
-    for values, floor in ((series.index, params.spread_floor), (series.counts, params.count_spread_floor)):
-        for day, severity, surprise in detect_series(values, params, floor):
+    for column, floor_name in KINDS["escalation"]:
+        for day, severity, surprise in detect_series(measures[column], params, getattr(params, floor_name)):
             if day not in best or surprise > best[day][0]:
                 best[day] = (surprise, severity)
     fired: dict[int, str] = {}
     for day in sorted(best):
         severity = best[day][1]
-        recent = [fired[d] for d in range(day - params.cooldown_days, day) if d in fired]
-        if any(SEVERITY_RANK[s] >= SEVERITY_RANK[severity] for s in recent):
+        if repeats_within_cooldown(
+            severity, (fired[d] for d in range(day - params.cooldown_days, day) if d in fired)
+        ):
             continue
         fired[day] = severity
     return fired

@@ -594,8 +594,9 @@ class Warehouse:
                             .returning(article_sources.c.article_id)
                         ).scalars()
                     )
-            days: set[date] = set()
-            for chunk in _chunks(sorted(linked | set(created.values()))):
+            # The new articles' days are known; only known articles that gained this feed are looked up.
+            days = {row["published_day"] for row in rows if row["article_key"] in created}
+            for chunk in _chunks(sorted(linked - set(created.values()))):
                 days.update(
                     conn.execute(
                         sa.select(articles.c.published_day).where(articles.c.article_id.in_(chunk)).distinct()
