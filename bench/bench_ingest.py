@@ -43,7 +43,9 @@ def write_feed(path: Path, items: int) -> None:
     start = datetime(2026, 10, 1, tzinfo=UTC)
     with path.open("w", encoding="utf-8") as out:
         out.write('<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>')
-        out.write("<title>Bench Wire</title><link>https://bench.example/</link><description>b</description>\n")
+        out.write(
+            "<title>Bench Wire</title><link>https://bench.example/</link><description>b</description>\n"
+        )
         for i in range(items):
             body = " ".join(LINES[(i + k) % len(LINES)] for k in range(4))
             when = format_datetime(start + timedelta(minutes=7 * i))

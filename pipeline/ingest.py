@@ -16,7 +16,7 @@ from pipeline.actors import Gazetteer, load_gazetteer
 from pipeline.config import Settings
 from pipeline.fetch import FetchResult, FetchSettings, Validators, fetch_many, fetch_one
 from pipeline.parse import ParsedEntry, parse_feed
-from pipeline.score import Scorer, load_scorer
+from pipeline.score import Scorer, encode_matches, load_scorer
 from pipeline.text import article_sentences
 from pipeline.warehouse import ArticleRecord, FetchRecord, SentenceRecord, Warehouse
 
@@ -98,7 +98,7 @@ def _article_record(entry: ParsedEntry, ctx: PipelineContext) -> ArticleRecord:
                 score=scored.score,
                 escalation=scored.escalation,
                 deescalation=scored.deescalation,
-                matches=[m.to_dict() for m in scored.matches],
+                matches=encode_matches(scored.matches),
                 actors=tuple(ctx.gazetteer.codes(text)),
             )
         )

@@ -16,6 +16,7 @@ raises it, but a long article is not more escalatory just for being long.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 from collections.abc import Iterable
@@ -69,6 +70,26 @@ class Match(NamedTuple):
             "modifiers": list(self.modifiers),
             "effective_weight": round(self.effective_weight, 4),
         }
+
+
+# json's own string encoder (C, ensure_ascii=False flavour): encode_matches() writes the same text as
+# json.dumps([m.to_dict() for m in matches], ensure_ascii=False) without building the dicts. Numbers
+# are ints and finite floats (the lexicon refuses others), which json also writes as repr() does.
+_json_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
+def encode_matches(matches: Iterable[Match]) -> str:
+    """The JSON stored in sentences.matches: a list of Match.to_dict(), written directly (the
+    dicts and the generic encoder were a third of the ingest's per-sentence cost)."""
+    parts = [
+        f'{{"term": {_json_string(m.term)}, "surface": {_json_string(m.surface)}, '
+        f'"category": {_json_string(m.category)}, "polarity": {m.polarity!r}, '
+        f'"weight": {m.weight!r}, "start": {m.start!r}, "end": {m.end!r}, '
+        f'"modifiers": [{", ".join(map(_json_string, m.modifiers))}], '
+        f'"effective_weight": {round(m.effective_weight, 4)!r}}}'
+        for m in matches
+    ]
+    return f"[{', '.join(parts)}]"
 
 
 class SentenceScore(NamedTuple):
@@ -163,6 +184,8 @@ def _parse_term(entry: object, default_weight: float, where: str) -> tuple[str, 
             weight = float(raw)
         except ValueError:
             raise LexiconError(f"{where}: bad weight {raw.strip()!r} in term {entry!r}") from None
+        if not math.isfinite(weight):
+            raise LexiconError(f"{where}: weight of term {entry!r} must be a finite number")
         text = text.strip()
     if not text:
         raise LexiconError(f"{where}: empty term")
@@ -196,6 +219,8 @@ class Scorer:
                 raise LexiconError(f"{where}: needs polarity, weight and terms ({exc})") from None
             if polarity not in (1, -1):
                 raise LexiconError(f"{where}: polarity must be 1 or -1")
+            if not math.isfinite(default_weight):
+                raise LexiconError(f"{where}: weight must be a finite number")
             self.categories[name] = {
                 "polarity": polarity,
                 "weight": default_weight,
@@ -223,6 +248,8 @@ class Scorer:
                     f"{source}: modifier {kind} needs factor, window, cues and an optional "
                     f"applies_to of all|escalatory|deescalatory and scope of clause|sentence ({exc})"
                 ) from None
+            if not math.isfinite(factor):
+                raise LexiconError(f"{source}: modifier {kind}: factor must be a finite number")
             for cue in cues:
                 cue = str(cue).lower()
                 term, known = entries.get(cue, (None, ()))
@@ -237,6 +264,8 @@ class Scorer:
             self.order_decay = float(salience.get("order_decay", 1.0))
         except (TypeError, ValueError):
             raise LexiconError(f"{source}: salience.order_decay must be a number") from None
+        if not math.isfinite(self.order_decay):
+            raise LexiconError(f"{source}: salience.order_decay must be a finite number")
         self.term_count = sum(1 for t, _ in entries.values() if t)
         self._automaton = build_automaton(entries.items())
 

@@ -220,7 +220,7 @@ class SentenceRecord:
     score: float
     escalation: float
     deescalation: float
-    matches: list[dict[str, Any]]
+    matches: str  # JSON list of Match.to_dict(), as score.encode_matches writes it
     actors: tuple[str, ...] = ()
 
 
@@ -314,10 +314,11 @@ def _sqlite_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _matches_json(matches: Any) -> str:
-    text = json.dumps(matches, ensure_ascii=False)
+def _matches_json(text: str) -> str:
     # NUL is dropped inside the JSON too (PostgreSQL's jsonb refuses \\u0000); rare, so checked last.
-    return json.dumps(_without_nul(matches), ensure_ascii=False) if "\\u0000" in text else text
+    if "\\u0000" not in text:
+        return text
+    return json.dumps(_without_nul(json.loads(text)), ensure_ascii=False)
 
 
 def advisory_lock(conn: Connection, key: int) -> None:
@@ -572,28 +573,29 @@ class Warehouse:
                 scored_at,
             )
             new_articles = len(created)
-            keys = sorted(set(seen_keys) | {a.article_key for a in batch})
-            linked: set[int] = set()
-            for chunk in _chunks(keys):
-                ids = (
-                    conn.execute(sa.select(articles.c.article_id).where(articles.c.article_key.in_(chunk)))
-                    .scalars()
-                    .all()
+            # Every article this feed carried gets the feed as a source: the created ones' ids are
+            # known, the others (known before, or stored meanwhile by a concurrent writer) are looked up.
+            source_ids = set(created.values())
+            for chunk in _chunks(sorted((set(seen_keys) | {a.article_key for a in batch}) - created.keys())):
+                source_ids.update(
+                    conn.execute(
+                        sa.select(articles.c.article_id).where(articles.c.article_key.in_(chunk))
+                    ).scalars()
                 )
-                if ids:
-                    linked.update(
-                        conn.execute(
-                            insert_for(conn, article_sources)
-                            .values(
-                                [
-                                    {"article_id": i, "feed_id": feed_id, "first_seen_at": fetch.fetched_at}
-                                    for i in sorted(ids)
-                                ]
-                            )
-                            .on_conflict_do_nothing()
-                            .returning(article_sources.c.article_id)
-                        ).scalars()
-                    )
+            linked: set[int] = set()
+            if source_ids:
+                # One executemany (a multi-row VALUES would be compiled anew for every chunk size).
+                linked.update(
+                    conn.execute(
+                        insert_for(conn, article_sources)
+                        .on_conflict_do_nothing()
+                        .returning(article_sources.c.article_id),
+                        [
+                            {"article_id": i, "feed_id": feed_id, "first_seen_at": fetch.fetched_at}
+                            for i in sorted(source_ids)
+                        ],
+                    ).scalars()
+                )
             # The new articles' days are known; only known articles that gained this feed are looked up.
             days = {row["published_day"] for row in rows if row["article_key"] in created}
             for chunk in _chunks(sorted(linked - set(created.values()))):

@@ -6,6 +6,7 @@ actors IRN, ISR, USA, QAT, HEZBOLLAH; IRN spikes on SPIKE_DAY, QAT's ceasefire t
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -49,7 +50,9 @@ def _with_text(record: ArticleRecord, rng: random.Random) -> ArticleRecord:
             score=s.score,
             escalation=s.escalation,
             deescalation=s.deescalation,
-            matches=[{"term": rng.choice(terms), "weight": 0.8}, {"term": rng.choice(terms), "weight": 0.4}],
+            matches=json.dumps(
+                [{"term": rng.choice(terms), "weight": 0.8}, {"term": rng.choice(terms), "weight": 0.4}]
+            ),
             actors=s.actors,
         )
         for s in record.sentences

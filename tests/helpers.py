@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time
 
 from pipeline.warehouse import ArticleRecord, FetchRecord, SentenceRecord
@@ -29,7 +30,7 @@ def article(
             score=score,
             escalation=max(score, 0.0),
             deescalation=max(-score, 0.0),
-            matches=[{"term": "attack", "effective_weight": score}] if score else [],
+            matches=json.dumps([{"term": "attack", "effective_weight": score}] if score else []),
             actors=actors,
         )
         for i, (score, actors) in enumerate(sentences)

@@ -601,7 +601,9 @@ def test_init_creates_the_warehouse_schema(tmp_path):
     env = {**os.environ, "ESCALATION_DB_URL": f"sqlite:///{db}"}
     for step in steps:
         args = step.split()[1:]
-        subprocess.run([sys.executable, "-m", "pipeline.cli", *args], env=env, cwd=REPO, check=True, timeout=120)
+        subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", *args], env=env, cwd=REPO, check=True, timeout=120
+        )
     engine = sa.create_engine(f"sqlite:///{db}")
     try:
         assert set(sa.inspect(engine).get_table_names()) >= set(metadata.tables)
@@ -799,7 +801,9 @@ def test_init_creates_the_fetch_pool_the_ingest_dag_uses():
     common = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(common)
     init = command_text(services()["airflow-init"])
-    pool_lines = [shlex.split(line) for line in init.splitlines() if line.strip().startswith("airflow pools set")]
+    pool_lines = [
+        shlex.split(line) for line in init.splitlines() if line.strip().startswith("airflow pools set")
+    ]
     assert pool_lines, "airflow-init must create the fetch pool"
     (args,) = pool_lines
     assert args[3:5] == [common.FETCH_POOL, str(common.FETCH_POOL_SLOTS)]

@@ -45,9 +45,9 @@ def _news(key: str, day: date, title: str, sents: list[tuple[str, float, tuple[s
         replace(
             record,
             text=text,
-            matches=[
-                {"term": term, "category": "threat" if score > 0 else "talks", "effective_weight": score}
-            ],
+            matches=json.dumps(
+                [{"term": term, "category": "threat" if score > 0 else "talks", "effective_weight": score}]
+            ),
         )
         for record, (text, score, _, term) in zip(base.sentences, sents, strict=True)
     )

@@ -26,7 +26,7 @@ def _store_text(warehouse, text: str) -> None:
         datetime(2026, 11, 1, 9, tzinfo=UTC),
         "published",
         "h",
-        (SentenceRecord(0, text, 0.0, 0.0, 0.0, [], ("IRN",)),),
+        (SentenceRecord(0, text, 0.0, 0.0, 0.0, "[]", ("IRN",)),),
     )
     warehouse.store_feed_batch(fetch_record(), [record], "r", "old-version")
 

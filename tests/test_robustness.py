@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -242,7 +243,9 @@ def test_hostile_strings_are_stored_verbatim(warehouse):
             date_source="published",
             content_hash=str(i),
             sentences=(
-                SentenceRecord(0, text, 0.5, 0.5, 0.0, [{"term": "attack", "surface": text}], ("IRN",)),
+                SentenceRecord(
+                    0, text, 0.5, 0.5, 0.0, json.dumps([{"term": "attack", "surface": text}]), ("IRN",)
+                ),
             ),
         )
         for i, text in enumerate(HOSTILE)
@@ -254,7 +257,9 @@ def test_hostile_strings_are_stored_verbatim(warehouse):
         **{
             **article("nul", date(2026, 10, 1), [(0.1, ())]).__dict__,
             "title": "before\x00after",
-            "sentences": (SentenceRecord(0, "text\x00with nul", 0.1, 0.1, 0.0, [{"surface": "a\x00b"}], ()),),
+            "sentences": (
+                SentenceRecord(0, "text\x00with nul", 0.1, 0.1, 0.0, json.dumps([{"surface": "a\x00b"}]), ()),
+            ),
         }
     )
     records.append(nul)

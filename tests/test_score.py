@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -10,7 +11,9 @@ from pipeline.score import (
     DEESCALATORY_THRESHOLD,
     ESCALATORY_THRESHOLD,
     LexiconError,
+    Match,
     Scorer,
+    encode_matches,
     inflections,
     load_scorer,
 )
@@ -254,6 +257,19 @@ def test_lexicon_errors_are_clear(tmp_path):
         )
     with pytest.raises(LexiconError, match="bad weight"):
         Scorer({"version": "x", "categories": {"a": {"polarity": 1, "terms": ["hit = heavy"]}}})
+    # Stored explanations are JSON: a weight that JSON cannot write is refused when the file loads.
+    with pytest.raises(LexiconError, match="finite"):
+        Scorer({"version": "x", "categories": {"a": {"polarity": 1, "terms": ["hit = inf"]}}})
+    with pytest.raises(LexiconError, match="finite"):
+        Scorer({"version": "x", "categories": {"a": {"polarity": 1, "weight": "nan", "terms": ["hit"]}}})
+    with pytest.raises(LexiconError, match="finite"):
+        Scorer(
+            {
+                "version": "x",
+                "categories": {},
+                "modifiers": {"m": {"factor": "-inf", "window": 2, "cues": ["not"]}},
+            }
+        )
     bad = tmp_path / "lexicon.yaml"
     bad.write_text("version: [unclosed")
     with pytest.raises(LexiconError, match="not valid YAML"):
@@ -433,3 +449,19 @@ def test_condolences_put_the_event_in_the_background(scorer):
 def test_claimed_responsibility_is_hedged(scorer):
     result = scorer.score_sentence("The group claimed responsibility for the bombing.")
     assert any(m.startswith("hedge:claimed responsibility for") for m in terms(result)["bomb"].modifiers)
+
+
+def test_stored_matches_json_is_exactly_what_json_dumps_writes(scorer):
+    # encode_matches skips the dicts for speed; the stored text must not change because of it.
+    sentences = [
+        'Iran\'s IRGC threatened to "retaliate" against Israel, but later agreed to talks.',
+        "Hamas did not reject the ceasefire proposal — officials said strikes could resume.",
+        "Der Minister warnte vor einer Eskalation: troops mobilised near the border\u2019s edge.",
+        "Nothing to see here.",
+    ]
+    for sentence in sentences:
+        matches = scorer.score_sentence(sentence).matches
+        assert encode_matches(matches) == json.dumps([m.to_dict() for m in matches], ensure_ascii=False)
+    odd = Match('te"rm\\', "sur\x00face\n\u202e", "cat", -1, 1.5, 0, 3, ("negation:not", 'q"'), -1.234567)
+    assert encode_matches([odd]) == json.dumps([odd.to_dict()], ensure_ascii=False)
+    assert json.loads(encode_matches([odd]))[0]["surface"] == "sur\x00face\n\u202e"
