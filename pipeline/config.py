@@ -37,6 +37,11 @@ class Settings:
     fetch_allow_link_local: int = 0  # 1: allow link-local/cloud-metadata addresses (SSRF guard)
     user_agent: str = "escalation-signals/0.1 (+https://github.com/escalation-signals)"
 
+    # Parsing and scoring one big feed (a body of at least parallel_min_bytes) in worker processes:
+    # 0 = one per CPU core, 1 = never (everything in the calling process).
+    workers: int = 0
+    parallel_min_bytes: int = 4 * 1024 * 1024
+
     # Signals and alerts
     min_articles: int = 3
     min_sources: int = 2
@@ -63,6 +68,11 @@ class Settings:
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)
+
+    @property
+    def worker_processes(self) -> int:
+        """How many processes a big feed is spread over (1: none started)."""
+        return self.workers if self.workers > 0 else max(1, os.cpu_count() or 1)
 
 
 def _convert(name: str, raw: str, target: object) -> object:

@@ -6,19 +6,22 @@ in a later stage) is recorded with its reason and never stops the others.
 
 from __future__ import annotations
 
-import hashlib
+import itertools
 import logging
+import multiprocessing
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from pipeline.actors import Gazetteer, load_gazetteer
+from pipeline.articles import ArticleRecord, article_record, read_and_score_part
 from pipeline.config import Settings
 from pipeline.fetch import FetchResult, FetchSettings, Validators, fetch_many, fetch_one
-from pipeline.parse import ParsedEntry, parse_feed
-from pipeline.score import Scorer, encode_matches, load_scorer
-from pipeline.text import article_sentences
-from pipeline.warehouse import ArticleRecord, FetchRecord, SentenceRecord, Warehouse
+from pipeline.parse import ParsedFeed, assemble, parse_feed, split_feed
+from pipeline.score import Scorer, load_scorer
+from pipeline.warehouse import FetchRecord, Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -85,34 +88,75 @@ class FeedOutcome:
         return cls(**values)  # type: ignore[arg-type]
 
 
-def _article_record(entry: ParsedEntry, ctx: PipelineContext) -> ArticleRecord:
-    body_html = entry.content_html or entry.summary_html
-    sentences = article_sentences(entry.title, body_html)
-    records = []
-    for seq, text in enumerate(sentences):
-        scored = ctx.scorer.score_sentence(text)
-        records.append(
-            SentenceRecord(
-                seq=seq,
-                text=text,
-                score=scored.score,
-                escalation=scored.escalation,
-                deescalation=scored.deescalation,
-                matches=encode_matches(scored.matches),
-                actors=tuple(ctx.gazetteer.codes(text)),
+class FeedWorkers:
+    """Worker processes for ONE big feed: its parts are parsed, and its new entries scored, on every
+    core. Small feeds (most) never start any. If the processes cannot start or die (a daemonic
+    Celery worker may not have children; the OOM killer), the work is done in this process instead."""
+
+    def __init__(self, settings: Settings, body_size: int):
+        self.processes = settings.worker_processes
+        self._pool: ProcessPoolExecutor | None = None
+        if self.processes > 1 and body_size >= settings.parallel_min_bytes:
+            # spawn, not fork: a forked child would inherit this process's threads' locks and the
+            # warehouse's open connections.
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+
+    @property
+    def active(self) -> bool:
+        return self._pool is not None
+
+    def map(self, function: Callable[..., Any], chunks: Sequence[Any], *common: Any) -> list[Any] | None:
+        """function(chunk, *common) for every chunk, in order; None when it must be done here."""
+        if self._pool is None:
+            return None
+        try:
+            return list(self._pool.map(function, chunks, *(itertools.repeat(c) for c in common)))
+        except Exception as exc:  # the workers' own functions never raise on bad input
+            log.warning(
+                "worker processes failed (%s: %s); continuing in this process", type(exc).__name__, exc
             )
-        )
-    content_hash = hashlib.sha1("\n".join(sentences).encode("utf-8")).hexdigest()
-    return ArticleRecord(
-        article_key=entry.entry_id,
-        guid=entry.guid,
-        url=entry.link,
-        title=entry.title,
-        published_at=entry.published_at,
-        date_source=entry.date_source,
-        content_hash=content_hash,
-        sentences=tuple(records),
-    )
+            self.close()
+            return None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> FeedWorkers:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _read(result: FetchResult, ctx: PipelineContext) -> tuple[ParsedFeed, dict[str, ArticleRecord]]:
+    """The parsed feed, and the articles already built for its entries (by key). A big feed is split
+    and its parts parsed and scored in worker processes in one round; the caller still decides
+    which entries are new, and builds any article a worker did not."""
+    assert result.body is not None
+    with FeedWorkers(ctx.settings, len(result.body)) as workers:
+        parts = split_feed(result.body, workers.processes * 2) if workers.active else None
+        if parts is not None:
+            done = workers.map(
+                read_and_score_part,
+                parts,
+                result.source,
+                result.fetched_at,
+                # Entries this feed stored before are the bulk of a re-fetch: not scored again.
+                frozenset(ctx.warehouse.article_keys_of_feed(result.source)),
+                ctx.settings.lexicon_file,
+                ctx.settings.gazetteer_file,
+            )
+            # A part that fails (it should not: the whole document is well-formed) leaves the
+            # decision to a parse of the whole document.
+            if done is not None and not any(part.error for part, _ in done):
+                prepared: dict[str, ArticleRecord] = {}
+                for _, records in done:
+                    for record in records:
+                        prepared.setdefault(record.article_key, record)  # first occurrence wins
+                return assemble(result.source, [part for part, _ in done]), prepared
+    return parse_feed(result.body, result.source, result.fetched_at), {}
 
 
 def _fetch_record(result: FetchResult, **changes: object) -> FetchRecord:
@@ -149,7 +193,7 @@ def process_fetch(result: FetchResult, ctx: PipelineContext, run_id: str) -> Fee
             elapsed_s=result.elapsed_s,
         )
 
-    parsed = parse_feed(result.body, result.source, result.fetched_at)
+    parsed, prepared = _read(result, ctx)
     if parsed.error:
         warehouse.record_fetch(
             _fetch_record(result, ok=False, error=parsed.error, bozo_reason=parsed.bozo_reason), run_id
@@ -164,8 +208,11 @@ def process_fetch(result: FetchResult, ctx: PipelineContext, run_id: str) -> Fee
         )
 
     known = warehouse.existing_article_keys(e.entry_id for e in parsed.entries)
-    fresh = [e for e in parsed.entries if e.entry_id not in known]
-    articles = [_article_record(entry, ctx) for entry in fresh]
+    articles = [
+        prepared.get(entry.entry_id) or article_record(entry, ctx.scorer, ctx.gazetteer)
+        for entry in parsed.entries
+        if entry.entry_id not in known
+    ]
     stored = warehouse.store_feed_batch(
         _fetch_record(
             result,

@@ -23,9 +23,12 @@ import hashlib
 import html
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from xml.parsers import expat
 
 import feedparser
 
@@ -253,85 +256,176 @@ def _longest_content(entry: feedparser.FeedParserDict) -> str:
     return max(values, key=len, default="")
 
 
+# Item elements and the parents whose items split_feed may separate: RSS 2.0 channel/item,
+# RSS 1.0 rdf:RDF/item, Atom feed/entry (by local name; namespaces are kept as written).
+_ITEM_PARENTS = {"item": ("channel", "RDF"), "entry": ("feed",)}
+
+
+def split_feed(body: bytes, parts: int, *, min_items_per_part: int = 200) -> list[bytes] | None:
+    """The feed as `parts` smaller documents that feedparser reads exactly as it reads the whole:
+    each is the head (up to the first item), a contiguous run of items, and the tail (after the
+    last item). None when the document is not one that can be split safely (not well-formed,
+    not ASCII-compatible, DTD entities, too few items); the caller then parses it whole."""
+    if (
+        parts < 2
+        or any(body.startswith(head) for head, _, _ in _WIDE_ENCODINGS)
+        or _ENTITY_START_BYTES.search(body)
+    ):
+        return None
+    spans = _item_spans(body)
+    if spans is None or len(spans) < parts * min_items_per_part:
+        return None
+    head, tail = body[: spans[0][0]], body[spans[-1][1] :]
+    size = -(-len(spans) // parts)
+    starts = [spans[i][0] for i in range(0, len(spans), size)]
+    ends = starts[1:] + [spans[-1][1]]
+    return [head + body[start:end] + tail for start, end in zip(starts, ends, strict=True)]
+
+
+def _item_spans(body: bytes) -> list[tuple[int, int]] | None:
+    """Byte spans of the feed's items, from one pass of expat (no entities expanded, nothing
+    fetched); None when expat finds the document malformed or in an encoding it does not know."""
+    parser = expat.ParserCreate(namespace_separator=" ")
+    stack: list[str] = []
+    spans: list[tuple[int, int]] = []
+    open_item: list[int] = []  # [start offset, depth] while inside an item
+
+    def start_element(name: str, _attrs: object) -> None:
+        local = name.rpartition(" ")[2]
+        if not open_item and stack and stack[-1] in _ITEM_PARENTS.get(local, ()):
+            open_item.extend((parser.CurrentByteIndex, len(stack)))
+        stack.append(local)
+
+    def end_element(_name: str) -> None:
+        stack.pop()
+        if open_item and len(stack) == open_item[1]:
+            # CurrentByteIndex is the "<" of the end tag (or of an empty element's only tag).
+            close = body.find(b">", parser.CurrentByteIndex)
+            spans.append((open_item[0], close + 1))
+            open_item.clear()
+
+    parser.StartElementHandler = start_element
+    parser.EndElementHandler = end_element
+    try:
+        parser.Parse(body, True)
+    except (expat.ExpatError, ValueError):
+        return None
+    return spans
+
+
+class _Candidate(NamedTuple):
+    """One feed item normalised, before de-duplication (None: an empty item, not an article)."""
+
+    entry_id: str
+    entry: ParsedEntry | None
+    truncated: bool
+    date_fixed: bool
+
+
+@dataclass(frozen=True)
+class FeedPart:
+    """A document (a whole feed, or one part of a split feed) read by feedparser: every item in
+    document order, not yet de-duplicated. `assemble` makes the ParsedFeed."""
+
+    title: str | None
+    candidates: tuple[_Candidate, ...]
+    notes: tuple[str, ...] = ()
+    error: str | None = None
+
+
 def parse_feed(body: bytes, source: str, fetched_at: datetime) -> ParsedFeed:
     """Normalise a feed document. Never raises on bad input: problems go into `error`/`bozo_reason`."""
+    return assemble(source, [read_part(body, source, fetched_at)])
+
+
+def read_part(body: bytes, source: str, fetched_at: datetime) -> FeedPart:
+    """feedparser on one document and every item normalised (runs in a worker process for the
+    parts of a big feed, so it takes and returns only picklable values). Never raises."""
     if not body or not body.strip():
-        return ParsedFeed(source, None, (), error="empty body")
+        return FeedPart(None, (), error="empty body")
     notes: list[str] = []
     cleaned, had_entities = _without_entity_declarations(body)
     if cleaned is None:
-        return ParsedFeed(source, None, (), error="not a feed: malformed DTD entity declarations refused")
+        return FeedPart(None, (), error="not a feed: malformed DTD entity declarations refused")
     if had_entities:
         notes.append("DTD entity declarations removed (entities are never expanded)")
     try:
         parsed = feedparser.parse(io.BytesIO(cleaned), sanitize_html=False, resolve_relative_uris=False)
     except Exception as exc:  # feedparser is robust, but a parser crash must stay this feed's problem
-        return ParsedFeed(source, None, (), error=f"not a feed: {type(exc).__name__}: {exc}"[:300])
+        return FeedPart(None, (), error=f"not a feed: {type(exc).__name__}: {exc}"[:300])
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
         notes.insert(0, f"{type(exc).__name__}: {exc}"[:300] if exc else "malformed feed")
-    bozo_reason = "; ".join(notes)[:500] or None
     feed_title = _clean_title(parsed.feed.get("title"), _is_markup(parsed.feed)) or None
     if not parsed.entries:
         version = parsed.get("version") or ""
         if not version and _HTML_PAGE.search(body[:4096]):
-            return ParsedFeed(
-                source,
-                feed_title,
-                (),
-                bozo_reason=bozo_reason,
-                error="not a feed: an HTML page, not RSS/Atom/RDF",
-            )
+            return FeedPart(feed_title, (), tuple(notes), "not a feed: an HTML page, not RSS/Atom/RDF")
         if parsed.get("bozo"):
-            return ParsedFeed(
-                source, feed_title, (), bozo_reason=bozo_reason, error=f"not a feed: {bozo_reason}"[:300]
-            )
+            reason = "; ".join(notes)[:500]
+            return FeedPart(feed_title, (), tuple(notes), f"not a feed: {reason}"[:300])
         if not version:
-            return ParsedFeed(source, feed_title, (), error="not a feed: no RSS, Atom or RDF document found")
-        return ParsedFeed(source, feed_title, (), bozo_reason=bozo_reason)
+            return FeedPart(feed_title, (), (), "not a feed: no RSS, Atom or RDF document found")
+        return FeedPart(feed_title, (), tuple(notes))
+    return FeedPart(
+        feed_title, tuple(_candidate(entry, source, fetched_at) for entry in parsed.entries), tuple(notes)
+    )
 
+
+def _candidate(entry: feedparser.FeedParserDict, source: str, fetched_at: datetime) -> _Candidate:
+    title = _clean_title(entry.get("title"), _is_markup(entry))
+    raw_link = _CONTROL_CHARS.sub("", entry.get("link") or "").strip()
+    link = canonical_url(raw_link) if _is_http(raw_link) and len(raw_link) <= MAX_LINK_CHARS else None
+    summary, cut_summary = _bounded_html(_CONTROL_CHARS.sub("", entry.get("summary") or ""))
+    content, cut_content = _bounded_html(_CONTROL_CHARS.sub("", _longest_content(entry)))
+    entry_id, guid = _stable_id(entry, source, link, title, summary or content)
+    published_at, date_source, fixed = _entry_time(entry, fetched_at)
+    if not title and not summary and not content:
+        return _Candidate(entry_id, None, cut_summary or cut_content, fixed)  # nothing to read
+    parsed = ParsedEntry(
+        entry_id=entry_id,
+        guid=guid,
+        title=title or _fallback_title(content or summary),
+        link=link,
+        published_at=published_at,
+        date_source=date_source,
+        summary_html=summary,
+        content_html=content,
+    )
+    return _Candidate(entry_id, parsed, cut_summary or cut_content, fixed)
+
+
+def assemble(source: str, parts: Sequence[FeedPart]) -> ParsedFeed:
+    """The ParsedFeed of a document read whole (one part) or in parts (in document order): the
+    first occurrence of an entry id wins, wherever the duplicates are."""
+    title = next((part.title for part in parts if part.title), None)
+    failed = next((part for part in parts if part.error), None)
+    if failed is not None:
+        return ParsedFeed(
+            source, title, (), bozo_reason="; ".join(failed.notes)[:500] or None, error=failed.error
+        )
+    notes = list(dict.fromkeys(note for part in parts for note in part.notes))
     entries: list[ParsedEntry] = []
     seen: set[str] = set()
     duplicates = dates_fixed = truncated = 0
-    for entry in parsed.entries:
-        title = _clean_title(entry.get("title"), _is_markup(entry))
-        raw_link = _CONTROL_CHARS.sub("", entry.get("link") or "").strip()
-        link = canonical_url(raw_link) if _is_http(raw_link) and len(raw_link) <= MAX_LINK_CHARS else None
-        summary, cut_summary = _bounded_html(_CONTROL_CHARS.sub("", entry.get("summary") or ""))
-        content, cut_content = _bounded_html(_CONTROL_CHARS.sub("", _longest_content(entry)))
-        truncated += cut_summary or cut_content
-        entry_id, guid = _stable_id(entry, source, link, title, summary or content)
-        if entry_id in seen:
+    for candidate in (c for part in parts for c in part.candidates):
+        truncated += candidate.truncated
+        if candidate.entry_id in seen:
             duplicates += 1
             continue
-        seen.add(entry_id)
-        published_at, date_source, fixed = _entry_time(entry, fetched_at)
-        dates_fixed += fixed
-        if not title and not summary and not content:
-            continue  # nothing to read: an empty item is not an article
-        title = title or _fallback_title(content or summary)
-        entries.append(
-            ParsedEntry(
-                entry_id=entry_id,
-                guid=guid,
-                title=title,
-                link=link,
-                published_at=published_at,
-                date_source=date_source,
-                summary_html=summary,
-                content_html=content,
-            )
-        )
+        seen.add(candidate.entry_id)
+        dates_fixed += candidate.date_fixed
+        if candidate.entry is not None:
+            entries.append(candidate.entry)
     if truncated:
         notes.append(
             f"{truncated} oversized entr{'y' if truncated == 1 else 'ies'} cut to {MAX_ENTRY_HTML_CHARS} characters"
         )
-        bozo_reason = "; ".join(notes)[:500]
     return ParsedFeed(
         source=source,
-        title=feed_title,
+        title=title,
         entries=tuple(entries),
-        bozo_reason=bozo_reason,
+        bozo_reason="; ".join(notes)[:500] or None,
         duplicates_dropped=duplicates,
         dates_fixed=dates_fixed,
         entries_truncated=truncated,

@@ -29,6 +29,8 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
+from pipeline.articles import ArticleRecord
+
 ALL_ACTORS = "ALL"
 _CHUNK = 500
 
@@ -211,29 +213,6 @@ pipeline_runs = sa.Table(
     sa.Column("new_sentences", sa.Integer, nullable=False, default=0),
     sa.Column("details", sa.Text),
 )
-
-
-@dataclass(frozen=True)
-class SentenceRecord:
-    seq: int
-    text: str
-    score: float
-    escalation: float
-    deescalation: float
-    matches: str  # JSON list of Match.to_dict(), as score.encode_matches writes it
-    actors: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ArticleRecord:
-    article_key: str
-    guid: str | None
-    url: str | None
-    title: str
-    published_at: datetime
-    date_source: str
-    content_hash: str
-    sentences: tuple[SentenceRecord, ...]
 
 
 @dataclass(frozen=True)
@@ -505,6 +484,17 @@ class Warehouse:
         run_transaction(self.engine, work, f"record fetch of {fetch.feed_url}")
 
     # -- articles --------------------------------------------------------------------------------
+    def article_keys_of_feed(self, feed_url: str) -> set[str]:
+        """Keys of every article this feed has carried."""
+        query = (
+            sa.select(articles.c.article_key)
+            .join(article_sources, article_sources.c.article_id == articles.c.article_id)
+            .join(feeds, feeds.c.feed_id == article_sources.c.feed_id)
+            .where(feeds.c.url == feed_url)
+        )
+        with self.engine.connect() as conn:
+            return set(conn.execute(query).scalars())
+
     def existing_article_keys(self, keys: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(keys))
         found: set[str] = set()

@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from helpers import article, fetch_record
 
 from pipeline.alerts import DetectionParams, LogNotifier, deliver, detect
+from pipeline.articles import ArticleRecord, SentenceRecord
 from pipeline.signals import compute_signals
-from pipeline.warehouse import ArticleRecord, SentenceRecord, Warehouse, pipeline_runs
+from pipeline.warehouse import Warehouse, pipeline_runs
 
 START = date(2026, 9, 1)
 DAYS = 45

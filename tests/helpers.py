@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, time
 
-from pipeline.warehouse import ArticleRecord, FetchRecord, SentenceRecord
+from pipeline.articles import ArticleRecord, SentenceRecord
+from pipeline.warehouse import FetchRecord
 
 
 def fetch_record(url: str = "https://feeds.example/rss", ok: bool = True, **changes) -> FetchRecord:

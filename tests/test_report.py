@@ -42,8 +42,7 @@ def _news(key: str, day: date, title: str, sents: list[tuple[str, float, tuple[s
     """An article like helpers.article, with our own title, sentence texts and matched terms."""
     base = article(key, day, [(score, actors) for _, score, actors, _ in sents], url=url)
     records = tuple(
-        replace(
-            record,
+        record._replace(
             text=text,
             matches=json.dumps(
                 [{"term": term, "category": "threat" if score > 0 else "talks", "effective_weight": score}]

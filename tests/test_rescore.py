@@ -8,9 +8,9 @@ from datetime import date
 import sqlalchemy as sa
 from helpers import fetch_record
 
+from pipeline.articles import ArticleRecord, SentenceRecord
 from pipeline.rescore import rescore
 from pipeline.score import Scorer, load_scorer
-from pipeline.warehouse import ArticleRecord, SentenceRecord
 
 DAY = date(2026, 11, 1)
 

@@ -25,7 +25,7 @@ import pytest
 import sqlalchemy as sa
 from helpers import article, fetch_record
 
-from pipeline.warehouse import ArticleRecord, SentenceRecord
+from pipeline.articles import ArticleRecord, SentenceRecord
 
 REPO = Path(__file__).resolve().parent.parent
 DAY0 = date(2026, 10, 1)
