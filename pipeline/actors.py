@@ -108,7 +108,10 @@ class Gazetteer:
 
     def codes(self, text: str) -> list[str]:
         """Distinct actor codes in order of first mention."""
-        return list(dict.fromkeys(m.actor for m in self.find(text)))
+        # Straight from the matches: no ActorMention per mention (this runs for every sentence).
+        return list(
+            dict.fromkeys(code for _, _, code in longest_matches(self._automaton, text) if code != BLOCK_CODE)
+        )
 
 
 @functools.lru_cache(maxsize=8)

@@ -6,8 +6,9 @@ light: no SQLAlchemy, no HTTP client, only the stages it chains.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -81,16 +82,36 @@ def read_and_score_part(
     gazetteer_file: Path,
 ) -> tuple[FeedPart, list[ArticleRecord]]:
     """One part of a split feed, parsed, and the article of the first entry under each key that is
-    not in `skip_keys` (the keys the feed stored before): what a worker process runs. The knowledge
-    files compile once per process (load_scorer and load_gazetteer cache them)."""
+    not in `skip_keys` (the keys the feed stored before): what a worker process runs. An entry
+    whose article was built comes back without its HTML. The knowledge files compile once per
+    process (load_scorer and load_gazetteer cache them)."""
+    _release_freed_memory()  # the previous part's result, sent by now
     part = read_part(body, source, fetched_at)
     scorer, gazetteer = load_scorer(lexicon_file), load_gazetteer(gazetteer_file)
     seen = set(skip_keys)
     records = []
+    candidates = []
     for candidate in part.candidates:
-        if candidate.entry_id in seen:
-            continue
-        seen.add(candidate.entry_id)
-        if candidate.entry is not None:
+        if candidate.entry_id not in seen and candidate.entry is not None:
             records.append(article_record(candidate.entry, scorer, gazetteer))
-    return part, records
+            # The article holds the text now: the entry goes back without its HTML (a big feed's
+            # parts would otherwise all sit twice in the parent's memory).
+            candidate = candidate._replace(entry=replace(candidate.entry, summary_html="", content_html=""))
+        seen.add(candidate.entry_id)
+        candidates.append(candidate)
+    return replace(part, candidates=tuple(candidates)), records
+
+
+def warm_up(lexicon_file: Path, gazetteer_file: Path) -> None:
+    """A new worker process's first task: compile the knowledge files before the real work arrives."""
+    load_scorer(lexicon_file)
+    load_gazetteer(gazetteer_file)
+
+
+def _release_freed_memory() -> None:
+    """Give memory freed by Python back to the OS (glibc keeps freed heap pages otherwise), so a
+    worker's resident size is that of the part in hand, not of the largest part it ever held."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
+        pass

@@ -9,14 +9,14 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from pipeline.actors import Gazetteer, load_gazetteer
-from pipeline.articles import ArticleRecord, article_record, read_and_score_part
+from pipeline.articles import ArticleRecord, article_record, read_and_score_part, warm_up
 from pipeline.config import Settings
 from pipeline.fetch import FetchResult, FetchSettings, Validators, fetch_many, fetch_one
 from pipeline.parse import ParsedFeed, assemble, parse_feed, split_feed
@@ -96,26 +96,39 @@ class FeedWorkers:
     def __init__(self, settings: Settings, body_size: int):
         self.processes = settings.worker_processes
         self._pool: ProcessPoolExecutor | None = None
-        if self.processes > 1 and body_size >= settings.parallel_min_bytes:
-            # spawn, not fork: a forked child would inherit this process's threads' locks and the
-            # warehouse's open connections.
-            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+        if (
+            self.processes < 2
+            or body_size < settings.parallel_min_bytes
+            or multiprocessing.current_process().daemon  # may not have children
+        ):
+            return
+        # spawn, not fork: a forked child would inherit this process's threads' locks and the
+        # warehouse's open connections. (So, as always with spawn, a script that calls the pipeline
+        # needs the `if __name__ == "__main__":` guard.)
+        self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            # One task per process starts them all now: their start-up overlaps the split.
+            for _ in range(self.processes):
+                self._pool.submit(warm_up, settings.lexicon_file, settings.gazetteer_file)
+        except Exception as exc:
+            self._give_up(exc)
+
+    def _give_up(self, exc: Exception) -> None:
+        log.warning("worker processes failed (%s: %s); continuing in this process", type(exc).__name__, exc)
+        self.close()
 
     @property
     def active(self) -> bool:
         return self._pool is not None
 
-    def map(self, function: Callable[..., Any], chunks: Sequence[Any], *common: Any) -> list[Any] | None:
+    def map(self, function: Callable[..., Any], chunks: Iterable[Any], *common: Any) -> list[Any] | None:
         """function(chunk, *common) for every chunk, in order; None when it must be done here."""
         if self._pool is None:
             return None
         try:
             return list(self._pool.map(function, chunks, *(itertools.repeat(c) for c in common)))
         except Exception as exc:  # the workers' own functions never raise on bad input
-            log.warning(
-                "worker processes failed (%s: %s); continuing in this process", type(exc).__name__, exc
-            )
-            self.close()
+            self._give_up(exc)
             return None
 
     def close(self) -> None:
@@ -136,11 +149,11 @@ def _read(result: FetchResult, ctx: PipelineContext) -> tuple[ParsedFeed, dict[s
     which entries are new, and builds any article a worker did not."""
     assert result.body is not None
     with FeedWorkers(ctx.settings, len(result.body)) as workers:
-        parts = split_feed(result.body, workers.processes * 2) if workers.active else None
+        parts = split_feed(result.body, workers.processes * 8) if workers.active else None
         if parts is not None:
             done = workers.map(
                 read_and_score_part,
-                parts,
+                _handed_over(parts),
                 result.source,
                 result.fetched_at,
                 # Entries this feed stored before are the bulk of a re-fetch: not scored again.
@@ -157,6 +170,13 @@ def _read(result: FetchResult, ctx: PipelineContext) -> tuple[ParsedFeed, dict[s
                         prepared.setdefault(record.article_key, record)  # first occurrence wins
                 return assemble(result.source, [part for part, _ in done]), prepared
     return parse_feed(result.body, result.source, result.fetched_at), {}
+
+
+def _handed_over(items: list[bytes]) -> Iterator[bytes]:
+    """The items, each removed from the list as it is taken: a part submitted to a worker is held
+    only by its pending task, and freed when its result is in (a big feed's parts are its size)."""
+    while items:
+        yield items.pop(0)
 
 
 def _fetch_record(result: FetchResult, **changes: object) -> FetchRecord:

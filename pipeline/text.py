@@ -54,6 +54,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\u202a-
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _PARAGRAPHS = re.compile(r"\n\s*\n+")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
+# Every character blingfire ends a sentence at (found by trying each one of the BMP; a test keeps
+# this list complete). A paragraph with none of them before its last character is one sentence,
+# and blingfire would return it unchanged: most headlines skip the segmenter call.
+SENTENCE_END_CHARS = "!.?\u061f\u06d4\u2024\u2026\u2028\u2029\u203c\u203d\u2048\u2049\u2404\u3002\ufe52\uff01\uff0e\uff1f\uff61"
+_SENTENCE_END = re.compile(f"[{re.escape(SENTENCE_END_CHARS)}]")
 
 # Whole-line boilerplate: share/comment prompts, newsletter and cookie lines, feed-footer tails.
 # Anchored to the whole line (or a short line) so news sentences that merely mention "share" survive.
@@ -165,7 +170,11 @@ def split_sentences(text: str) -> list[str]:
         paragraph = " ".join(paragraph.split())
         if not paragraph:
             continue
-        for sentence in blingfire.text_to_sentences(paragraph).split("\n"):
+        if _SENTENCE_END.search(paragraph, 0, len(paragraph) - 1):
+            pieces = blingfire.text_to_sentences(paragraph).split("\n")
+        else:
+            pieces = [paragraph]
+        for sentence in pieces:
             sentence = sentence.strip()
             if sentence and _HAS_LETTER.search(sentence):
                 sentences.extend(_cap(sentence))

@@ -29,10 +29,11 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
-from pipeline.articles import ArticleRecord
+from pipeline.articles import ArticleRecord, SentenceRecord
 
 ALL_ACTORS = "ALL"
 _CHUNK = 500
+_SQLITE_SLICE = 20_000  # rows per driver-level executemany
 
 
 class WarehouseError(RuntimeError):
@@ -290,6 +291,8 @@ def clean_text(value: str | None) -> str | None:
 
 def _sqlite_time(value: datetime) -> str:
     """The text SQLAlchemy's SQLite DateTime stores (UTC, microseconds), for driver-level inserts."""
+    if value.tzinfo is None:  # as UTCDateTime refuses it
+        raise ValueError(f"naive datetime {value!r}: the warehouse stores aware UTC times only")
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
@@ -548,14 +551,17 @@ class Warehouse:
             # One batched insert; a key stored meanwhile (another feed of this run, a concurrent
             # ingest) is skipped by the conflict clause and returns no row, so only the articles
             # this transaction created get sentences.
-            created: dict[str, int] = {}
-            statement = (
-                insert_for(conn, articles)
-                .on_conflict_do_nothing(index_elements=[articles.c.article_key])
-                .returning(articles.c.article_key, articles.c.article_id)
-            )
-            for chunk in _chunks(rows):
-                created.update(conn.execute(statement, list(chunk)).all())
+            if conn.dialect.name == "sqlite":
+                created = self._insert_articles_sqlite(conn, rows)
+            else:
+                created = {}
+                statement = (
+                    insert_for(conn, articles)
+                    .on_conflict_do_nothing(index_elements=[articles.c.article_key])
+                    .returning(articles.c.article_key, articles.c.article_id)
+                )
+                for chunk in _chunks(rows):
+                    created.update(conn.execute(statement, list(chunk)).all())
             new_sentences = self._insert_sentences_for(
                 conn,
                 [(created[a.article_key], a) for a in ordered if a.article_key in created],
@@ -602,6 +608,51 @@ class Warehouse:
         )
         return StoreResult(new_articles, new_sentences, len(batch) - new_articles, days)
 
+    def _insert_articles_sqlite(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+        """store_feed_batch's article insert on SQLite: {key: id} of the rows it created. The feed
+        upsert before it took SQLite's single write lock, so a key found absent here stays absent
+        until commit: the ids can be numbered here and one executemany inserts the rows (SQLAlchemy's
+        per-row parameter processing was most of the time)."""
+        present: set[str] = set()
+        for chunk in _chunks([row["article_key"] for row in rows]):
+            present.update(
+                conn.execute(
+                    sa.select(articles.c.article_key).where(articles.c.article_key.in_(chunk))
+                ).scalars()
+            )
+        fresh = list(
+            {row["article_key"]: row for row in reversed(rows) if row["article_key"] not in present}.values()
+        )
+        fresh.reverse()  # the first row of a repeated key wins, as with the conflict clause
+        if not fresh:
+            return {}
+        first = (conn.execute(sa.select(sa.func.max(articles.c.article_id))).scalar() or 0) + 1
+        ids = range(first, first + len(fresh))
+        conn.exec_driver_sql(
+            "insert into articles (article_id, article_key, feed_id, guid, url, title, published_at,"
+            " published_day, date_source, fetched_at, content_hash, sentence_count, run_id)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    article_id,
+                    row["article_key"],
+                    row["feed_id"],
+                    row["guid"],
+                    row["url"],
+                    row["title"],
+                    _sqlite_time(row["published_at"]),
+                    row["published_day"].isoformat(),
+                    row["date_source"],
+                    _sqlite_time(row["fetched_at"]),
+                    row["content_hash"],
+                    row["sentence_count"],
+                    row["run_id"],
+                )
+                for article_id, row in zip(ids, fresh, strict=True)
+            ],
+        )
+        return {row["article_key"]: article_id for article_id, row in zip(ids, fresh, strict=True)}
+
     def _insert_sentences_for(
         self,
         conn: Connection,
@@ -613,6 +664,9 @@ class Warehouse:
         records = [(article_id, r) for article_id, article in stored for r in article.sentences]
         if not records:
             return 0
+        if conn.dialect.name == "sqlite":
+            self._insert_sentences_sqlite(conn, records, scorer_version, scored_at)
+            return len(records)
         rows = [
             {
                 "article_id": article_id,
@@ -627,46 +681,10 @@ class Warehouse:
             }
             for article_id, r in records
         ]
-        if conn.dialect.name == "sqlite":
-            # This transaction already wrote the articles, so it holds SQLite's single write lock:
-            # numbering the sentences here is safe and lets one executemany insert them all
-            # (RETURNING in parameter order would make SQLite insert row by row).
-            first = (conn.execute(sa.select(sa.func.max(sentences.c.sentence_id))).scalar() or 0) + 1
-            ids = list(range(first, first + len(rows)))
-            stamp = _sqlite_time(scored_at)
-            # Straight to the driver: SQLAlchemy's per-row parameter processing was most of the time.
-            conn.exec_driver_sql(
-                "insert into sentences (sentence_id, article_id, seq, text, score, escalation, deescalation,"
-                " matches, scorer_version, scored_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        i,
-                        r["article_id"],
-                        r["seq"],
-                        r["text"],
-                        r["score"],
-                        r["escalation"],
-                        r["deescalation"],
-                        r["matches"],
-                        scorer_version,
-                        stamp,
-                    )
-                    for i, r in zip(ids, rows, strict=True)
-                ],
-            )
-            tags = [
-                (sentence_id, actor)
-                for sentence_id, (_, record) in zip(ids, records, strict=True)
-                for actor in dict.fromkeys(record.actors)
-            ]
-            if tags:  # an empty parameter list would run the statement once without parameters
-                conn.exec_driver_sql("insert into sentence_actors (sentence_id, actor) values (?, ?)", tags)
-            return len(rows)
-        else:
-            ids = []
-            statement = sentences.insert().returning(sentences.c.sentence_id, sort_by_parameter_order=True)
-            for chunk in _chunks(rows, 2000):
-                ids.extend(conn.execute(statement, list(chunk)).scalars().all())
+        ids = []
+        statement = sentences.insert().returning(sentences.c.sentence_id, sort_by_parameter_order=True)
+        for chunk in _chunks(rows, 2000):
+            ids.extend(conn.execute(statement, list(chunk)).scalars().all())
         mentions = [
             {"sentence_id": sentence_id, "actor": actor}
             for sentence_id, (_, record) in zip(ids, records, strict=True)
@@ -675,6 +693,49 @@ class Warehouse:
         for chunk in _chunks(mentions, 5000):
             conn.execute(sentence_actors.insert(), list(chunk))
         return len(rows)
+
+    def _insert_sentences_sqlite(
+        self,
+        conn: Connection,
+        records: Sequence[tuple[int, SentenceRecord]],
+        scorer_version: str,
+        scored_at: datetime,
+    ) -> None:
+        """This transaction already wrote the articles, so it holds SQLite's single write lock:
+        numbering the sentences here is safe and lets executemany insert them (RETURNING in
+        parameter order would make SQLite insert row by row). Straight to the driver, in slices
+        (SQLAlchemy's per-row parameter processing was most of the time; slices bound the memory)."""
+        first = (conn.execute(sa.select(sa.func.max(sentences.c.sentence_id))).scalar() or 0) + 1
+        stamp = _sqlite_time(scored_at)
+        for offset in range(0, len(records), _SQLITE_SLICE):
+            piece = records[offset : offset + _SQLITE_SLICE]
+            start = first + offset
+            conn.exec_driver_sql(
+                "insert into sentences (sentence_id, article_id, seq, text, score, escalation, deescalation,"
+                " matches, scorer_version, scored_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        sentence_id,
+                        article_id,
+                        r.seq,
+                        clean_text(r.text),
+                        r.score,
+                        r.escalation,
+                        r.deescalation,
+                        _matches_json(r.matches),
+                        scorer_version,
+                        stamp,
+                    )
+                    for sentence_id, (article_id, r) in enumerate(piece, start)
+                ],
+            )
+            tags = [
+                (sentence_id, actor)
+                for sentence_id, (_, r) in enumerate(piece, start)
+                for actor in dict.fromkeys(r.actors)
+            ]
+            if tags:  # an empty parameter list would run the statement once without parameters
+                conn.exec_driver_sql("insert into sentence_actors (sentence_id, actor) values (?, ?)", tags)
 
     # -- runs --------------------------------------------------------------------------------------
     def start_run(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pipeline.text import (
     MAX_SENTENCE_CHARS,
     article_sentences,
@@ -72,3 +74,39 @@ def test_duplicate_sentences_kept_once():
         "Talks resume in Doha",
         "More later.",
     ]
+
+
+def test_sentence_end_characters_are_every_character_blingfire_ends_a_sentence_at():
+    # split_sentences skips blingfire for a paragraph with none of these before its end; a
+    # character missing from the list would leave two sentences joined.
+    import blingfire
+
+    from pipeline.text import SENTENCE_END_CHARS
+
+    found = set()
+    for point in [*range(0x21, 0xD800), *range(0xE000, 0x10000)]:
+        char = chr(point)
+        if char.isalnum():
+            continue
+        if "\n" in blingfire.text_to_sentences(f"Hello world{char} Another thing here"):
+            found.add(char)
+    assert found <= set(SENTENCE_END_CHARS)
+    assert {".", "!", "?", "\u2026", "\u3002"} <= found
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "Iran warns of serious consequences",
+        "Iran warns of serious consequences.",
+        'Officials said "no deal" (for now): talks; strikes – and more',
+        "Hamas, Hezbollah and the IRGC \u00ab vow \u00bb to respond!",
+        "A headline with a \u2026 in it",
+        "Two sentences. Here",
+    ],
+)
+def test_split_without_the_segmenter_matches_the_segmenter(paragraph):
+    import blingfire
+
+    expected = [s for s in blingfire.text_to_sentences(paragraph).split("\n") if s]
+    assert split_sentences(paragraph) == expected
