@@ -261,11 +261,11 @@ def _longest_content(entry: feedparser.FeedParserDict) -> str:
 _ITEM_PARENTS = {"item": ("channel", "RDF"), "entry": ("feed",)}
 
 
-def split_feed(body: bytes, parts: int, *, min_items_per_part: int = 200) -> list[bytes] | None:
-    """The feed as `parts` smaller documents that feedparser reads exactly as it reads the whole:
-    each is the head (up to the first item), a contiguous run of items, and the tail (after the
-    last item). None when the document is not one that can be split safely (not well-formed,
-    not ASCII-compatible, DTD entities, too few items); the caller then parses it whole."""
+def split_feed(body: bytes, parts: int) -> list[bytes] | None:
+    """The feed as up to `parts` smaller documents that feedparser reads exactly as it reads the
+    whole: each is the head (up to the first item), a contiguous run of items, and the tail (after
+    the last item). None when the document cannot be split safely (not well-formed, not ASCII-
+    compatible, DTD entities) or has fewer than two items; the caller then parses it whole."""
     if (
         parts < 2
         or any(body.startswith(head) for head, _, _ in _WIDE_ENCODINGS)
@@ -273,10 +273,10 @@ def split_feed(body: bytes, parts: int, *, min_items_per_part: int = 200) -> lis
     ):
         return None
     spans = _item_spans(body)
-    if spans is None or len(spans) < parts * min_items_per_part:
+    if spans is None or len(spans) < 2:
         return None
     head, tail = body[: spans[0][0]], body[spans[-1][1] :]
-    size = -(-len(spans) // parts)
+    size = -(-len(spans) // min(parts, len(spans)))
     starts = [spans[i][0] for i in range(0, len(spans), size)]
     ends = starts[1:] + [spans[-1][1]]
     return [head + body[start:end] + tail for start, end in zip(starts, ends, strict=True)]

@@ -254,3 +254,20 @@ def test_mislabelled_and_wide_encodings(body, bozo):
     feed = parse_feed(body, "src", FETCHED)
     assert feed.entries[0].title == "Café “talks”"
     assert bool(feed.bozo_reason) is bozo
+
+
+def test_html_titles_become_plain_text_and_plain_titles_keep_their_angle_brackets():
+    atom = b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">
+    <title type="html">Wire &lt;i&gt;One&lt;/i&gt;</title>
+    <entry><id>urn:1</id><title type="html">Strikes &lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;resume&lt;/b&gt; &amp;amp; more</title>
+    <summary>Body.</summary></entry>
+    <entry><id>urn:2</id><title type="text">Rates &lt;5% as talks resume</title><summary>Body.</summary></entry>
+    <entry><id>urn:3</id><title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">Talks <b>end</b></div></title>
+    <summary>Body.</summary></entry></feed>"""
+    feed = parse_feed(atom, "https://wire.example/atom", FETCHED)
+    assert feed.title == "Wire One"
+    assert [e.title for e in feed.entries] == [
+        "Strikes resume & more",
+        "Rates <5% as talks resume",
+        "Talks end",
+    ]
