@@ -9,19 +9,21 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from pipeline.actors import Gazetteer, load_gazetteer
 from pipeline.articles import ArticleRecord, article_record, read_and_score_part, warm_up
 from pipeline.config import Settings
 from pipeline.fetch import FetchResult, FetchSettings, Validators, fetch_many, fetch_one
-from pipeline.parse import ParsedFeed, assemble, parse_feed, split_feed
+from pipeline.parse import FeedPart, ParsedFeed, assemble, parse_feed, split_feed
 from pipeline.score import Scorer, load_scorer
-from pipeline.warehouse import FetchRecord, Warehouse
+from pipeline.warehouse import FetchRecord, StoreResult, Warehouse, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +123,14 @@ class FeedWorkers:
     def active(self) -> bool:
         return self._pool is not None
 
-    def map(self, function: Callable[..., Any], chunks: Iterable[Any], *common: Any) -> list[Any] | None:
-        """function(chunk, *common) for every chunk, in order; None when it must be done here."""
+    def imap(self, function: Callable[..., Any], chunks: Iterable[Any], *common: Any) -> Iterator[Any] | None:
+        """function(chunk, *common) for every chunk, results in order as they come; None when the
+        workers cannot take the work. A worker failing later raises from the iterator."""
         if self._pool is None:
             return None
         try:
-            return list(self._pool.map(function, chunks, *(itertools.repeat(c) for c in common)))
-        except Exception as exc:  # the workers' own functions never raise on bad input
+            return self._pool.map(function, chunks, *(itertools.repeat(c) for c in common))
+        except Exception as exc:
             self._give_up(exc)
             return None
 
@@ -143,33 +146,82 @@ class FeedWorkers:
         self.close()
 
 
-def _read(result: FetchResult, ctx: PipelineContext) -> tuple[ParsedFeed, dict[str, ArticleRecord]]:
-    """The parsed feed, and the articles already built for its entries (by key). A big feed is split
-    and its parts parsed and scored in worker processes in one round; the caller still decides
-    which entries are new, and builds any article a worker did not."""
+class _WorkersFailed(Exception):
+    """The worker processes failed or a part could not be read: parse the feed whole, here."""
+
+
+def _ingest_in_workers(result: FetchResult, ctx: PipelineContext, run_id: str) -> FeedOutcome | None:
+    """A big feed split into parts that worker processes parse and score, each part's new articles
+    written as it arrives, all in the feed's one transaction (so the warehouse works while the
+    workers do). None, with nothing written, when the feed is not big, cannot be split, the workers
+    fail, or a concurrent writer gets in the way: the caller then does it all in this process."""
     assert result.body is not None
+    warehouse = ctx.warehouse
     with FeedWorkers(ctx.settings, len(result.body)) as workers:
         parts = split_feed(result.body, workers.processes * 8) if workers.active else None
-        if parts is not None:
-            done = workers.map(
-                read_and_score_part,
-                _handed_over(parts),
-                result.source,
-                result.fetched_at,
-                # Entries this feed stored before are the bulk of a re-fetch: not scored again.
-                frozenset(ctx.warehouse.article_keys_of_feed(result.source)),
-                ctx.settings.lexicon_file,
-                ctx.settings.gazetteer_file,
+        if parts is None:
+            return None
+        results = workers.imap(
+            read_and_score_part,
+            _handed_over(parts),
+            result.source,
+            result.fetched_at,
+            # Entries this feed stored before are the bulk of a re-fetch: not scored again.
+            frozenset(warehouse.article_keys_of_feed(result.source)),
+            ctx.settings.lexicon_file,
+            ctx.settings.gazetteer_file,
+        )
+        if results is None:
+            return None
+        collected: list[tuple[FeedPart, list[ArticleRecord]]] = []
+        claimed: set[str] = set()  # every entry id of the parts so far, empty items included
+        finished: list[tuple[ParsedFeed, list[ArticleRecord]]] = []  # the whole feed, last articles
+
+        def next_part() -> tuple[FeedPart, list[ArticleRecord]] | None:
+            try:
+                part, records = next(results)
+            except StopIteration:
+                return None
+            except Exception as exc:  # a worker died; the functions themselves never raise
+                raise _WorkersFailed(f"{type(exc).__name__}: {exc}") from exc
+            if part.error:  # should not happen: the whole document is well-formed
+                raise _WorkersFailed(part.error)
+            # First occurrence wins, as in a parse of the whole: a key an earlier part carried
+            # (even as an empty item) is not this part's article.
+            records = [r for r in records if r.article_key not in claimed]
+            claimed.update(c.entry_id for c in part.candidates)
+            collected.append((part, records))
+            return part, records
+
+        def batches() -> Iterator[list[ArticleRecord]]:
+            while (arrived := next_part()) is not None:
+                yield arrived[1]
+
+        def finish() -> tuple[FetchRecord, list[ArticleRecord], list[str]]:
+            parsed = assemble(result.source, [part for part, _ in collected])
+            built = {r.article_key for _, records in collected for r in records}
+            missing = [e for e in parsed.entries if e.entry_id not in built]
+            known = warehouse.existing_article_keys(e.entry_id for e in missing)
+            last = [article_record(e, ctx.scorer, ctx.gazetteer) for e in missing if e.entry_id not in known]
+            finished.append((parsed, last))
+            return _final_fetch_record(result, parsed), last, [e.entry_id for e in parsed.entries]
+
+        try:
+            stored = warehouse.store_feed_stream(
+                _fetch_record(result), batches(), run_id, ctx.scorer.version, finish
             )
-            # A part that fails (it should not: the whole document is well-formed) leaves the
-            # decision to a parse of the whole document.
-            if done is not None and not any(part.error for part, _ in done):
-                prepared: dict[str, ArticleRecord] = {}
-                for _, records in done:
-                    for record in records:
-                        prepared.setdefault(record.article_key, record)  # first occurrence wins
-                return assemble(result.source, [part for part, _ in done]), prepared
-    return parse_feed(result.body, result.source, result.fetched_at), {}
+        except _WorkersFailed as exc:
+            log.warning("feed %s: %s; parsing it whole in this process", result.source, exc)
+            return None
+        except DBAPIError as exc:
+            if not is_transient(exc):
+                raise
+            # A concurrent writer got in the way and nothing was written; the batches cannot be
+            # replayed, so the feed is done again in this process, with store_feed_batch's retries.
+            log.warning("feed %s: concurrent writer (%s); storing it from this process", result.source, exc)
+            return None
+    (parsed, last), *_ = finished
+    return _outcome(result, parsed, stored, [*(r for _, records in collected for r in records), *last])
 
 
 def _handed_over(items: list[bytes]) -> Iterator[bytes]:
@@ -213,7 +265,21 @@ def process_fetch(result: FetchResult, ctx: PipelineContext, run_id: str) -> Fee
             elapsed_s=result.elapsed_s,
         )
 
-    parsed, prepared = _read(result, ctx)
+    streamed = _ingest_in_workers(result, ctx, run_id)
+    if streamed is not None:
+        return streamed
+    return _store_parsed(result, ctx, run_id, parse_feed(result.body, result.source, result.fetched_at), {})
+
+
+def _store_parsed(
+    result: FetchResult,
+    ctx: PipelineContext,
+    run_id: str,
+    parsed: ParsedFeed,
+    prepared: Mapping[str, ArticleRecord],
+) -> FeedOutcome:
+    """Store a parsed feed's new articles in one transaction; `prepared`: articles already built."""
+    warehouse = ctx.warehouse
     if parsed.error:
         warehouse.record_fetch(
             _fetch_record(result, ok=False, error=parsed.error, bozo_reason=parsed.bozo_reason), run_id
@@ -226,7 +292,6 @@ def process_fetch(result: FetchResult, ctx: PipelineContext, run_id: str) -> Fee
             bozo_reason=parsed.bozo_reason,
             elapsed_s=result.elapsed_s,
         )
-
     known = warehouse.existing_article_keys(e.entry_id for e in parsed.entries)
     articles = [
         prepared.get(entry.entry_id) or article_record(entry, ctx.scorer, ctx.gazetteer)
@@ -234,17 +299,24 @@ def process_fetch(result: FetchResult, ctx: PipelineContext, run_id: str) -> Fee
         if entry.entry_id not in known
     ]
     stored = warehouse.store_feed_batch(
-        _fetch_record(
-            result,
-            bozo_reason=parsed.bozo_reason,
-            entries_seen=len(parsed.entries),
-            feed_title=parsed.title,
-        ),
+        _final_fetch_record(result, parsed),
         articles,
         run_id,
         ctx.scorer.version,
         seen_keys=[e.entry_id for e in parsed.entries],
     )
+    return _outcome(result, parsed, stored, articles)
+
+
+def _final_fetch_record(result: FetchResult, parsed: ParsedFeed) -> FetchRecord:
+    return _fetch_record(
+        result, bozo_reason=parsed.bozo_reason, entries_seen=len(parsed.entries), feed_title=parsed.title
+    )
+
+
+def _outcome(
+    result: FetchResult, parsed: ParsedFeed, stored: StoreResult, articles: Sequence[ArticleRecord]
+) -> FeedOutcome:
     return FeedOutcome(
         source=result.source,
         ok=True,

@@ -12,7 +12,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -524,89 +524,34 @@ class Warehouse:
         `seen_keys` are the keys of every entry the feed carried (new or known), so that an article
         carried by several feeds counts every one of them as a source.
         """
-        scored_at = now_utc()
-        # One order for every writer: two ingests of overlapping feeds then wait for each other on
-        # the same article key instead of deadlocking.
-        ordered = sorted(batch, key=lambda a: a.article_key)
 
-        def work(conn: Connection) -> tuple[int, int, tuple[date, ...]]:
-            feed_id = self._upsert_feed(conn, fetch)
-            rows = [
-                {
-                    "article_key": article.article_key,
-                    "feed_id": feed_id,
-                    "guid": clean_text(article.guid),
-                    "url": clean_text(article.url),
-                    "title": clean_text(article.title),
-                    "published_at": article.published_at,
-                    "published_day": article.published_at.astimezone(UTC).date(),
-                    "date_source": article.date_source,
-                    "fetched_at": fetch.fetched_at,
-                    "content_hash": article.content_hash,
-                    "sentence_count": len(article.sentences),
-                    "run_id": run_id,
-                }
-                for article in ordered
-            ]
-            # One batched insert; a key stored meanwhile (another feed of this run, a concurrent
-            # ingest) is skipped by the conflict clause and returns no row, so only the articles
-            # this transaction created get sentences.
-            if conn.dialect.name == "sqlite":
-                created = self._insert_articles_sqlite(conn, rows)
-            else:
-                created = {}
-                statement = (
-                    insert_for(conn, articles)
-                    .on_conflict_do_nothing(index_elements=[articles.c.article_key])
-                    .returning(articles.c.article_key, articles.c.article_id)
-                )
-                for chunk in _chunks(rows):
-                    created.update(conn.execute(statement, list(chunk)).all())
-            new_sentences = self._insert_sentences_for(
-                conn,
-                [(created[a.article_key], a) for a in ordered if a.article_key in created],
-                scorer_version,
-                scored_at,
-            )
-            new_articles = len(created)
-            # Every article this feed carried gets the feed as a source: the created ones' ids are
-            # known, the others (known before, or stored meanwhile by a concurrent writer) are looked up.
-            source_ids = set(created.values())
-            for chunk in _chunks(sorted((set(seen_keys) | {a.article_key for a in batch}) - created.keys())):
-                source_ids.update(
-                    conn.execute(
-                        sa.select(articles.c.article_id).where(articles.c.article_key.in_(chunk))
-                    ).scalars()
-                )
-            linked: set[int] = set()
-            if source_ids:
-                # One executemany (a multi-row VALUES would be compiled anew for every chunk size).
-                linked.update(
-                    conn.execute(
-                        insert_for(conn, article_sources)
-                        .on_conflict_do_nothing()
-                        .returning(article_sources.c.article_id),
-                        [
-                            {"article_id": i, "feed_id": feed_id, "first_seen_at": fetch.fetched_at}
-                            for i in sorted(source_ids)
-                        ],
-                    ).scalars()
-                )
-            # The new articles' days are known; only known articles that gained this feed are looked up.
-            days = {row["published_day"] for row in rows if row["article_key"] in created}
-            for chunk in _chunks(sorted(linked - set(created.values()))):
-                days.update(
-                    conn.execute(
-                        sa.select(articles.c.published_day).where(articles.c.article_id.in_(chunk)).distinct()
-                    ).scalars()
-                )
-            self._log_fetch(conn, feed_id, fetch, run_id, new_articles)
-            return new_articles, new_sentences, tuple(sorted(days))
+        def work(conn: Connection) -> StoreResult:
+            writer = FeedWriter(self, conn, fetch, run_id, scorer_version)
+            writer.add(batch)
+            return writer.finish(fetch, seen_keys)
 
-        new_articles, new_sentences, days = run_transaction(
-            self.engine, work, f"store batch of {fetch.feed_url}"
-        )
-        return StoreResult(new_articles, new_sentences, len(batch) - new_articles, days)
+        return run_transaction(self.engine, work, f"store batch of {fetch.feed_url}")
+
+    def store_feed_stream(
+        self,
+        fetch: FetchRecord,
+        batches: Iterable[Sequence[ArticleRecord]],
+        run_id: str | None,
+        scorer_version: str,
+        finish: Callable[[], tuple[FetchRecord, Sequence[ArticleRecord], Iterable[str]]],
+    ) -> StoreResult:
+        """store_feed_batch for a feed whose articles arrive in batches (a big feed's parts, from
+        worker processes): each batch is written as it comes, in the same ONE transaction, then
+        `finish()` gives the final fetch record, any last articles and every key the feed carried.
+        Not retried: the batches are consumed once. A concurrent writer's deadlock or lock timeout
+        raises, and nothing is written; the caller then stores the whole feed with store_feed_batch."""
+        with self.engine.begin() as conn:
+            writer = FeedWriter(self, conn, fetch, run_id, scorer_version)
+            for batch in batches:
+                writer.add(batch)
+            final_fetch, last, seen_keys = finish()
+            writer.add(last)
+            return writer.finish(final_fetch, seen_keys)
 
     def _insert_articles_sqlite(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
         """store_feed_batch's article insert on SQLite: {key: id} of the rows it created. The feed
@@ -879,3 +824,115 @@ class Warehouse:
                 name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
                 for name, table in metadata.tables.items()
             }
+
+
+class FeedWriter:
+    """One feed's articles written in the caller's transaction: `add` batch by batch (each in key
+    order: two ingests of overlapping feeds then wait for each other on the same key instead of
+    deadlocking), then `finish` once. A key already stored (earlier, by another feed of this run,
+    by a concurrent ingest, or by an earlier batch) is skipped: the first occurrence wins."""
+
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        conn: Connection,
+        fetch: FetchRecord,
+        run_id: str | None,
+        scorer_version: str,
+    ):
+        self._warehouse = warehouse
+        self._conn = conn
+        self._fetch = fetch
+        self._run_id = run_id
+        self._scorer_version = scorer_version
+        self._scored_at = now_utc()
+        self._feed_id = warehouse._upsert_feed(conn, fetch)
+        self._created: dict[str, int] = {}
+        self._offered: set[str] = set()
+        self._added = 0
+        self._new_sentences = 0
+        self._days: set[date] = set()
+
+    def add(self, batch: Sequence[ArticleRecord]) -> None:
+        if not batch:
+            return
+        conn, warehouse = self._conn, self._warehouse
+        ordered = sorted(batch, key=lambda a: a.article_key)
+        rows = [
+            {
+                "article_key": article.article_key,
+                "feed_id": self._feed_id,
+                "guid": clean_text(article.guid),
+                "url": clean_text(article.url),
+                "title": clean_text(article.title),
+                "published_at": article.published_at,
+                "published_day": article.published_at.astimezone(UTC).date(),
+                "date_source": article.date_source,
+                "fetched_at": self._fetch.fetched_at,
+                "content_hash": article.content_hash,
+                "sentence_count": len(article.sentences),
+                "run_id": self._run_id,
+            }
+            for article in ordered
+        ]
+        # One batched insert; a key stored meanwhile is skipped by the conflict clause and returns
+        # no row, so only the articles this writer created get sentences.
+        if conn.dialect.name == "sqlite":
+            created = warehouse._insert_articles_sqlite(conn, rows)
+        else:
+            created = {}
+            statement = (
+                insert_for(conn, articles)
+                .on_conflict_do_nothing(index_elements=[articles.c.article_key])
+                .returning(articles.c.article_key, articles.c.article_id)
+            )
+            for chunk in _chunks(rows):
+                created.update(conn.execute(statement, list(chunk)).all())
+        self._new_sentences += warehouse._insert_sentences_for(
+            conn,
+            [(created[a.article_key], a) for a in ordered if a.article_key in created],
+            self._scorer_version,
+            self._scored_at,
+        )
+        self._created.update(created)
+        self._days.update(row["published_day"] for row in rows if row["article_key"] in created)
+        self._offered.update(row["article_key"] for row in rows)
+        self._added += len(batch)
+
+    def finish(self, fetch: FetchRecord, seen_keys: Iterable[str]) -> StoreResult:
+        conn, created = self._conn, self._created
+        if fetch is not self._fetch:  # the final record (entries seen, feed title) of a streamed feed
+            self._warehouse._upsert_feed(conn, fetch)
+        # Every article this feed carried gets the feed as a source: the created ones' ids are
+        # known, the others (known before, or stored meanwhile by a concurrent writer) are looked up.
+        source_ids = set(created.values())
+        for chunk in _chunks(sorted((set(seen_keys) | self._offered) - created.keys())):
+            source_ids.update(
+                conn.execute(
+                    sa.select(articles.c.article_id).where(articles.c.article_key.in_(chunk))
+                ).scalars()
+            )
+        linked: set[int] = set()
+        if source_ids:
+            # One executemany (a multi-row VALUES would be compiled anew for every chunk size).
+            linked.update(
+                conn.execute(
+                    insert_for(conn, article_sources)
+                    .on_conflict_do_nothing()
+                    .returning(article_sources.c.article_id),
+                    [
+                        {"article_id": i, "feed_id": self._feed_id, "first_seen_at": fetch.fetched_at}
+                        for i in sorted(source_ids)
+                    ],
+                ).scalars()
+            )
+        # The new articles' days are known; only known articles that gained this feed are looked up.
+        days = set(self._days)
+        for chunk in _chunks(sorted(linked - set(created.values()))):
+            days.update(
+                conn.execute(
+                    sa.select(articles.c.published_day).where(articles.c.article_id.in_(chunk)).distinct()
+                ).scalars()
+            )
+        self._warehouse._log_fetch(conn, self._feed_id, fetch, self._run_id, len(created))
+        return StoreResult(len(created), self._new_sentences, self._added - len(created), tuple(sorted(days)))

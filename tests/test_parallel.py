@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
+import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import psutil
 import pytest
 import sqlalchemy as sa
 
@@ -171,18 +173,45 @@ def test_parallel_ingest_stores_exactly_what_a_single_process_stores(warehouse_u
     assert serial_outcomes[0]["new_articles"] > 0 and serial_outcomes[1]["new_articles"] > 0
 
 
-def _die(_chunk: int) -> None:
-    os._exit(3)  # a worker killed mid-task (the OOM killer, a segfault)
+def _kill_a_worker_when_it_starts(stop: threading.Event) -> None:
+    me = psutil.Process()
+    while not stop.is_set():
+        # Spawned workers are "python -c 'from multiprocessing.spawn import spawn_main ...'".
+        workers = [p for p in me.children() if "spawn_main" in " ".join(p.cmdline())]
+        if workers:
+            time.sleep(0.3)  # started, and busy with its first part
+            workers[0].kill()  # SIGKILL, as the OOM killer does
+            return
+        time.sleep(0.01)
 
 
-def test_a_dead_worker_leaves_the_work_to_this_process(caplog):
-    settings = Settings(workers=2, parallel_min_bytes=0)
-    with FeedWorkers(settings, body_size=1) as workers:
-        assert workers.active
+def test_a_worker_killed_mid_feed_leaves_the_feed_to_this_process(warehouse_url, warehouse, tmp_path, caplog):
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(rss(3000))
+    serial = replace(
+        build_context(Settings(db_url=warehouse_url, workers=1), init_schema=False), warehouse=warehouse
+    )
+    serial_outcome = ingest_source(str(feed), serial, "test").to_dict()
+    expected = _snapshot(warehouse)
+    _wipe(warehouse)
+
+    settings = Settings(db_url=warehouse_url, workers=2, parallel_min_bytes=0)
+    parallel = replace(build_context(settings, init_schema=False), warehouse=warehouse)
+    stop = threading.Event()
+    killer = threading.Thread(target=_kill_a_worker_when_it_starts, args=(stop,))
+    killer.start()
+    try:
         with caplog.at_level(logging.WARNING, logger="pipeline.ingest"):
-            assert workers.map(_die, [1, 2]) is None
-        assert not workers.active
-    assert "worker processes failed (BrokenProcessPool" in caplog.text
+            outcome = ingest_source(str(feed), parallel, "test").to_dict()
+    finally:
+        stop.set()
+        killer.join()
+
+    assert "BrokenProcessPool" in caplog.text and "parsing it whole in this process" in caplog.text
+    assert _snapshot(warehouse) == expected  # nothing half-written by the streamed attempt
+    assert {k: v for k, v in outcome.items() if k != "elapsed_s"} == {
+        k: v for k, v in serial_outcome.items() if k != "elapsed_s"
+    }
 
 
 def test_small_feeds_and_one_worker_start_no_processes():

@@ -182,7 +182,14 @@ def test_kill_9_half_way_then_run_again(database_url, tmp_path):
     assert final == expected  # same articles, sentences, sources and signals as one clean run
 
 
-def test_two_overlapping_ingests_at_once(database_url, tmp_path):
+# "worker processes": every feed is split and parsed and scored in worker processes, its parts'
+# articles written as they arrive (the streamed transaction), with the other run writing meanwhile.
+@pytest.mark.parametrize(
+    "processes",
+    [{}, {"ESCALATION_WORKERS": "2", "ESCALATION_PARALLEL_MIN_BYTES": "0"}],
+    ids=["one process", "worker processes"],
+)
+def test_two_overlapping_ingests_at_once(database_url, tmp_path, processes):
     carriers = write_feeds(tmp_path / "feeds", feeds=30, items=40)
     files = sorted((tmp_path / "feeds").glob("*.xml"))
     first = feed_list(tmp_path, files[:20], "first.yaml")
@@ -190,7 +197,10 @@ def test_two_overlapping_ingests_at_once(database_url, tmp_path):
 
     init = cli("db", "upgrade", db_url=database_url)
     assert init.wait(60) == 0, init.stderr.read()
-    runs = [cli("run", "--feeds", str(f), "--no-notify", db_url=database_url) for f in (first, second)]
+    runs = [
+        cli("run", "--feeds", str(f), "--no-notify", db_url=database_url, extra_env=processes)
+        for f in (first, second)
+    ]
     for run in runs:
         assert run.wait(300) == 0, run.stderr.read()
 
