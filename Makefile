@@ -38,7 +38,7 @@ BENCH_PG_URL ?= $(ESCALATION_TEST_PG_URL)
 bench: install
 	$(BIN)/python bench/bench_scorer.py $(CAMEO)
 	$(BIN)/python bench/bench_detectors.py
-	$(BIN)/python bench/bench_ingest.py --profile
+	$(BIN)/python bench/bench_ingest.py --stages --profile
 	$(BIN)/python bench/bench_concurrency.py
 	$(BIN)/python bench/bench_warehouse.py $(if $(BENCH_PG_URL),--postgresql $(BENCH_PG_URL))
 

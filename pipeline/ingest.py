@@ -107,8 +107,8 @@ class FeedWorkers:
         # spawn, not fork: a forked child would inherit this process's threads' locks and the
         # warehouse's open connections. (So, as always with spawn, a script that calls the pipeline
         # needs the `if __name__ == "__main__":` guard.)
-        self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
         try:
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
             # One task per process starts them all now: their start-up overlaps the split.
             for _ in range(self.processes):
                 self._pool.submit(warm_up, settings.lexicon_file, settings.gazetteer_file)
