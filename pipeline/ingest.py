@@ -12,7 +12,7 @@ import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -26,6 +26,7 @@ from pipeline.score import Scorer, load_scorer
 from pipeline.warehouse import FetchRecord, StoreResult, Warehouse, is_transient
 
 log = logging.getLogger(__name__)
+RECENT = timedelta(days=31)  # a re-fetched feed's items were mostly published within this
 
 
 @dataclass(frozen=True)
@@ -166,8 +167,11 @@ def _ingest_in_workers(result: FetchResult, ctx: PipelineContext, run_id: str) -
             _handed_over(parts),
             result.source,
             result.fetched_at,
-            # Entries this feed stored before are the bulk of a re-fetch: not scored again.
-            frozenset(warehouse.article_keys_of_feed(result.source)),
+            # What this feed stored lately is the bulk of a re-fetch: not scored again (older keys
+            # are scored and then skipped by the insert; the set stays small enough to send).
+            frozenset(
+                warehouse.recent_article_keys_of_feed(result.source, result.fetched_at.date() - RECENT)
+            ),
             ctx.settings.lexicon_file,
             ctx.settings.gazetteer_file,
         )

@@ -487,13 +487,15 @@ class Warehouse:
         run_transaction(self.engine, work, f"record fetch of {fetch.feed_url}")
 
     # -- articles --------------------------------------------------------------------------------
-    def article_keys_of_feed(self, feed_url: str) -> set[str]:
-        """Keys of every article this feed has carried."""
+    def recent_article_keys_of_feed(self, feed_url: str, since: date, limit: int = 50_000) -> set[str]:
+        """Keys of the newest articles (published `since` or later, at most `limit`) that this feed
+        stored first: what a re-fetch of it mostly carries again (an index range scan)."""
         query = (
             sa.select(articles.c.article_key)
-            .join(article_sources, article_sources.c.article_id == articles.c.article_id)
-            .join(feeds, feeds.c.feed_id == article_sources.c.feed_id)
-            .where(feeds.c.url == feed_url)
+            .join(feeds, feeds.c.feed_id == articles.c.feed_id)
+            .where(feeds.c.url == feed_url, articles.c.published_day >= since)
+            .order_by(articles.c.published_day.desc())
+            .limit(limit)
         )
         with self.engine.connect() as conn:
             return set(conn.execute(query).scalars())

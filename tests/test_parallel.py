@@ -238,3 +238,30 @@ def test_a_daemonic_process_ingests_without_children(tmp_path):
     outcome = results.get(timeout=120)
     process.join(timeout=60)
     assert outcome["ok"] and outcome["new_articles"] > 0 and process.exitcode == 0
+
+
+def test_a_refetch_does_not_score_what_the_feed_stored_lately(warehouse_url, warehouse, tmp_path):
+    from pipeline.articles import read_and_score_part
+
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(rss(60))
+    ctx = replace(
+        build_context(Settings(db_url=warehouse_url, workers=1), init_schema=False), warehouse=warehouse
+    )
+    ingest_source(str(feed), ctx, "test")
+    source = str(feed.resolve())
+    recent = warehouse.recent_article_keys_of_feed(source, datetime(2026, 11, 1).date())
+    stored = _snapshot(warehouse)["articles"]
+    assert recent == {row[0] for row in stored} and len(recent) > 20
+    assert len(warehouse.recent_article_keys_of_feed(source, datetime(2026, 11, 1).date(), limit=5)) == 5
+    assert not warehouse.recent_article_keys_of_feed("https://other.example/rss", datetime(2026, 1, 1).date())
+
+    part, records = read_and_score_part(
+        feed.read_bytes(),
+        source,
+        FETCHED,
+        frozenset(recent),
+        ctx.settings.lexicon_file,
+        ctx.settings.gazetteer_file,
+    )
+    assert len(part.candidates) == 60 and records == []  # everything known: nothing scored again
