@@ -709,9 +709,20 @@ class Warehouse:
             )
         return run_id
 
+    def run_totals(self, run_id: str) -> tuple[int, int]:
+        """(articles, sentences) that a pipeline run stored, from the warehouse itself: right even
+        when a retried task found its first try's articles already stored."""
+        query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(articles.c.sentence_count), 0)).where(
+            articles.c.run_id == run_id
+        )
+        with self.engine.connect() as conn:
+            stored, sentence_total = conn.execute(query).one()
+        return int(stored), int(sentence_total)
+
     def finish_run(self, run_id: str, status: str, counts: Mapping[str, Any]) -> None:
-        allowed = {"feeds_ok", "feeds_failed", "new_articles", "new_sentences"}
-        values = {k: int(v) for k, v in counts.items() if k in allowed}
+        """Close a run: its feed counts as given; its new articles and sentences as stored."""
+        values = {k: int(v) for k, v in counts.items() if k in {"feeds_ok", "feeds_failed"}}
+        values["new_articles"], values["new_sentences"] = self.run_totals(run_id)
         with self.engine.begin() as conn:
             conn.execute(
                 pipeline_runs.update()

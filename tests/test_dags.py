@@ -482,9 +482,15 @@ def test_retry_after_a_committed_write_adds_no_duplicates(dagbag, ingested, tmp_
     assert _query(db_url, "select url from feeds order by 1") == _query(
         clean, "select url from feeds order by 1"
     )
-    # The retry saw the committed articles as known, yet the event still lists their days.
+    # The retry saw the committed articles as known, yet the event still lists their days, and the
+    # run and the event still count them.
     event = _asset_events("escalation_ingest")[-1]
     assert event["extra"]["days"] == SAMPLE_DAYS
+    counts = _counts(db_url)
+    assert event["extra"]["new_articles"] == counts["articles"]
+    assert _query(db_url, "select new_articles, new_sentences from pipeline_runs") == [
+        (counts["articles"], counts["sentences"])
+    ]
 
 
 def test_a_task_that_fails_for_good_calls_back_and_closes_the_run(

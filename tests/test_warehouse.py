@@ -89,10 +89,14 @@ def test_hostile_strings_are_stored_verbatim(warehouse):
 def test_runs_keyed_by_id_are_idempotent(warehouse):
     run_id = warehouse.start_run("airflow", {"feeds": 2}, run_id="airflow:daily:r1")
     assert warehouse.start_run("airflow", {"feeds": 2}, run_id=run_id) == run_id
+    warehouse.store_feed_batch(fetch_record(), [article("a", DAY, [(0.9, ()), (0.1, ())])], run_id, "v1")
+    # New articles and sentences are counted from what the run stored, not taken from the caller
+    # (a retried task's outcome misses what its first try committed).
     warehouse.finish_run(run_id, "success", {"feeds_ok": 2, "new_articles": 5, "ignored": 9})
     with warehouse.engine.connect() as conn:
         rows = conn.execute(sa.select(warehouse.tables["pipeline_runs"])).mappings().all()
-    assert len(rows) == 1 and rows[0]["status"] == "success" and rows[0]["new_articles"] == 5
+    assert len(rows) == 1 and rows[0]["status"] == "success" and rows[0]["feeds_ok"] == 2
+    assert (rows[0]["new_articles"], rows[0]["new_sentences"]) == (1, 2)
 
 
 def test_top_sentences_for_an_actor_day(warehouse):
