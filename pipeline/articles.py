@@ -82,7 +82,7 @@ def read_and_score_part(
     gazetteer_file: Path,
 ) -> tuple[FeedPart, list[ArticleRecord]]:
     """One part of a split feed, parsed, and the article of the first entry under each key that is
-    not in `skip_keys` (the keys the feed stored before): what a worker process runs. An entry
+    not in `skip_keys` (keys the feed stored lately): what a worker process runs. An entry
     whose article was built comes back without its HTML. The knowledge files compile once per
     process (load_scorer and load_gazetteer cache them)."""
     _release_freed_memory()  # the previous part's result, sent by now
