@@ -21,7 +21,7 @@ from pipeline.actors import Gazetteer, load_gazetteer
 from pipeline.articles import ArticleRecord, article_record, read_and_score_part, warm_up
 from pipeline.config import Settings
 from pipeline.fetch import FetchResult, FetchSettings, Validators, fetch_many, fetch_one
-from pipeline.parse import FeedPart, ParsedFeed, assemble, parse_feed, split_feed
+from pipeline.parse import FeedPart, ParsedEntry, ParsedFeed, assemble, parse_feed, split_feed
 from pipeline.score import Scorer, load_scorer
 from pipeline.warehouse import FetchRecord, StoreResult, Warehouse, is_transient
 
@@ -204,9 +204,7 @@ def _ingest_in_workers(result: FetchResult, ctx: PipelineContext, run_id: str) -
         def finish() -> tuple[FetchRecord, list[ArticleRecord], list[str]]:
             parsed = assemble(result.source, [part for part, _ in collected])
             built = {r.article_key for _, records in collected for r in records}
-            missing = [e for e in parsed.entries if e.entry_id not in built]
-            known = warehouse.existing_article_keys(e.entry_id for e in missing)
-            last = [article_record(e, ctx.scorer, ctx.gazetteer) for e in missing if e.entry_id not in known]
+            last = _new_articles([e for e in parsed.entries if e.entry_id not in built], {}, ctx)
             finished.append((parsed, last))
             return _final_fetch_record(result, parsed), last, [e.entry_id for e in parsed.entries]
 
@@ -296,12 +294,7 @@ def _store_parsed(
             bozo_reason=parsed.bozo_reason,
             elapsed_s=result.elapsed_s,
         )
-    known = warehouse.existing_article_keys(e.entry_id for e in parsed.entries)
-    articles = [
-        prepared.get(entry.entry_id) or article_record(entry, ctx.scorer, ctx.gazetteer)
-        for entry in parsed.entries
-        if entry.entry_id not in known
-    ]
+    articles = _new_articles(parsed.entries, prepared, ctx)
     stored = warehouse.store_feed_batch(
         _final_fetch_record(result, parsed),
         articles,
@@ -310,6 +303,18 @@ def _store_parsed(
         seen_keys=[e.entry_id for e in parsed.entries],
     )
     return _outcome(result, parsed, stored, articles)
+
+
+def _new_articles(
+    entries: Sequence[ParsedEntry], prepared: Mapping[str, ArticleRecord], ctx: PipelineContext
+) -> list[ArticleRecord]:
+    """The articles of the entries the warehouse does not hold yet; `prepared`: those already built."""
+    known = ctx.warehouse.existing_article_keys(e.entry_id for e in entries)
+    return [
+        prepared.get(entry.entry_id) or article_record(entry, ctx.scorer, ctx.gazetteer)
+        for entry in entries
+        if entry.entry_id not in known
+    ]
 
 
 def _final_fetch_record(result: FetchResult, parsed: ParsedFeed) -> FetchRecord:

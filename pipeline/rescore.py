@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.score import Scorer
+from pipeline.score import Scorer, encode_matches
 from pipeline.signals import compute_signals
 from pipeline.warehouse import Warehouse, articles
 
@@ -34,7 +34,7 @@ def score_update(scorer: Scorer, sentence_id: int, text: str) -> dict[str, Any]:
         "score": scored.score,
         "escalation": scored.escalation,
         "deescalation": scored.deescalation,
-        "matches": [m.to_dict() for m in scored.matches],
+        "matches": encode_matches(scored.matches),  # the JSON text an ingest stores
     }
 
 

@@ -801,7 +801,8 @@ class Warehouse:
             last_id = rows[-1]["sentence_id"]
 
     def update_sentence_scores(self, rows: Sequence[Mapping[str, Any]], scorer_version: str) -> int:
-        """Write new scores for (sentence_id, score, escalation, deescalation, matches) rows."""
+        """Write new scores for (sentence_id, score, escalation, deescalation, matches) rows; matches
+        is the JSON text, as `score.encode_matches` writes it (what an ingest stores)."""
         if not rows:
             return 0
         scored_at = now_utc()
@@ -823,7 +824,7 @@ class Warehouse:
                 "b_score": r["score"],
                 "b_escalation": r["escalation"],
                 "b_deescalation": r["deescalation"],
-                "b_matches": json.dumps(r["matches"], ensure_ascii=False),
+                "b_matches": _matches_json(r["matches"]),
             }
             for r in rows
         ]
