@@ -28,9 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from pipeline.config import PROJECT_ROOT
-
-SQL_DIR = PROJECT_ROOT / "sql"
+SQL_DIR = Path(__file__).resolve().parent / "sql"  # package data; the top-level sql/ is a symlink to it
 DIALECTS = ("sqlite", "postgresql")
 PARAM_TYPES = ("date", "int", "float", "text")
 _PARAM_LINE = re.compile(
