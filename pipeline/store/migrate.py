@@ -114,13 +114,16 @@ def _upgrade_in(conn: Connection, revision: str) -> UpgradeReport:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Cheap when nothing is to do: one version read and one read of the views' definitions."""
+    """Cheap when nothing is to do: one version read, one read of the views' definitions and one
+    of the scoring thresholds."""
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
-        if current == head_revision() and analytics.views_are_current(conn):
-            if thresholds_are_current(conn):
-                return
-            with conn.begin():
-                write_thresholds(conn)
+        at_head = current == head_revision() and analytics.views_are_current(conn)
+        if at_head and thresholds_are_current(conn):
             return
-    upgrade(engine)
+    if not at_head:
+        upgrade(engine)
+        return
+    with engine.begin() as conn:  # the scorer's thresholds changed: the views read the new ones
+        advisory_lock(conn, _PG_LOCK_KEY)
+        write_thresholds(conn)
