@@ -35,10 +35,6 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def _today() -> date:
-    return today_utc()
-
-
 def _parse_day(value: str | None, name: str) -> date | None:
     if value is None:
         return None
@@ -49,7 +45,7 @@ def _parse_day(value: str | None, name: str) -> date | None:
 
 
 def _day_range(since: str | None, until: str | None, default_days: int) -> tuple[date, date]:
-    until_day = _parse_day(until, "--until") or _today()
+    until_day = _parse_day(until, "--until") or today_utc()
     since_day = _parse_day(since, "--since") or until_day - timedelta(days=default_days - 1)
     if since_day > until_day:
         raise UserError(f"--since {since_day} is after --until {until_day}")
@@ -267,7 +263,7 @@ def detect(
         raise UserError(str(exc)) from None
     since_day, until_day = _day_range(since, until, 1)
     warehouse = _warehouse(settings)
-    mode = "backtest" if until_day < _today() else "live"
+    mode = "backtest" if until_day < today_utc() else "live"
     report = alerting.detect(
         warehouse,
         since_day,
