@@ -31,7 +31,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from pipeline.config import Settings
+from pipeline.config import SEVERITIES, DetectionParams, Settings
 from pipeline.warehouse import (
     Warehouse,
     alert_deliveries,
@@ -52,70 +52,7 @@ KINDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("deescalatory_sentences", "count_spread_floor"),
     ),
 }
-DETECTORS = ("mad", "ewma")
-SEVERITIES = ("watch", "warning", "critical")
-
-
-@dataclass(frozen=True)
-class DetectionParams:
-    baseline_days: int = 28
-    guard_days: int = 2
-    min_articles: int = 3
-    min_sources: int = 2
-    min_history_days: int = 7
-    cooldown_days: int = 3  # after an alert, the same actor+kind re-alerts only if severity rises
-    watch: float = 3.0
-    warning: float = 5.0
-    critical: float = 8.0
-    spread_floor: float = 8.0  # index points: a flat baseline still needs a real jump to alert
-    count_spread_floor: float = 4.0  # sentences: same for the count measure
-    detector: str = "mad"
-    ewma_lambda: float = 0.2
-    notify_min_severity: str = "warning"  # lower alerts are stored and logged, not pushed to people
-    evidence_sentences: int = 5
-
-    def __post_init__(self) -> None:
-        if self.detector not in DETECTORS:
-            raise ValueError(f"detector must be one of {', '.join(DETECTORS)}, not {self.detector!r}")
-        if not self.watch <= self.warning <= self.critical:
-            raise ValueError(
-                f"thresholds must rise: watch {self.watch} <= warning {self.warning} <= critical {self.critical}"
-            )
-        if self.baseline_days < 1 or self.guard_days < 0 or self.min_history_days < 1:
-            raise ValueError("baseline_days and min_history_days must be >= 1 and guard_days >= 0")
-        if self.notify_min_severity not in SEVERITIES:
-            raise ValueError(
-                f"notify_min_severity must be one of {', '.join(SEVERITIES)}, not {self.notify_min_severity!r}"
-            )
-        if not 0 < self.ewma_lambda <= 1:
-            raise ValueError(f"ewma_lambda must be in (0, 1], not {self.ewma_lambda}")
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> DetectionParams:
-        return cls(
-            baseline_days=settings.baseline_days,
-            guard_days=settings.guard_days,
-            min_articles=settings.min_articles,
-            min_sources=settings.min_sources,
-            min_history_days=settings.min_history_days,
-            cooldown_days=settings.cooldown_days,
-            watch=settings.alert_watch,
-            warning=settings.alert_warning,
-            critical=settings.alert_critical,
-            spread_floor=settings.spread_floor,
-            count_spread_floor=settings.count_spread_floor,
-            detector=settings.detector,
-            notify_min_severity=settings.notify_min_severity,
-        )
-
-    def severity(self, surprise: float) -> str | None:
-        if surprise >= self.critical:
-            return "critical"
-        if surprise >= self.warning:
-            return "warning"
-        if surprise >= self.watch:
-            return "watch"
-        return None
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
 
 @dataclass(frozen=True)
@@ -221,22 +158,22 @@ def build_notifiers(settings: Settings, warehouse: Warehouse | None = None) -> l
     With a warehouse, emails carry a 60-day chart."""
     from pipeline.notify import EmailNotifier, SlackNotifier
 
+    notify = settings.notify
     notifiers: list[Notifier] = [LogNotifier()]
-    if settings.webhook_url:
-        notifiers.append(WebhookNotifier(settings.webhook_url))
-    if settings.slack_webhook_url:
-        notifiers.append(SlackNotifier(settings.slack_webhook_url))
-    if settings.smtp_host and settings.alert_email_to:
-        recipients = [r.strip() for r in settings.alert_email_to.split(",") if r.strip()]
+    if notify.webhook_url:
+        notifiers.append(WebhookNotifier(notify.webhook_url))
+    if notify.slack_webhook_url:
+        notifiers.append(SlackNotifier(notify.slack_webhook_url))
+    if notify.smtp_host and notify.email_recipients:
         notifiers.append(
             EmailNotifier(
-                settings.smtp_host,
-                settings.smtp_port,
-                settings.smtp_from,
-                recipients,
-                user=settings.smtp_user,
-                password=settings.smtp_password,
-                starttls=bool(settings.smtp_starttls),
+                notify.smtp_host,
+                notify.smtp_port,
+                notify.smtp_from,
+                notify.email_recipients,
+                user=notify.smtp_user,
+                password=notify.smtp_password,
+                starttls=notify.smtp_starttls,
                 warehouse=warehouse,
             )
         )
@@ -246,9 +183,9 @@ def build_notifiers(settings: Settings, warehouse: Warehouse | None = None) -> l
 def send_operational_message(settings: Settings, message: str) -> None:
     """Pipeline trouble for the on-call channel; never raises (it runs inside failure handlers)."""
     log.error("%s", message)
-    if settings.webhook_url:
+    if settings.notify.webhook_url:
         try:
-            WebhookNotifier(settings.webhook_url).post({"type": "pipeline_failure", "text": message})
+            WebhookNotifier(settings.notify.webhook_url).post({"type": "pipeline_failure", "text": message})
         except Exception as exc:  # a notifier must not turn one failure into two
             log.error("could not deliver the failure message: %s", exc)
 
@@ -366,9 +303,6 @@ def _score_day(
     if severity is None:
         return None
     return severity, value, baseline, spread, surprise, row["articles"], row["sources"], column
-
-
-SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
 
 def _cooled_down(

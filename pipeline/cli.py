@@ -210,7 +210,7 @@ def score(
     """Explain the escalation score of a text: each sentence, matched terms, weights and modifiers."""
     from pipeline.score import load_scorer
 
-    scorer = load_scorer(_settings().lexicon_file)
+    scorer = load_scorer(_settings().scoring.lexicon_file)
     if jsonl:
         for line in sys.stdin:
             line = line.rstrip("\n")
@@ -261,21 +261,22 @@ def detect(
     from pipeline import alerts as alerting
     from pipeline.warehouse import Warehouse
 
-    overrides = {
+    # Each option is a field of the detection section (None: keep the ESCALATION_* value).
+    chosen = {
         "detector": detector,
-        "alert_watch": watch,
-        "alert_warning": warning,
-        "alert_critical": critical,
+        "watch": watch,
+        "warning": warning,
+        "critical": critical,
         "spread_floor": spread_floor,
         "min_articles": min_articles,
         "min_sources": min_sources,
         "cooldown_days": cooldown_days,
     }
-    settings = _settings().with_overrides(**{k: v for k, v in overrides.items() if v is not None})
     try:
-        params = alerting.DetectionParams.from_settings(settings)
+        settings = _settings().with_overrides(detection=chosen)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    params = settings.detection
     since_day, until_day = _day_range(since, until, 1)
     warehouse = Warehouse.from_url(settings.db_url)
     warehouse.init_schema()
@@ -330,7 +331,7 @@ def rescore(
     settings = _settings()
     warehouse = Warehouse.from_url(settings.db_url)
     warehouse.init_schema()
-    scorer = load_scorer(settings.lexicon_file)
+    scorer = load_scorer(settings.scoring.lexicon_file)
     with _progress() as progress:
         task = progress.add_task("re-scoring sentences", total=None)
         report = run_rescore(
@@ -353,7 +354,7 @@ def evaluate(
 
     if not file.is_file():
         raise UserError(f"eval file not found: {file}")
-    report = run_eval(file, load_scorer(_settings().lexicon_file), worst=worst)
+    report = run_eval(file, load_scorer(_settings().scoring.lexicon_file), worst=worst)
     print_eval(report, console)
 
 

@@ -13,8 +13,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from helpers import article, fetch_record
 
-from pipeline.alerts import DetectionParams, LogNotifier, deliver, detect
+from pipeline.alerts import LogNotifier, deliver, detect
 from pipeline.articles import ArticleRecord, SentenceRecord
+from pipeline.config import DetectionParams
 from pipeline.signals import compute_signals
 from pipeline.warehouse import Warehouse, pipeline_runs
 

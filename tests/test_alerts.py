@@ -234,7 +234,7 @@ def test_settings_reach_the_detector():
             "ESCALATION_SPREAD_FLOOR": "3",
         }
     )
-    params = DetectionParams.from_settings(settings)
+    params = settings.detection
     assert (params.detector, params.watch, params.notify_min_severity, params.spread_floor) == (
         "ewma",
         2.5,
