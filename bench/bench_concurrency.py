@@ -69,7 +69,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings().with_overrides(db_url=f"sqlite:///{Path(tmp) / 'w.db'}")
         if args.concurrency:
-            settings = settings.with_overrides(fetch_concurrency=args.concurrency)
+            settings = settings.with_overrides(fetch={"concurrency": args.concurrency})
         ctx = build_context(settings)
         started = time.perf_counter()
         outcomes = ingest_sources(sources, ctx, "bench")
@@ -78,7 +78,7 @@ def main() -> None:
     ok = sum(o.ok for o in outcomes)
     articles = sum(o.new_articles for o in outcomes)
     print(
-        f"{args.feeds} feeds at {args.latency:.1f} s latency, concurrency {settings.fetch_concurrency}: "
+        f"{args.feeds} feeds at {args.latency:.1f} s latency, concurrency {settings.fetch.concurrency}: "
         f"{wall:.2f} s wall ({ok} ok, {articles} articles stored); target <= 10 s"
     )
 

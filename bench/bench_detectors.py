@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from pipeline.alerts import DetectionParams
+from pipeline.config import DetectionParams
 from pipeline.simulate import ActorProfile, Spike, alert_days, simulate
 
 PROFILES = {

@@ -109,9 +109,11 @@ def _context(db: Path, workers: int | None):
     from pipeline.config import load_settings
     from pipeline.ingest import build_context
 
-    settings = load_settings().with_overrides(db_url=f"sqlite:///{db}", fetch_max_bytes=512 * 1024 * 1024)
+    settings = load_settings().with_overrides(
+        db_url=f"sqlite:///{db}", fetch={"max_bytes": 512 * 1024 * 1024}
+    )
     if workers is not None:
-        settings = settings.with_overrides(workers=workers)
+        settings = settings.with_overrides(ingest={"workers": workers})
     return build_context(settings)  # schema and knowledge files loaded before the clock starts
 
 
@@ -127,7 +129,7 @@ def child_pipeline(path: Path, db: Path, workers: int | None) -> dict:
         "seconds": seconds,
         "outcome": outcome.to_dict(),
         "tree_peak_rss_mb": memory.peak_mb,
-        "workers": ctx.settings.worker_processes,
+        "workers": ctx.settings.ingest.worker_processes,
     }
 
 
@@ -143,10 +145,10 @@ def child_stages(path: Path, db: Path, workers: int | None) -> dict:
     ctx = _context(db, workers)
     stages: dict[str, float] = {}
     started = time.perf_counter()
-    result = fetch_one(str(path), Validators(None, None), ctx.fetch_settings)
+    result = fetch_one(str(path), Validators(None, None), ctx.settings.fetch)
     stages["fetch"] = time.perf_counter() - started
     started = time.perf_counter()
-    split_feed(result.body, ctx.settings.worker_processes * 8)
+    split_feed(result.body, ctx.settings.ingest.worker_processes * 8)
     stages["split (one expat pass)"] = time.perf_counter() - started
     started = time.perf_counter()
     ingest.process_fetch(result, ctx, "bench")

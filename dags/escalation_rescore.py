@@ -49,7 +49,7 @@ def escalation_rescore() -> None:
         from pipeline.store import Warehouse
 
         settings = task_settings()
-        version = load_scorer(settings.lexicon_file).version
+        version = load_scorer(settings.scoring.lexicon_file).version
         warehouse = Warehouse.from_url(settings.db_url)
         warehouse.init_schema()
         stale = stale_sentence_count(warehouse, version)
@@ -72,7 +72,7 @@ def escalation_rescore() -> None:
 
         settings = task_settings()
         warehouse = Warehouse.from_url(settings.db_url)
-        scorer = load_scorer(settings.lexicon_file)
+        scorer = load_scorer(settings.scoring.lexicon_file)
         return rescore(warehouse, scorer, batch["first_id"], batch["last_id"], limit=batch["sentences"]).days
 
     @task(trigger_rule="none_failed", outlets=[SCORED_SENTENCES], execution_timeout=timedelta(minutes=5))

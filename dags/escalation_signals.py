@@ -96,7 +96,7 @@ def escalation_signals() -> None:
             return 0
         settings = task_settings()
         warehouse = Warehouse.from_url(settings.db_url)
-        params = alerting.DetectionParams.from_settings(settings)
+        params = settings.detection
         notifiers = build_notifiers(settings, warehouse)
         found = 0
         for since, until in day_ranges(days):

@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from pipeline.config import Settings
-from pipeline.delivery import Notifier, deliver_alerts
+from pipeline.config import DetectionParams
+from pipeline.delivery import SEVERITY_RANK, Notifier, deliver_alerts
 from pipeline.store import Alert, Warehouse
-from pipeline.store.alerts import SEVERITIES, SEVERITY_RANK
 
 # kind -> (measure column, spread floor attribute of DetectionParams); the first is the headline measure.
 KINDS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -37,69 +36,6 @@ KINDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("deescalatory_sentences", "count_spread_floor"),
     ),
 }
-DETECTORS = ("mad", "ewma")
-
-
-@dataclass(frozen=True)
-class DetectionParams:
-    baseline_days: int = 28
-    guard_days: int = 2
-    min_articles: int = 3
-    min_sources: int = 2
-    min_history_days: int = 7
-    cooldown_days: int = 3  # after an alert, the same actor+kind re-alerts only if severity rises
-    watch: float = 3.0
-    warning: float = 5.0
-    critical: float = 8.0
-    spread_floor: float = 8.0  # index points: a flat baseline still needs a real jump to alert
-    count_spread_floor: float = 4.0  # sentences: same for the count measure
-    detector: str = "mad"
-    ewma_lambda: float = 0.2
-    notify_min_severity: str = "warning"  # lower alerts are stored and logged, not pushed to people
-    evidence_sentences: int = 5
-
-    def __post_init__(self) -> None:
-        if self.detector not in DETECTORS:
-            raise ValueError(f"detector must be one of {', '.join(DETECTORS)}, not {self.detector!r}")
-        if not self.watch <= self.warning <= self.critical:
-            raise ValueError(
-                f"thresholds must rise: watch {self.watch} <= warning {self.warning} <= critical {self.critical}"
-            )
-        if self.baseline_days < 1 or self.guard_days < 0 or self.min_history_days < 1:
-            raise ValueError("baseline_days and min_history_days must be >= 1 and guard_days >= 0")
-        if self.notify_min_severity not in SEVERITIES:
-            raise ValueError(
-                f"notify_min_severity must be one of {', '.join(SEVERITIES)}, not {self.notify_min_severity!r}"
-            )
-        if not 0 < self.ewma_lambda <= 1:
-            raise ValueError(f"ewma_lambda must be in (0, 1], not {self.ewma_lambda}")
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> DetectionParams:
-        return cls(
-            baseline_days=settings.baseline_days,
-            guard_days=settings.guard_days,
-            min_articles=settings.min_articles,
-            min_sources=settings.min_sources,
-            min_history_days=settings.min_history_days,
-            cooldown_days=settings.cooldown_days,
-            watch=settings.alert_watch,
-            warning=settings.alert_warning,
-            critical=settings.alert_critical,
-            spread_floor=settings.spread_floor,
-            count_spread_floor=settings.count_spread_floor,
-            detector=settings.detector,
-            notify_min_severity=settings.notify_min_severity,
-        )
-
-    def severity(self, surprise: float) -> str | None:
-        if surprise >= self.critical:
-            return "critical"
-        if surprise >= self.warning:
-            return "warning"
-        if surprise >= self.watch:
-            return "watch"
-        return None
 
 
 @dataclass

@@ -74,22 +74,22 @@ class WebhookNotifier:
 def build_notifiers(settings: Settings, warehouse: Warehouse | None = None) -> list[Notifier]:
     """Every configured channel: the log always; webhook, Slack and email when their settings are set.
     With a warehouse, emails carry a 60-day chart."""
+    notify = settings.notify
     notifiers: list[Notifier] = [LogNotifier()]
-    if settings.webhook_url:
-        notifiers.append(WebhookNotifier(settings.webhook_url))
-    if settings.slack_webhook_url:
-        notifiers.append(SlackNotifier(settings.slack_webhook_url))
-    if settings.smtp_host and settings.alert_email_to:
-        recipients = [r.strip() for r in settings.alert_email_to.split(",") if r.strip()]
+    if notify.webhook_url:
+        notifiers.append(WebhookNotifier(notify.webhook_url))
+    if notify.slack_webhook_url:
+        notifiers.append(SlackNotifier(notify.slack_webhook_url))
+    if notify.smtp_host and notify.email_recipients:
         notifiers.append(
             EmailNotifier(
-                settings.smtp_host,
-                settings.smtp_port,
-                settings.smtp_from,
-                recipients,
-                user=settings.smtp_user,
-                password=settings.smtp_password,
-                starttls=bool(settings.smtp_starttls),
+                notify.smtp_host,
+                notify.smtp_port,
+                notify.smtp_from,
+                notify.email_recipients,
+                user=notify.smtp_user,
+                password=notify.smtp_password,
+                starttls=notify.smtp_starttls,
                 warehouse=warehouse,
             )
         )
@@ -99,9 +99,9 @@ def build_notifiers(settings: Settings, warehouse: Warehouse | None = None) -> l
 def send_operational_message(settings: Settings, message: str) -> None:
     """Pipeline trouble for the on-call channel; never raises (it runs inside failure handlers)."""
     log.error("%s", message)
-    if settings.webhook_url:
+    if settings.notify.webhook_url:
         try:
-            WebhookNotifier(settings.webhook_url).post({"type": "pipeline_failure", "text": message})
+            WebhookNotifier(settings.notify.webhook_url).post({"type": "pipeline_failure", "text": message})
         except Exception as exc:  # a notifier must not turn one failure into two
             log.error("could not deliver the failure message: %s", exc)
 

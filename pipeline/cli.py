@@ -196,7 +196,7 @@ def score(
     """Explain the escalation score of a text: each sentence, matched terms, weights and modifiers."""
     from pipeline.score import load_scorer
 
-    scorer = load_scorer(_settings().lexicon_file)
+    scorer = load_scorer(_settings().scoring.lexicon_file)
     if jsonl:
         for line in sys.stdin:
             line = line.rstrip("\n")
@@ -246,21 +246,22 @@ def detect(
     from pipeline.channels import build_notifiers
     from pipeline.store import alert_to_dict
 
-    overrides = {
+    # Each option is a field of the detection section (None: keep the ESCALATION_* value).
+    chosen = {
         "detector": detector,
-        "alert_watch": watch,
-        "alert_warning": warning,
-        "alert_critical": critical,
+        "watch": watch,
+        "warning": warning,
+        "critical": critical,
         "spread_floor": spread_floor,
         "min_articles": min_articles,
         "min_sources": min_sources,
         "cooldown_days": cooldown_days,
     }
-    settings = _settings().with_overrides(**{k: v for k, v in overrides.items() if v is not None})
     try:
-        params = alerting.DetectionParams.from_settings(settings)
+        settings = _settings().with_overrides(detection=chosen)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    params = settings.detection
     since_day, until_day = _day_range(since, until, 1)
     warehouse = _warehouse(settings)
     mode = "backtest" if until_day < today_utc() else "live"
@@ -309,7 +310,7 @@ def rescore(
     since_day, until_day = _parse_day(since, "--since"), _parse_day(until, "--until")
     settings = _settings()
     warehouse = _warehouse(settings)
-    scorer = load_scorer(settings.lexicon_file)
+    scorer = load_scorer(settings.scoring.lexicon_file)
     with _progress() as progress:
         task = progress.add_task("re-scoring sentences", total=None)
         report = run_rescore(
@@ -332,7 +333,7 @@ def evaluate(
 
     if not file.is_file():
         raise UserError(f"eval file not found: {file}")
-    report = run_eval(file, load_scorer(_settings().lexicon_file), worst=worst)
+    report = run_eval(file, load_scorer(_settings().scoring.lexicon_file), worst=worst)
     print_eval(report, console)
 
 

@@ -1,73 +1,74 @@
 """The one configuration module: every setting comes from an ``ESCALATION_*`` environment variable.
 
-Settings are read into a frozen dataclass by :func:`load_settings`; nothing reads ``os.environ``
-anywhere else, so a test or a DAG task can build its own ``Settings`` and pass it down.
+Settings are nested sections of frozen dataclasses (``settings.fetch``, ``settings.scoring``,
+``settings.ingest``, ``settings.detection``, ``settings.notify``). Each field names its variable once
+(``env(...)`` metadata; the names are today's flat ``ESCALATION_*`` ones), :func:`load_settings` reads
+them all, and nothing reads ``os.environ`` anywhere else, so a test or a DAG task can build its own
+``Settings`` and pass it down. A stage takes its section (``fetch_one(..., settings.fetch)``,
+``detect(..., settings.detection)``), never a copy of it.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any, get_type_hints
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 ENV_PREFIX = "ESCALATION_"
+
+DETECTORS = ("mad", "ewma")
+SEVERITIES = ("watch", "warning", "critical")
+DEADLINE_FACTOR = 3  # a feed attempt's whole deadline, as a multiple of the per-operation timeout
 
 
 class ConfigError(ValueError):
     """A setting has a value we cannot use; the message names the variable."""
 
 
+def env(name: str, *, kind: str | None = None, secret: bool = False, default: Any = None, **kw: Any) -> Any:
+    """A dataclass field read from ``ESCALATION_<name>``; kind "bytes" also takes 10MiB, 512KiB, 2GB, …"""
+    metadata = {"env": ENV_PREFIX + name, "kind": kind}
+    return field(default=default, repr=not secret, metadata=metadata, **kw)
+
+
 @dataclass(frozen=True)
-class Settings:
-    # Warehouse: SQLite file under data/ by default, postgresql+psycopg:// in production.
-    db_url: str = f"sqlite:///{PROJECT_ROOT / 'data' / 'warehouse.db'}"
-    feeds_file: Path = PROJECT_ROOT / "feeds.yaml"
-    lexicon_file: Path = PACKAGE_DATA / "lexicon.yaml"
-    gazetteer_file: Path = PACKAGE_DATA / "actors.csv"
+class FetchSettings:
+    """Feed retrieval (pipeline.fetch)."""
 
-    # Fetching
-    fetch_timeout_s: float = 20.0
-    fetch_max_bytes: int = 10 * 1024 * 1024
-    fetch_retries: int = 2
-    fetch_backoff_s: float = 1.0
-    fetch_concurrency: int = 16
-    fetch_allow_link_local: int = 0  # 1: allow link-local/cloud-metadata addresses (SSRF guard)
-    user_agent: str = "escalation-signals/0.1 (+https://github.com/escalation-signals)"
+    timeout_s: float = env("FETCH_TIMEOUT_S", default=20.0)  # connect, and each read or write
+    max_bytes: int = env("FETCH_MAX_BYTES", kind="bytes", default=10 * 1024 * 1024)  # decoded body
+    retries: int = env("FETCH_RETRIES", default=2)
+    backoff_s: float = env("FETCH_BACKOFF_S", default=1.0)
+    concurrency: int = env("FETCH_CONCURRENCY", default=16)
+    user_agent: str = env("USER_AGENT", default="escalation-signals/0.1 (+https://github.com/escalation-signals)")
+    # The whole attempt incl. redirects and body; None: DEADLINE_FACTOR x timeout_s.
+    deadline_s: float | None = env("FETCH_DEADLINE_S", default=None)
+    allow_link_local: bool = env("FETCH_ALLOW_LINK_LOCAL", default=False)  # cloud-metadata addresses (SSRF)
 
-    # Parsing and scoring one big feed (a body of at least parallel_min_bytes) in worker processes:
-    # 0 = one per CPU core, 1 = never (everything in the calling process).
-    workers: int = 0
-    parallel_min_bytes: int = 4 * 1024 * 1024
+    @property
+    def attempt_deadline_s(self) -> float:
+        return self.deadline_s if self.deadline_s is not None else DEADLINE_FACTOR * self.timeout_s
 
-    # Signals and alerts
-    min_articles: int = 3
-    min_sources: int = 2
-    baseline_days: int = 28
-    guard_days: int = 2
-    cooldown_days: int = 3
-    min_history_days: int = 7  # a newer actor cannot alert: no alert storm on its first days
-    detector: str = "mad"  # mad (median/MAD, default) | ewma; see README "Alerts"
-    alert_watch: float = 3.0  # surprise thresholds of the three severities
-    alert_warning: float = 5.0
-    alert_critical: float = 8.0
-    spread_floor: float = 8.0  # index points
-    count_spread_floor: float = 4.0  # escalatory sentences
-    notify_min_severity: str = "warning"  # watch alerts are stored and logged; warning+ reach people
-    webhook_url: str | None = field(default=None, repr=False)  # a secret: never in repr/logs
-    slack_webhook_url: str | None = field(default=None, repr=False)
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    smtp_user: str | None = None
-    smtp_password: str | None = field(default=None, repr=False)
-    smtp_starttls: int = 0  # 1: upgrade the connection with STARTTLS before logging in
-    smtp_from: str = "escalation-alerts@localhost"
-    alert_email_to: str | None = None  # comma-separated recipients
 
-    def with_overrides(self, **changes: object) -> Settings:
-        return replace(self, **changes)
+@dataclass(frozen=True)
+class ScoringSettings:
+    """The knowledge files: the lexicon (pipeline.score) and the gazetteer (pipeline.actors)."""
+
+    lexicon_file: Path = env("LEXICON_FILE", default=PACKAGE_DATA / "lexicon.yaml")
+    gazetteer_file: Path = env("GAZETTEER_FILE", default=PACKAGE_DATA / "actors.csv")
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Parsing and scoring one big feed (a body of at least parallel_min_bytes) in worker processes."""
+
+    workers: int = env("WORKERS", default=0)  # 0 = one per CPU core, 1 = never (all in this process)
+    parallel_min_bytes: int = env("PARALLEL_MIN_BYTES", kind="bytes", default=4 * 1024 * 1024)
 
     @property
     def worker_processes(self) -> int:
@@ -75,32 +76,179 @@ class Settings:
         return self.workers if self.workers > 0 else max(1, os.cpu_count() or 1)
 
 
-def _convert(name: str, raw: str, target: object) -> object:
-    env_name = ENV_PREFIX + name.upper()
+@dataclass(frozen=True)
+class DetectionParams:
+    """Spike detection over daily signals (pipeline.detector), and the severity that pages people."""
+
+    baseline_days: int = env("BASELINE_DAYS", default=28)
+    guard_days: int = env("GUARD_DAYS", default=2)
+    min_articles: int = env("MIN_ARTICLES", default=3)
+    min_sources: int = env("MIN_SOURCES", default=2)
+    min_history_days: int = env("MIN_HISTORY_DAYS", default=7)  # a newer actor cannot alert on day one
+    cooldown_days: int = env("COOLDOWN_DAYS", default=3)  # same actor+kind re-alerts only if severity rises
+    watch: float = env("ALERT_WATCH", default=3.0)  # surprise thresholds of the three severities
+    warning: float = env("ALERT_WARNING", default=5.0)
+    critical: float = env("ALERT_CRITICAL", default=8.0)
+    spread_floor: float = env("SPREAD_FLOOR", default=8.0)  # index points: a flat baseline needs a real jump
+    count_spread_floor: float = env("COUNT_SPREAD_FLOOR", default=4.0)  # sentences: same for the count measure
+    detector: str = env("DETECTOR", default="mad")  # mad (median/MAD) | ewma; see README "Alerts"
+    ewma_lambda: float = env("EWMA_LAMBDA", default=0.2)
+    # Lower alerts are stored and logged, not pushed to people.
+    notify_min_severity: str = env("NOTIFY_MIN_SEVERITY", default="warning")
+    evidence_sentences: int = env("EVIDENCE_SENTENCES", default=5)
+
+    def __post_init__(self) -> None:
+        if self.detector not in DETECTORS:
+            raise ValueError(f"detector must be one of {', '.join(DETECTORS)}, not {self.detector!r}")
+        if not self.watch <= self.warning <= self.critical:
+            raise ValueError(
+                f"thresholds must rise: watch {self.watch} <= warning {self.warning} <= critical {self.critical}"
+            )
+        if self.baseline_days < 1 or self.guard_days < 0 or self.min_history_days < 1:
+            raise ValueError("baseline_days and min_history_days must be >= 1 and guard_days >= 0")
+        if self.notify_min_severity not in SEVERITIES:
+            raise ValueError(
+                f"notify_min_severity must be one of {', '.join(SEVERITIES)}, not {self.notify_min_severity!r}"
+            )
+        if not 0 < self.ewma_lambda <= 1:
+            raise ValueError(f"ewma_lambda must be in (0, 1], not {self.ewma_lambda}")
+
+    def severity(self, surprise: float) -> str | None:
+        if surprise >= self.critical:
+            return "critical"
+        if surprise >= self.warning:
+            return "warning"
+        if surprise >= self.watch:
+            return "watch"
+        return None
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """Channels that reach people; URLs of incoming webhooks carry their token, so they stay out of repr."""
+
+    webhook_url: str | None = env("WEBHOOK_URL", secret=True)
+    slack_webhook_url: str | None = env("SLACK_WEBHOOK_URL", secret=True)
+    smtp_host: str | None = env("SMTP_HOST")
+    smtp_port: int = env("SMTP_PORT", default=25)
+    smtp_user: str | None = env("SMTP_USER")
+    smtp_password: str | None = env("SMTP_PASSWORD", secret=True)
+    smtp_starttls: bool = env("SMTP_STARTTLS", default=False)  # upgrade with STARTTLS before logging in
+    smtp_from: str = env("SMTP_FROM", default="escalation-alerts@localhost")
+    alert_email_to: str | None = env("ALERT_EMAIL_TO")  # comma-separated recipients
+
+    @property
+    def email_recipients(self) -> list[str]:
+        return [r.strip() for r in (self.alert_email_to or "").split(",") if r.strip()]
+
+
+SECTIONS = ("fetch", "scoring", "ingest", "detection", "notify")
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Warehouse: SQLite file under data/ by default, postgresql+psycopg:// in production.
+    db_url: str = env("DB_URL", default=f"sqlite:///{PROJECT_ROOT / 'data' / 'warehouse.db'}")
+    feeds_file: Path = env("FEEDS_FILE", default=PROJECT_ROOT / "feeds.yaml")
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    scoring: ScoringSettings = field(default_factory=ScoringSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    detection: DetectionParams = field(default_factory=DetectionParams)
+    notify: NotifySettings = field(default_factory=NotifySettings)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some values changed: a top-level field by name, a section by a mapping of its
+        fields, e.g. ``with_overrides(db_url=..., fetch={"retries": 0})``; None values are ignored."""
+        top: dict[str, Any] = {}
+        for name, value in changes.items():
+            if name in SECTIONS:
+                section_changes = {k: v for k, v in dict(value).items() if v is not None}
+                top[name] = replace(getattr(self, name), **section_changes) if section_changes else getattr(self, name)
+            elif value is not None:
+                top[name] = value
+        return replace(self, **top)
+
+
+_BYTES = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
+_BYTE_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3, "gb": 1000**3,
+               "t": 1000**4, "tb": 1000**4, "ki": 1024, "kib": 1024, "mi": 1024**2, "mib": 1024**2,
+               "gi": 1024**3, "gib": 1024**3, "ti": 1024**4, "tib": 1024**4}
+
+
+def parse_bytes(raw: str) -> int:
+    """``10485760``, ``10MiB``, ``10 MB`` (10^6), ``512KiB`` … as a number of bytes."""
+    match = _BYTES.match(raw)
+    unit = (match.group(2) or "").lower() if match else None
+    if not match or unit not in _BYTE_UNITS:
+        raise ValueError(raw)
+    return int(float(match.group(1)) * _BYTE_UNITS[unit])
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _convert(env_name: str, raw: str, hint: Any, kind: str | None) -> object:
+    type_name = getattr(hint, "__name__", str(hint))
     try:
-        if target is Path or target == "Path":
+        if kind == "bytes":
+            return parse_bytes(raw)
+        if hint is Path:
             return Path(raw).expanduser()
-        if target in (int, "int"):
+        if hint is bool:
+            lowered = raw.strip().lower()
+            if lowered in _TRUE | _FALSE:
+                return lowered in _TRUE
+            raise ValueError(raw)
+        if hint is int:
             return int(raw)
-        if target in (float, "float"):
+        if hint is float or hint == float | None:
+            type_name = "float"
             return float(raw)
     except ValueError:
-        raise ConfigError(
-            f"{env_name}={raw!r} is not a valid {target if isinstance(target, str) else target.__name__}"
-        ) from None
+        what = "size (e.g. 10MiB or 10485760)" if kind == "bytes" else type_name
+        raise ConfigError(f"{env_name}={raw!r} is not a valid {what}") from None
     return raw
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Build :class:`Settings` from ``ESCALATION_<FIELD>`` variables (e.g. ``ESCALATION_DB_URL``)."""
-    env = os.environ if environ is None else environ
+def _env_fields(cls: type) -> Iterator[tuple[Any, Any]]:
+    hints = get_type_hints(cls)
+    for f in fields(cls):
+        if "env" in f.metadata:
+            yield f, hints[f.name]
+
+
+def _section(cls: type, env_map: Mapping[str, str]) -> Any:
     values: dict[str, object] = {}
-    for f in fields(Settings):
-        raw = env.get(ENV_PREFIX + f.name.upper())
+    for f, hint in _env_fields(cls):
+        raw = env_map.get(f.metadata["env"])
         if raw is None or raw == "":
             continue
-        values[f.name] = _convert(f.name, raw, f.type.split(" ")[0] if isinstance(f.type, str) else f.type)
-    return Settings(**values)
+        values[f.name] = _convert(f.metadata["env"], raw, hint, f.metadata["kind"])
+    try:
+        return cls(**values)
+    except ValueError as exc:  # a section's own validation (e.g. thresholds that do not rise)
+        raise ConfigError(str(exc)) from None
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from ``ESCALATION_*`` variables (e.g. ``ESCALATION_DB_URL``)."""
+    env_map = os.environ if environ is None else environ
+    top = _section(Settings, env_map)
+    sections = {name: _section(type(getattr(top, name)), env_map) for name in SECTIONS}
+    return replace(top, **sections)
+
+
+def env_names() -> dict[str, str]:
+    """Every setting's variable -> its place (``"fetch.timeout_s"``), for docs and .env.example checks."""
+    names: dict[str, str] = {}
+    for f, _ in _env_fields(Settings):
+        names[f.metadata["env"]] = f.name
+    for section in SECTIONS:
+        cls = type(getattr(Settings(), section))
+        for f, _ in _env_fields(cls):
+            names[f.metadata["env"]] = f"{section}.{f.name}"
+    return names
 
 
 # -- Airflow connections ----------------------------------------------------------------------------
@@ -163,20 +311,22 @@ def _hook_url(conn: ConnectionFields, conn_id: str) -> str:
 def apply_connections(settings: Settings, connections: Mapping[str, ConnectionFields]) -> Settings:
     """Settings with the values of the connections that exist; a connection wins over the env var."""
     changes: dict[str, object] = {}
+    notify: dict[str, object] = {}
     if conn := connections.get(WAREHOUSE_CONN_ID):
         changes["db_url"] = _warehouse_url(conn)
     if conn := connections.get(WEBHOOK_CONN_ID):
-        changes["webhook_url"] = _hook_url(conn, WEBHOOK_CONN_ID)
+        notify["webhook_url"] = _hook_url(conn, WEBHOOK_CONN_ID)
     if conn := connections.get(SLACK_CONN_ID):
-        changes["slack_webhook_url"] = _hook_url(conn, SLACK_CONN_ID)
+        notify["slack_webhook_url"] = _hook_url(conn, SLACK_CONN_ID)
     if conn := connections.get(SMTP_CONN_ID):
-        changes.update(
+        current = settings.notify
+        notify.update(
             smtp_host=conn.host,
-            smtp_port=conn.port or settings.smtp_port,
+            smtp_port=conn.port or current.smtp_port,
             smtp_user=conn.login or None,
             smtp_password=conn.password or None,
-            smtp_starttls=int(bool(conn.extra.get("starttls", settings.smtp_starttls))),
-            smtp_from=str(conn.extra.get("from") or settings.smtp_from),
-            alert_email_to=str(conn.extra.get("to") or settings.alert_email_to or "") or None,
+            smtp_starttls=bool(conn.extra.get("starttls", current.smtp_starttls)),
+            smtp_from=str(conn.extra.get("from") or current.smtp_from),
+            alert_email_to=str(conn.extra.get("to") or current.alert_email_to or "") or None,
         )
-    return replace(settings, **changes)
+    return replace(settings, notify=replace(settings.notify, **notify), **changes)

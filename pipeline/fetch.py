@@ -37,11 +37,10 @@ import httpcore
 import httpx
 
 from pipeline.clock import now_utc
-from pipeline.config import Settings
+from pipeline.config import FetchSettings
 
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER_S = 30.0  # a server asking for a longer wait is not retried within this run
-DEADLINE_FACTOR = 3.0  # default whole-attempt deadline = DEADLINE_FACTOR x timeout_s
 RETRY_STATUSES = frozenset({429})  # besides every 5xx
 
 # SSRF policy. Link-local ranges are where cloud metadata services answer (169.254.169.254 on AWS,
@@ -61,34 +60,6 @@ _ALLOW_HINT = "not fetched unless ESCALATION_FETCH_ALLOW_LINK_LOCAL=1"
 # (PostgreSQL refuses NUL in TEXT), bounded length.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 MAX_REASON_CHARS = 300
-
-
-@dataclass(frozen=True)
-class FetchSettings:
-    timeout_s: float = 20.0  # connect, and each read or write
-    max_bytes: int = 10 * 1024 * 1024  # of the decoded body
-    retries: int = 2
-    backoff_s: float = 1.0
-    concurrency: int = 16
-    user_agent: str = "escalation-signals/0.1"
-    deadline_s: float | None = None  # whole attempt incl. redirects and body; None: 3 x timeout_s
-    allow_link_local: bool = False  # see METADATA_ADDRESSES
-
-    @property
-    def attempt_deadline_s(self) -> float:
-        return self.deadline_s if self.deadline_s is not None else DEADLINE_FACTOR * self.timeout_s
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> FetchSettings:
-        return cls(
-            timeout_s=settings.fetch_timeout_s,
-            max_bytes=settings.fetch_max_bytes,
-            retries=settings.fetch_retries,
-            backoff_s=settings.fetch_backoff_s,
-            concurrency=settings.fetch_concurrency,
-            user_agent=settings.user_agent,
-            allow_link_local=bool(settings.fetch_allow_link_local),
-        )
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from datetime import UTC, date, timedelta
 from typing import Any
 
 from pipeline.actors import Gazetteer, load_gazetteer
-from pipeline.alerts import DetectionParams, detect
+from pipeline.alerts import detect
 from pipeline.articles import ArticleRecord, article_record, read_and_score_part, warm_up
 from pipeline.channels import build_notifiers, send_operational_message
 from pipeline.config import Settings
-from pipeline.fetch import FetchResult, FetchSettings, Validators, fetch_many, fetch_one
+from pipeline.fetch import FetchResult, Validators, fetch_many, fetch_one
 from pipeline.parse import FeedPart, ParsedEntry, ParsedFeed, assemble, parse_feed, split_feed
 from pipeline.score import Scorer, load_scorer
 from pipeline.signals import compute_signals
@@ -38,7 +38,6 @@ class PipelineContext:
     warehouse: Warehouse
     scorer: Scorer
     gazetteer: Gazetteer
-    fetch_settings: FetchSettings
 
 
 def build_context(settings: Settings, *, init_schema: bool = True) -> PipelineContext:
@@ -48,9 +47,8 @@ def build_context(settings: Settings, *, init_schema: bool = True) -> PipelineCo
     return PipelineContext(
         settings=settings,
         warehouse=warehouse,
-        scorer=load_scorer(settings.lexicon_file),
-        gazetteer=load_gazetteer(settings.gazetteer_file),
-        fetch_settings=FetchSettings.from_settings(settings),
+        scorer=load_scorer(settings.scoring.lexicon_file),
+        gazetteer=load_gazetteer(settings.scoring.gazetteer_file),
     )
 
 
@@ -98,11 +96,11 @@ class FeedWorkers:
     Celery worker may not have children; the OOM killer), the work is done in this process instead."""
 
     def __init__(self, settings: Settings, body_size: int):
-        self.processes = settings.worker_processes
+        self.processes = settings.ingest.worker_processes
         self._pool: ProcessPoolExecutor | None = None
         if (
             self.processes < 2
-            or body_size < settings.parallel_min_bytes
+            or body_size < settings.ingest.parallel_min_bytes
             or multiprocessing.current_process().daemon  # may not have children
         ):
             return
@@ -113,7 +111,7 @@ class FeedWorkers:
             self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
             # One task per process starts them all now: their start-up overlaps the split.
             for _ in range(self.processes):
-                self._pool.submit(warm_up, settings.lexicon_file, settings.gazetteer_file)
+                self._pool.submit(warm_up, settings.scoring.lexicon_file, settings.scoring.gazetteer_file)
         except Exception as exc:
             self._give_up(exc)
 
@@ -173,8 +171,8 @@ def _ingest_in_workers(result: FetchResult, ctx: PipelineContext, run_id: str) -
             frozenset(
                 warehouse.recent_article_keys_of_feed(result.source, result.fetched_at.date() - RECENT)
             ),
-            ctx.settings.lexicon_file,
-            ctx.settings.gazetteer_file,
+            ctx.settings.scoring.lexicon_file,
+            ctx.settings.scoring.gazetteer_file,
         )
         if results is None:
             return None
@@ -352,7 +350,7 @@ def _safe_process(result: FetchResult, ctx: PipelineContext, run_id: str) -> Fee
 def ingest_source(source: str, ctx: PipelineContext, run_id: str) -> FeedOutcome:
     """Fetch and store one feed (the unit of an Airflow mapped task)."""
     etag, last_modified = ctx.warehouse.validators_for(source)
-    result = fetch_one(source, Validators(etag, last_modified), ctx.fetch_settings)
+    result = fetch_one(source, Validators(etag, last_modified), ctx.settings.fetch)
     return _safe_process(result, ctx, run_id)
 
 
@@ -364,7 +362,7 @@ def ingest_sources(
 ) -> list[FeedOutcome]:
     """Fetch many feeds concurrently, then store them one transaction per feed."""
     validators = {s: Validators(*ctx.warehouse.validators_for(s)) for s in sources}
-    results = fetch_many(sources, validators, ctx.fetch_settings)
+    results = fetch_many(sources, validators, ctx.settings.fetch)
     outcomes = []
     for result in results:
         outcome = _safe_process(result, ctx, run_id)
@@ -431,7 +429,7 @@ def run_cycle(
                 warehouse,
                 since,
                 until,
-                DetectionParams.from_settings(ctx.settings),
+                ctx.settings.detection,
                 mode="live",
                 notifiers=build_notifiers(ctx.settings, warehouse) if notify else (),
             )

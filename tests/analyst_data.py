@@ -13,9 +13,10 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from helpers import article, fetch_record
 
-from pipeline.alerts import DetectionParams, detect
+from pipeline.alerts import detect
 from pipeline.articles import ArticleRecord, SentenceRecord
 from pipeline.channels import LogNotifier
+from pipeline.config import DetectionParams
 from pipeline.delivery import deliver
 from pipeline.signals import compute_signals
 from pipeline.store import Warehouse

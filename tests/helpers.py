@@ -54,7 +54,7 @@ TEST_DETECTION = {"spread_floor": 2.0, "count_spread_floor": 2.0, "notify_min_se
 
 
 def params_with_test_floors(**overrides):
-    from pipeline.alerts import DetectionParams
+    from pipeline.config import DetectionParams
 
     return DetectionParams(**{**TEST_DETECTION, **overrides})
 

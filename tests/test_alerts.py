@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from helpers import article, detect_with_test_floors, fetch_record, params_with_test_floors
 
-from pipeline.alerts import DetectionParams, detect
+from pipeline.alerts import detect
 from pipeline.channels import LogNotifier, WebhookNotifier
-from pipeline.config import load_settings
+from pipeline.config import DetectionParams, load_settings
 from pipeline.store import alert_to_dict
 
 START = date(2026, 10, 1)
@@ -228,7 +228,7 @@ def test_settings_reach_the_detector():
             "ESCALATION_SPREAD_FLOOR": "3",
         }
     )
-    params = DetectionParams.from_settings(settings)
+    params = settings.detection
     assert (params.detector, params.watch, params.notify_min_severity, params.spread_floor) == (
         "ewma",
         2.5,

@@ -14,7 +14,6 @@ import shlex
 import subprocess
 import sys
 import tomllib
-from dataclasses import fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from pipeline.config import ENV_PREFIX, Settings
+from pipeline.config import ENV_PREFIX, env_names
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -82,7 +81,7 @@ _VAR = re.compile(r"\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|
 
 
 def setting_env_names() -> set[str]:
-    return {ENV_PREFIX + f.name.upper() for f in fields(Settings)}
+    return set(env_names())
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -28,8 +28,8 @@ import sqlalchemy as sa
 from werkzeug import Response
 
 import pipeline.fetch as fetch_module
-from pipeline.config import Settings, load_settings
-from pipeline.fetch import FetchSettings, address_refusal, fetch_one
+from pipeline.config import FetchSettings, Settings, load_settings
+from pipeline.fetch import address_refusal, fetch_one
 from pipeline.ingest import build_context, run_cycle
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "feeds"
@@ -533,9 +533,9 @@ def test_https_through_the_guard_verifies_the_host_name(tmp_path, monkeypatch, c
 
 
 def test_allow_link_local_setting():
-    assert FetchSettings.from_settings(load_settings({})).allow_link_local is False
+    assert load_settings({}).fetch.allow_link_local is False
     settings = load_settings({"ESCALATION_FETCH_ALLOW_LINK_LOCAL": "1"})
-    assert FetchSettings.from_settings(settings).allow_link_local is True
+    assert settings.fetch.allow_link_local is True
 
 
 def test_loopback_is_allowed(httpserver):
@@ -766,11 +766,13 @@ def test_hostile_run(warehouse_url, warehouse, httpserver, raw_server, gzip_bomb
 
     settings = Settings(
         db_url=warehouse_url,
-        fetch_timeout_s=0.5,
-        fetch_retries=1,
-        fetch_backoff_s=0.01,
-        fetch_max_bytes=11 * 1024 * 1024,  # the 10 MB item fits; the bomb inflates far past it
-        fetch_concurrency=64,
+        fetch=FetchSettings(
+            timeout_s=0.5,
+            retries=1,
+            backoff_s=0.01,
+            max_bytes=11 * 1024 * 1024,  # the 10 MB item fits; the bomb inflates far past it
+            concurrency=64,
+        ),
     )
     ctx = replace(build_context(settings, init_schema=False), warehouse=warehouse)
 

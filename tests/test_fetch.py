@@ -7,7 +7,8 @@ import time
 import pytest
 from werkzeug import Response
 
-from pipeline.fetch import FetchSettings, Validators, fetch_many, fetch_one
+from pipeline.config import FetchSettings
+from pipeline.fetch import Validators, fetch_many, fetch_one
 
 FAST = FetchSettings(timeout_s=2.0, max_bytes=10_000, retries=2, backoff_s=0.01, concurrency=4)
 RSS = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></channel></rss>"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pipeline.config import Settings
+from pipeline.config import FetchSettings, Settings
 from pipeline.ingest import build_context, ingest_source, run_cycle
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "feeds"
@@ -46,7 +46,7 @@ def served_feeds(httpserver):
 
 
 def _context(warehouse_url: str, warehouse):
-    settings = Settings(db_url=warehouse_url, fetch_retries=0, fetch_backoff_s=0.01, fetch_timeout_s=5)
+    settings = Settings(db_url=warehouse_url, fetch=FetchSettings(retries=0, backoff_s=0.01, timeout_s=5))
     # Reuse the fixture's warehouse (on PostgreSQL it carries the per-test schema).
     return replace(build_context(settings, init_schema=False), warehouse=warehouse)
 

@@ -14,7 +14,7 @@ from helpers import detect_with_test_floors, params_with_test_floors
 from test_alerts import NOISY, SPIKE_DAY, START, put_series
 
 from pipeline.channels import EmailNotifier, SlackNotifier, build_notifiers, email_message, render_chart
-from pipeline.config import Settings
+from pipeline.config import NotifySettings, Settings
 from pipeline.store import Alert
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -133,11 +133,13 @@ def test_chart_is_a_png_of_the_last_60_days(warehouse):
 
 def test_build_notifiers_from_settings_never_shows_secrets():
     settings = Settings(
-        webhook_url="https://hooks.example/T/SECRET1",
-        slack_webhook_url="https://hooks.slack.example/services/SECRET2",
-        smtp_host="smtp.example.org",
-        smtp_password="SECRET3",
-        alert_email_to="a@example.org, b@example.org",
+        notify=NotifySettings(
+            webhook_url="https://hooks.example/T/SECRET1",
+            slack_webhook_url="https://hooks.slack.example/services/SECRET2",
+            smtp_host="smtp.example.org",
+            smtp_password="SECRET3",
+            alert_email_to="a@example.org, b@example.org",
+        )
     )
     notifiers = build_notifiers(settings)
     assert [n.channel for n in notifiers] == ["log", "webhook", "slack", "email"]

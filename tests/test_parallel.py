@@ -14,7 +14,7 @@ import psutil
 import pytest
 import sqlalchemy as sa
 
-from pipeline.config import Settings
+from pipeline.config import IngestSettings, Settings
 from pipeline.ingest import FeedWorkers, build_context, ingest_source
 from pipeline.parse import assemble, parse_feed, read_part, split_feed
 
@@ -157,13 +157,13 @@ def test_parallel_ingest_stores_exactly_what_a_single_process_stores(warehouse_u
     first, second = tmp_path / "feed.xml", tmp_path / "feed-later.xml"
     first.write_bytes(rss(150))
     second.write_bytes(rss(150, first=100))  # 50 items known from the first fetch, 100 new
-    serial_settings = Settings(db_url=warehouse_url, workers=1)
+    serial_settings = Settings(db_url=warehouse_url, ingest=IngestSettings(workers=1))
     serial = replace(build_context(serial_settings, init_schema=False), warehouse=warehouse)
     serial_outcomes = _ingest_twice(serial, first, second)
     expected = _snapshot(warehouse)
     _wipe(warehouse)
 
-    parallel_settings = Settings(db_url=warehouse_url, workers=2, parallel_min_bytes=0)
+    parallel_settings = Settings(db_url=warehouse_url, ingest=IngestSettings(workers=2, parallel_min_bytes=0))
     parallel = replace(build_context(parallel_settings, init_schema=False), warehouse=warehouse)
     parallel_outcomes = _ingest_twice(parallel, first, second)
 
@@ -189,13 +189,13 @@ def test_a_worker_killed_mid_feed_leaves_the_feed_to_this_process(warehouse_url,
     feed = tmp_path / "feed.xml"
     feed.write_bytes(rss(3000))
     serial = replace(
-        build_context(Settings(db_url=warehouse_url, workers=1), init_schema=False), warehouse=warehouse
+        build_context(Settings(db_url=warehouse_url, ingest=IngestSettings(workers=1)), init_schema=False), warehouse=warehouse
     )
     serial_outcome = ingest_source(str(feed), serial, "test").to_dict()
     expected = _snapshot(warehouse)
     _wipe(warehouse)
 
-    settings = Settings(db_url=warehouse_url, workers=2, parallel_min_bytes=0)
+    settings = Settings(db_url=warehouse_url, ingest=IngestSettings(workers=2, parallel_min_bytes=0))
     parallel = replace(build_context(settings, init_schema=False), warehouse=warehouse)
     stop = threading.Event()
     killer = threading.Thread(target=_kill_a_worker_when_it_starts, args=(stop,))
@@ -215,12 +215,12 @@ def test_a_worker_killed_mid_feed_leaves_the_feed_to_this_process(warehouse_url,
 
 
 def test_small_feeds_and_one_worker_start_no_processes():
-    assert not FeedWorkers(Settings(workers=2), body_size=1000).active  # under 4 MiB
-    assert not FeedWorkers(Settings(workers=1, parallel_min_bytes=0), body_size=10**9).active
+    assert not FeedWorkers(Settings(ingest=IngestSettings(workers=2)), body_size=1000).active  # under 4 MiB
+    assert not FeedWorkers(Settings(ingest=IngestSettings(workers=1, parallel_min_bytes=0)), body_size=10**9).active
 
 
 def _ingest_in_a_daemon(db_url: str, path: str, results) -> None:
-    ctx = build_context(Settings(db_url=db_url, workers=2, parallel_min_bytes=0))
+    ctx = build_context(Settings(db_url=db_url, ingest=IngestSettings(workers=2, parallel_min_bytes=0)))
     results.put(ingest_source(path, ctx, "daemon").to_dict())
 
 
@@ -246,7 +246,7 @@ def test_a_refetch_does_not_score_what_the_feed_stored_lately(warehouse_url, war
     feed = tmp_path / "feed.xml"
     feed.write_bytes(rss(60))
     ctx = replace(
-        build_context(Settings(db_url=warehouse_url, workers=1), init_schema=False), warehouse=warehouse
+        build_context(Settings(db_url=warehouse_url, ingest=IngestSettings(workers=1)), init_schema=False), warehouse=warehouse
     )
     ingest_source(str(feed), ctx, "test")
     source = str(feed.resolve())
@@ -261,7 +261,7 @@ def test_a_refetch_does_not_score_what_the_feed_stored_lately(warehouse_url, war
         source,
         FETCHED,
         frozenset(recent),
-        ctx.settings.lexicon_file,
-        ctx.settings.gazetteer_file,
+        ctx.settings.scoring.lexicon_file,
+        ctx.settings.scoring.gazetteer_file,
     )
     assert len(part.candidates) == 60 and records == []  # everything known: nothing scored again

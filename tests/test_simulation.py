@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.alerts import DetectionParams
+from pipeline.config import DetectionParams
 from pipeline.simulate import ActorProfile, Spike, alert_days, simulate
 
 MID_ACTOR = ActorProfile(mean_sentences=8, dispersion=1.5)

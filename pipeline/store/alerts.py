@@ -16,9 +16,6 @@ from pipeline.clock import now_utc
 from pipeline.store.engine import insert_for, run_transaction
 from pipeline.store.schema import alert_deliveries, alerts
 
-SEVERITIES = ("watch", "warning", "critical")  # an alert's severity, in rising order
-SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
-
 
 @dataclass(frozen=True)
 class Alert:
