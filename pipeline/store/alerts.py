@@ -134,6 +134,20 @@ class AlertStore:
         with self.engine.connect() as conn:
             return list(conn.execute(query).scalars())
 
+    def alert_history(self, since: date, until: date) -> dict[tuple[str, str], list[tuple[date, str]]]:
+        """(actor, kind) -> (day, severity) of every stored alert on the days of [since, until], by
+        day: what the cooldown of a detection run looks back at."""
+        query = (
+            sa.select(alerts.c.actor, alerts.c.kind, alerts.c.day, alerts.c.severity)
+            .where(alerts.c.day.between(since, until))
+            .order_by(alerts.c.actor, alerts.c.kind, alerts.c.day)
+        )
+        history: dict[tuple[str, str], list[tuple[date, str]]] = {}
+        with self.engine.connect() as conn:
+            for actor, kind, day, severity in conn.execute(query).all():
+                history.setdefault((actor, kind), []).append((day, severity))
+        return history
+
     def load_alert(self, alert_id: int) -> Alert | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(alerts).where(alerts.c.alert_id == alert_id)).mappings().first()
