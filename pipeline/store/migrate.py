@@ -21,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
-from pipeline.store import views as analytics
+from pipeline.store import views
 from pipeline.store.engine import advisory_lock
 from pipeline.store.schema import metadata, thresholds_are_current, write_thresholds
 
@@ -91,8 +91,8 @@ def _upgrade_in(conn: Connection, revision: str) -> UpgradeReport:
     advisory_lock(conn, _PG_LOCK_KEY)
     before = MigrationContext.configure(conn).get_current_revision()
     config = _config(conn)
-    views = analytics.view_sql(conn.dialect.name)
-    analytics.drop_views(conn, views)
+    existing = views.view_sql(conn.dialect.name)
+    views.drop_views(conn, existing)
     if before is None:
         legacy = _legacy_revision(conn)
         if legacy is None and revision == "head":
@@ -109,7 +109,7 @@ def _upgrade_in(conn: Connection, revision: str) -> UpgradeReport:
     created: list[str] = []
     if after == head_revision():
         write_thresholds(conn)  # before the views that read them
-        created = analytics.create_views(conn)
+        created = views.create_views(conn)
     return UpgradeReport(before, after or "", tuple(created))
 
 
@@ -118,7 +118,7 @@ def ensure_schema(engine: Engine) -> None:
     of the scoring thresholds."""
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
-        at_head = current == head_revision() and analytics.views_are_current(conn)
+        at_head = current == head_revision() and views.views_are_current(conn)
         if at_head and thresholds_are_current(conn):
             return
     if not at_head:

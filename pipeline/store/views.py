@@ -27,9 +27,8 @@ from sqlalchemy.engine import Connection, Engine
 from pipeline.clock import parse_day, today_utc
 from pipeline.store.schema import articles, daily_signals, feeds, sentence_actors, sentences
 
-SQL_DIR = (
-    Path(__file__).resolve().parent.parent / "sql"
-)  # pipeline/sql, package data; the top-level sql/ links to it
+# pipeline/sql, package data; the top-level sql/ is a symlink to it.
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 DIALECTS = ("sqlite", "postgresql")
 PARAM_TYPES = ("date", "int", "float", "text")
 _PARAM_LINE = re.compile(
