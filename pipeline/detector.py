@@ -179,13 +179,12 @@ def baseline_window(
 ) -> list[float]:
     """The measure on the days [day - guard - baseline_days, day - guard) since first_seen, oldest
     first; a day without a row counts as 0."""
-    end = day - timedelta(days=params.guard_days)
+    end = day.toordinal() - params.guard_days
+    start = max(end - params.baseline_days, first_seen.toordinal())
     values = []
-    for offset in range(params.baseline_days, 0, -1):
-        d = end - timedelta(days=offset)
-        if d >= first_seen:
-            row = series.get(d)
-            values.append(row.measure(column) if row else 0.0)
+    for ordinal in range(start, end):
+        row = series.get(date.fromordinal(ordinal))
+        values.append(float(getattr(row, column)) if row else 0.0)
     return values
 
 
