@@ -5,20 +5,24 @@ over-dispersed: quiet days and busy days), with a weekday effect (weekend news i
 minor actors, extra zero days. Each sentence is escalatory with a base probability and then carries a
 score in [0.2, 1], so the two measures the detector watches are derived exactly like
 ``pipeline.signals``: the count of escalatory sentences and the index 100*sum(score)/(n + 3).
-A spike multiplies the volume and raises the escalatory share for one to three days.
+The day's sentences come from articles (about 1.5 sentences per article that names the actor, as
+measured on RSS titles and teasers) spread over a set of outlets, which gives the article and source
+counts the detector's gates read. A spike multiplies the volume and raises the escalatory share for
+one to three days. ``alert_days`` runs the production detector (``pipeline.detector``) on a series.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import date, timedelta
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from pipeline.alerts import DetectionParams
+from pipeline.detector import DayRow, DetectionSettings, detect_actor
+from pipeline.signals import SHRINKAGE_SENTENCES
 
-INDEX_SMOOTHING = 3  # the "+3" of the signals stage: few sentences cannot make a large index
+# Day 0 of every simulated series: a Monday, so days 5 and 6 of each week are the weekend.
+SIMULATION_START = date(2024, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class ActorProfile:
     zero_share: float = 0.0  # extra share of days with no coverage at all (minor actors)
     escalatory_share: float = 0.15  # share of sentences that score above the threshold
     weekend_factor: float = 0.6
+    sentences_per_article: float = 1.5  # sentences naming the actor per article that names it
+    outlets: int = 15  # feeds the articles come from, uniformly (feeds.yaml lists 15)
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,22 @@ class Spike:
 class SimulatedSeries:
     counts: list[float]  # escalatory sentences per day
     index: list[float]  # escalation index per day
+    articles: list[int] = field(default_factory=list)  # articles naming the actor per day
+    sources: list[int] = field(default_factory=list)  # distinct outlets among them
     spikes: list[Spike] = field(default_factory=list)
+
+    def day_rows(self) -> dict[date, DayRow]:
+        """The series as the detector reads it: one row per day from SIMULATION_START."""
+        return {
+            SIMULATION_START + timedelta(days=day): DayRow(
+                SIMULATION_START + timedelta(days=day),
+                articles=self.articles[day],
+                sources=self.sources[day],
+                escalation_index=self.index[day],
+                escalatory_sentences=self.counts[day],
+            )
+            for day in range(len(self.counts))
+        }
 
 
 def simulate(
@@ -52,7 +73,9 @@ def simulate(
     for spike in spikes:
         for offset in range(spike.length_days):
             spike_at[spike.day + offset] = spike
-    counts, index = [], []
+    # Coverage (articles, outlets) draws from its own stream, so the measures of a seed do not depend on it.
+    coverage_rng = rng.spawn(1)[0]
+    counts, index, articles, sources = [], [], [], []
     for day in range(days):
         mean = profile.mean_sentences * (profile.weekend_factor if day % 7 in (5, 6) else 1.0)
         share = profile.escalatory_share
@@ -68,28 +91,16 @@ def simulate(
         escalatory = int(rng.binomial(n, share)) if n else 0
         total = float(rng.uniform(0.2, 1.0, escalatory).sum()) if escalatory else 0.0
         counts.append(float(escalatory))
-        index.append(100.0 * total / (n + INDEX_SMOOTHING))
-    return SimulatedSeries(counts, index, list(spikes))
+        index.append(100.0 * total / (n + SHRINKAGE_SENTENCES))
+        n_articles = 1 + int(coverage_rng.binomial(n - 1, 1 / profile.sentences_per_article)) if n else 0
+        articles.append(n_articles)
+        sources.append(len(set(coverage_rng.integers(0, profile.outlets, n_articles).tolist())))
+    return SimulatedSeries(counts, index, articles, sources, list(spikes))
 
 
-def alert_days(series: SimulatedSeries, params: DetectionParams) -> dict[int, str]:
-    """Day -> severity of the alerts the detector would raise on this series: either measure may fire
-    (the larger surprise wins, as in ``pipeline.alerts``), then the cooldown drops a repeat unless its
-    severity is higher. Volume gates (articles, sources) are left out: this measures the detector."""
-    from pipeline.alerts import KINDS, detect_series, repeats_within_cooldown
-
-    measures = {"escalation_index": series.index, "escalatory_sentences": series.counts}
-    best: dict[int, tuple[float, str]] = {}
-    for column, floor_name in KINDS["escalation"]:
-        for day, severity, surprise in detect_series(measures[column], params, getattr(params, floor_name)):
-            if day not in best or surprise > best[day][0]:
-                best[day] = (surprise, severity)
-    fired: dict[int, str] = {}
-    for day in sorted(best):
-        severity = best[day][1]
-        if repeats_within_cooldown(
-            severity, (fired[d] for d in range(day - params.cooldown_days, day) if d in fired)
-        ):
-            continue
-        fired[day] = severity
-    return fired
+def alert_days(series: SimulatedSeries, params: DetectionSettings) -> dict[int, str]:
+    """Day -> severity of the escalation alerts the production detector raises on this series (first
+    appearance on day 0): the same gates, baseline, larger-surprise rule and cooldown as live detection."""
+    rows = series.day_rows()
+    detection = detect_actor("SIM", rows, SIMULATION_START, rows, "escalation", params)
+    return {(c.day - SIMULATION_START).days: c.severity for c in detection.candidates}

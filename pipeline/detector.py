@@ -1,0 +1,293 @@
+"""The one spike detector: a day series in, alert candidates out. Pure: no database, no clock, no I/O.
+
+Live detection, backtests, the simulation and the detector bench all call this module, so every
+published detector figure describes the code that pages people.
+
+For actor a on day D and each kind (escalation, de-escalation), on two measures of the kind (the
+index and the count of escalatory / de-escalatory sentences, ``KINDS``):
+  baseline window = the days [D - guard - baseline_days, D - guard), restricted to days since a's first
+  appearance, a missing day counting as 0 (silence is a value, not a gap);
+  detector "mad" (default): baseline = median(window), spread = max(1.4826 * MAD(window), floor);
+  detector "ewma": baseline/spread = exponentially weighted mean/std over the window, spread floored;
+  surprise = (value - baseline) / spread; the measure with the larger surprise decides (the first
+  measure on a tie); a candidate needs surprise >= the 'watch' threshold, at least min_history_days of
+  history, min_articles articles and min_sources distinct feeds on D (one article cannot page anyone);
+  the cooldown then suppresses it when an alert at least as severe fired for the same actor and kind
+  within cooldown_days before D (so a rising severity still re-alerts).
+The median/MAD pair ignores a burst inside the window and copes with zero-heavy series (the floor
+stops a flat-zero baseline from turning any blip into an infinite z).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Protocol
+
+# kind -> (measure column, spread floor attribute of the detection params); the first is the headline
+# measure. The columns are fields of DayRow and of the daily_signals table.
+KINDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "escalation": (("escalation_index", "spread_floor"), ("escalatory_sentences", "count_spread_floor")),
+    "deescalation": (
+        ("deescalation_index", "spread_floor"),
+        ("deescalatory_sentences", "count_spread_floor"),
+    ),
+}
+DETECTORS = ("mad", "ewma")
+SEVERITIES = ("watch", "warning", "critical")
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+
+class DetectionSettings(Protocol):
+    """What the detector reads from the detection parameters (today ``alerts.DetectionParams``)."""
+
+    @property
+    def baseline_days(self) -> int: ...
+    @property
+    def guard_days(self) -> int: ...
+    @property
+    def min_articles(self) -> int: ...
+    @property
+    def min_sources(self) -> int: ...
+    @property
+    def min_history_days(self) -> int: ...
+    @property
+    def cooldown_days(self) -> int: ...
+    @property
+    def watch(self) -> float: ...
+    @property
+    def warning(self) -> float: ...
+    @property
+    def critical(self) -> float: ...
+    @property
+    def spread_floor(self) -> float: ...
+    @property
+    def count_spread_floor(self) -> float: ...
+    @property
+    def detector(self) -> str: ...
+    @property
+    def ewma_lambda(self) -> float: ...
+
+
+def validate_detection_settings(params: DetectionSettings, notify_min_severity: str | None = None) -> None:
+    """Raise ValueError with a one-line reason when the detection parameters cannot work together."""
+    if params.detector not in DETECTORS:
+        raise ValueError(f"detector must be one of {', '.join(DETECTORS)}, not {params.detector!r}")
+    if not params.watch <= params.warning <= params.critical:
+        raise ValueError(
+            f"thresholds must rise: watch {params.watch} <= warning {params.warning} <= critical {params.critical}"
+        )
+    if params.baseline_days < 1 or params.guard_days < 0 or params.min_history_days < 1:
+        raise ValueError("baseline_days and min_history_days must be >= 1 and guard_days >= 0")
+    if notify_min_severity is not None and notify_min_severity not in SEVERITIES:
+        raise ValueError(
+            f"notify_min_severity must be one of {', '.join(SEVERITIES)}, not {notify_min_severity!r}"
+        )
+    if not 0 < params.ewma_lambda <= 1:
+        raise ValueError(f"ewma_lambda must be in (0, 1], not {params.ewma_lambda}")
+
+
+def severity_of(surprise: float, params: DetectionSettings) -> str | None:
+    """The highest severity whose threshold `surprise` reaches, or None below 'watch'."""
+    if surprise >= params.critical:
+        return "critical"
+    if surprise >= params.warning:
+        return "warning"
+    if surprise >= params.watch:
+        return "watch"
+    return None
+
+
+@dataclass(frozen=True)
+class DayRow:
+    """One actor's signals on one day (the daily_signals columns the detector reads)."""
+
+    day: date
+    articles: int
+    sources: int
+    escalation_index: float = 0.0
+    deescalation_index: float = 0.0
+    escalatory_sentences: float = 0.0
+    deescalatory_sentences: float = 0.0
+
+    def measure(self, column: str) -> float:
+        return float(getattr(self, column))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A day that alerts after the gates and the cooldown; `measure` is the column that decided it."""
+
+    day: date
+    actor: str
+    kind: str
+    severity: str
+    value: float
+    baseline: float
+    spread: float
+    surprise: float
+    articles: int
+    sources: int
+    measure: str
+
+
+@dataclass(frozen=True)
+class Detection:
+    candidates: tuple[Candidate, ...]
+    suppressed: int  # spikes inside the cooldown of an alert at least as severe
+
+
+def robust_surprise(
+    history: Sequence[float], value: float, spread_floor: float
+) -> tuple[float, float, float]:
+    """(baseline, spread, surprise): median, floored 1.4826*MAD, and the robust z of `value`."""
+    baseline = statistics.median(history)
+    mad = statistics.median(abs(v - baseline) for v in history)
+    spread = max(1.4826 * mad, spread_floor)
+    return baseline, spread, (value - baseline) / spread
+
+
+def ewma_surprise(
+    history: Sequence[float], value: float, spread_floor: float, lam: float = 0.2
+) -> tuple[float, float, float]:
+    """(baseline, spread, surprise) from an exponentially weighted mean and variance of `history`
+    (oldest first, weight lam on the newest day), spread floored like the robust detector."""
+    mean, var = float(history[0]), 0.0
+    for x in history[1:]:
+        diff = x - mean
+        step = lam * diff
+        mean += step
+        var = (1 - lam) * (var + diff * step)
+    spread = max(math.sqrt(var), spread_floor)
+    return mean, spread, (value - mean) / spread
+
+
+def surprise_of(
+    history: Sequence[float], value: float, spread_floor: float, params: DetectionSettings
+) -> tuple[float, float, float]:
+    """(baseline, spread, surprise) of `value` against `history` with the configured detector."""
+    if params.detector == "ewma":
+        return ewma_surprise(history, value, spread_floor, params.ewma_lambda)
+    return robust_surprise(history, value, spread_floor)
+
+
+def baseline_window(
+    series: Mapping[date, DayRow], column: str, day: date, first_seen: date, params: DetectionSettings
+) -> list[float]:
+    """The measure on the days [day - guard - baseline_days, day - guard) since first_seen, oldest
+    first; a day without a row counts as 0."""
+    end = day.toordinal() - params.guard_days
+    start = max(end - params.baseline_days, first_seen.toordinal())
+    values = []
+    for ordinal in range(start, end):
+        row = series.get(date.fromordinal(ordinal))
+        values.append(float(getattr(row, column)) if row else 0.0)
+    return values
+
+
+def score_day(
+    actor: str,
+    series: Mapping[date, DayRow],
+    day: date,
+    first_seen: date,
+    kind: str,
+    params: DetectionSettings,
+) -> Candidate | None:
+    """The candidate of actor+kind on `day` before the cooldown, or None (gated, too little history,
+    or below the watch threshold)."""
+    row = series.get(day)
+    if row is None or row.articles < params.min_articles or row.sources < params.min_sources:
+        return None
+    best: tuple[str, float, float, float, float] | None = None
+    for column, floor_name in KINDS[kind]:
+        history = baseline_window(series, column, day, first_seen, params)
+        if len(history) < params.min_history_days:
+            return None  # a new actor: not enough history to call anything a spike
+        value = row.measure(column)
+        baseline, spread, surprise = surprise_of(history, value, getattr(params, floor_name), params)
+        if best is None or surprise > best[4]:
+            best = (column, value, baseline, spread, surprise)
+    assert best is not None  # every kind has at least one measure
+    column, value, baseline, spread, surprise = best
+    severity = severity_of(surprise, params)
+    if severity is None:
+        return None
+    return Candidate(
+        day, actor, kind, severity, value, baseline, spread, surprise, row.articles, row.sources, column
+    )
+
+
+def repeats_within_cooldown(severity: str, earlier: Iterable[str]) -> bool:
+    """The cooldown rule: an alert is suppressed when one at least as severe fired in the window
+    before it (so a rising severity still re-alerts)."""
+    return any(SEVERITY_RANK[s] >= SEVERITY_RANK[severity] for s in earlier)
+
+
+def detect_actor(
+    actor: str,
+    series: Mapping[date, DayRow],
+    first_seen: date,
+    days: Iterable[date],
+    kind: str,
+    params: DetectionSettings,
+    earlier: Iterable[tuple[date, str]] = (),
+) -> Detection:
+    """Candidates of one actor and kind on `days` (scored oldest first).
+
+    `earlier` holds the (day, severity) of alerts already stored for this actor and kind (one per
+    day); each candidate counts as an earlier alert for the days after it and replaces a stored alert
+    of its own day, exactly as when every alert is stored before the next day is scored."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    fired = dict(earlier)
+    candidates: list[Candidate] = []
+    suppressed = 0
+    for day in sorted(set(days)):
+        candidate = score_day(actor, series, day, first_seen, kind, params)
+        if candidate is None:
+            continue
+        window = (fired[d] for d in _cooldown_days(day, params.cooldown_days) if d in fired)
+        if repeats_within_cooldown(candidate.severity, window):
+            suppressed += 1
+            continue
+        fired[day] = candidate.severity
+        candidates.append(candidate)
+    return Detection(tuple(candidates), suppressed)
+
+
+def detect(
+    series_by_actor: Mapping[str, Mapping[date, DayRow]],
+    first_seen: Mapping[str, date],
+    days: Iterable[date],
+    params: DetectionSettings,
+    earlier: Mapping[tuple[str, str], Iterable[tuple[date, str]]] | None = None,
+) -> Detection:
+    """Every actor and kind on `days`: the candidates ordered by day, actor, then kind (as ``KINDS``),
+    the order live detection stores them in. `earlier` maps (actor, kind) to its stored alerts."""
+    earlier = earlier or {}
+    days = sorted(set(days))
+    found: list[Candidate] = []
+    suppressed = 0
+    for actor in sorted(series_by_actor):
+        for kind in KINDS:
+            result = detect_actor(
+                actor,
+                series_by_actor[actor],
+                first_seen[actor],
+                days,
+                kind,
+                params,
+                earlier.get((actor, kind), ()),
+            )
+            found.extend(result.candidates)
+            suppressed += result.suppressed
+    kind_order = {kind: i for i, kind in enumerate(KINDS)}
+    found.sort(key=lambda c: (c.day, c.actor, kind_order[c.kind]))
+    return Detection(tuple(found), suppressed)
+
+
+def _cooldown_days(day: date, cooldown_days: int) -> list[date]:
+    return [day - timedelta(days=back) for back in range(1, cooldown_days + 1)]
