@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pipeline.alerts import KINDS
 from pipeline.config import Settings
 from pipeline.delivery import Notifier
+from pipeline.detector import KINDS
 from pipeline.store import Alert, Warehouse, alert_to_dict
 
 log = logging.getLogger(__name__)

@@ -16,10 +16,8 @@ from datetime import timedelta
 from typing import Protocol
 
 from pipeline.clock import now_utc
-from pipeline.config import SEVERITIES
+from pipeline.detector import SEVERITY_RANK
 from pipeline.store import Alert, Warehouse
-
-SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
 # A delivery left in 'sending' this long ago belongs to a run that died mid-send: take it over.
 STALE_SENDING = timedelta(minutes=10)

@@ -36,6 +36,7 @@ KNOWLEDGE = {
 }
 STAGES = {
     "pipeline.signals",
+    "pipeline.detector",
     "pipeline.alerts",
     "pipeline.delivery",
     "pipeline.channels",
@@ -44,6 +45,7 @@ STAGES = {
     "pipeline.analytics",
     "pipeline.orchestration",
     "pipeline.ingest",
+    "pipeline.simulate",
     "pipeline.cli",
 }
 
