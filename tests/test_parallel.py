@@ -189,8 +189,7 @@ def test_a_worker_killed_mid_feed_leaves_the_feed_to_this_process(warehouse_url,
     feed = tmp_path / "feed.xml"
     feed.write_bytes(rss(3000))
     serial = replace(
-        build_context(Settings(db_url=warehouse_url, ingest=IngestSettings(workers=1)), init_schema=False),
-        warehouse=warehouse,
+        build_context(Settings(db_url=warehouse_url, ingest=IngestSettings(workers=1)), init_schema=False), warehouse=warehouse
     )
     serial_outcome = ingest_source(str(feed), serial, "test").to_dict()
     expected = _snapshot(warehouse)
@@ -217,9 +216,7 @@ def test_a_worker_killed_mid_feed_leaves_the_feed_to_this_process(warehouse_url,
 
 def test_small_feeds_and_one_worker_start_no_processes():
     assert not FeedWorkers(Settings(ingest=IngestSettings(workers=2)), body_size=1000).active  # under 4 MiB
-    assert not FeedWorkers(
-        Settings(ingest=IngestSettings(workers=1, parallel_min_bytes=0)), body_size=10**9
-    ).active
+    assert not FeedWorkers(Settings(ingest=IngestSettings(workers=1, parallel_min_bytes=0)), body_size=10**9).active
 
 
 def _ingest_in_a_daemon(db_url: str, path: str, results) -> None:
@@ -249,8 +246,7 @@ def test_a_refetch_does_not_score_what_the_feed_stored_lately(warehouse_url, war
     feed = tmp_path / "feed.xml"
     feed.write_bytes(rss(60))
     ctx = replace(
-        build_context(Settings(db_url=warehouse_url, ingest=IngestSettings(workers=1)), init_schema=False),
-        warehouse=warehouse,
+        build_context(Settings(db_url=warehouse_url, ingest=IngestSettings(workers=1)), init_schema=False), warehouse=warehouse
     )
     ingest_source(str(feed), ctx, "test")
     source = str(feed.resolve())
