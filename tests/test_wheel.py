@@ -279,7 +279,7 @@ def test_installed_package_reads_its_data_from_site_packages(installed: Install)
         "from pipeline import analytics, config, migrate\n"
         "print(json.dumps({'package': pipeline.__file__, 'sql': str(analytics.SQL_DIR),\n"
         "  'views': sorted(p.name for p in (analytics.SQL_DIR / 'views').glob('*.sql')),\n"
-        "  'lexicon': str(config.Settings().lexicon_file), 'gazetteer': str(config.Settings().gazetteer_file),\n"
+        "  'lexicon': str(config.Settings().scoring.lexicon_file), 'gazetteer': str(config.Settings().scoring.gazetteer_file),\n"
         "  'migrations': str(migrate.MIGRATIONS_DIR), 'head': migrate.head_revision()}))\n"
     )
     result = installed.run("python", "-c", probe)
