@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.actors import Gazetteer, GazetteerError, load_gazetteer
+from pipeline.actors import (
+    BODY_ROLES,
+    PERSON_ROLES,
+    RESERVED_CODES,
+    Gazetteer,
+    GazetteerError,
+    load_gazetteer,
+)
+from pipeline.warehouse import ALL_ACTORS
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +99,155 @@ def test_gazetteer_needs_a_version(tmp_path):
     path.write_text("code,kind,name,aliases\nAAA,state,A,A\n")
     with pytest.raises(GazetteerError, match="version"):
         Gazetteer.from_file(path)
+
+
+# --- people and bodies that stand for an actor (actors_people.csv) ---
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Putin ordered more troops to the border overnight.", ["RUS"]),
+        ("Nasrallah said the group would answer any strike.", ["HEZBOLLAH"]),
+        ("The Pentagon said the drills were routine.", ["USA"]),
+        ("Zelenskyy thanked the allies; Lavrov called the talks pointless.", ["UKR", "RUS"]),
+        ("Sinwar and Haniyeh rejected the offer.", ["HAMAS"]),
+        ("The PLA staged drills around Taiwan.", ["CHN", "TWN"]),
+        ("Hemedti's fighters advanced on the city, al-Burhan vowed to retake it.", ["RSF", "SDN"]),
+        ("Abiy Ahmed met Debretsion Gebremichael for the first time since the war.", ["ETH", "TPLF"]),
+        ("Khamenei praised the Quds Force commander Esmail Qaani.", ["IRN", "IRGC"]),
+        ("Erdogan phoned Netanyahu.", ["TUR", "ISR"]),
+        ("Mossad and the IDF declined to comment.", ["ISR"]),
+        ("Jolani's fighters took the town.", ["HTS"]),
+        ("Ahmed al-Sharaa was sworn in.", ["SYR"]),
+        ("KCNA said Kim Jong Un watched the launch.", ["PRK"]),
+        ("Imran Khan called for protests.", ["PAK"]),
+        ("Guterres urged restraint.", ["UN"]),
+    ],
+)
+def test_a_person_or_body_alone_tags_the_actor_it_stands_for(gazetteer, sentence, expected):
+    assert gazetteer.codes(sentence) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Kim said she would appeal the verdict.",
+        "Lee won the final, Khan finished third.",
+        "Singh and Harris led the debate in May.",
+        "Austin is the capital of Texas.",
+        "Abbas, a shopkeeper, said prices had doubled.",
+        "Johnson scored twice for the visitors.",
+        "Park and Moon were named in the squad.",
+    ],
+)
+def test_ambiguous_surnames_alone_do_not_tag(gazetteer, sentence):
+    assert gazetteer.codes(sentence) == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Willi Orban headed the winner.", []),
+        ("Viktor Orban headed to the summit.", ["HUN"]),
+        ("A King Charles spaniel won the show.", []),
+        ("King Charles opened parliament.", ["GBR"]),
+        ("Latin America watched Lula closely.", ["BRA"]),
+    ],
+)
+def test_block_phrases_still_win_over_people(gazetteer, sentence, expected):
+    assert gazetteer.codes(sentence) == expected
+
+
+def test_a_mention_through_a_person_says_who_it_was(gazetteer):
+    by_country, by_person, by_body = gazetteer.find("Russia said Putin met the PLA chief.")
+    assert (by_country.actor, by_country.via) == ("RUS", None)
+    assert by_person.actor == "RUS" and by_person.via.name == "Vladimir Putin"
+    assert by_person.via.role == "head_of_state" and not by_person.via.is_body
+    assert by_body.actor == "CHN" and by_body.via.is_body and by_body.via.role == "armed_forces"
+
+
+def test_actors_expose_their_people_and_bodies(gazetteer):
+    russia = {rep.name: rep for rep in gazetteer.actors["RUS"].representatives}
+    assert russia["Vladimir Putin"].actor == "RUS" and "Putin" in russia["Vladimir Putin"].aliases
+    assert russia["Sergei Shoigu"].since == 2012 and russia["Sergei Shoigu"].until == 2024
+    assert gazetteer.representatives["Hassan Nasrallah"].actor == "HEZBOLLAH"
+    assert {rep.actor for rep in gazetteer.representatives.values()} <= set(gazetteer.actors)
+    roles = {rep.role for rep in gazetteer.representatives.values()}
+    assert {"head_of_state", "head_of_government", "foreign_minister", "defence_minister", "leader"} <= roles
+    assert roles <= PERSON_ROLES | BODY_ROLES
+
+
+def test_the_all_pseudo_actor_is_never_a_code(gazetteer):
+    assert ALL_ACTORS in RESERVED_CODES
+    assert ALL_ACTORS not in gazetteer.actors
+    assert ALL_ACTORS not in gazetteer.codes("ALL of them met in Kyiv: ALL parties agreed.")
+
+
+def test_no_bare_common_surname_is_an_alias(gazetteer):
+    aliases = {alias for rep in gazetteer.representatives.values() for alias in rep.aliases}
+    common = {"Kim", "Lee", "Khan", "Singh", "Harris", "May", "Austin", "Abbas", "Johnson", "Wang", "Li"}
+    assert not aliases & (common | {"Moon", "Park", "Sharif", "Wallace", "Sullivan", "Bennett", "Cameron"})
+
+
+def test_years_in_office_are_ordered(gazetteer):
+    for rep in gazetteer.representatives.values():
+        if rep.since is not None and rep.until is not None:
+            assert rep.since <= rep.until, rep.name
+
+
+ACTOR_FILE = "# version: test\n# people: people.csv\ncode,kind,name,aliases\nAAA,state,Alpha,Alpha\n"
+PEOPLE_HEADER = "actor,role,name,aliases,from,to,note\n"
+
+
+@pytest.mark.parametrize(
+    ("people_rows", "message"),
+    [
+        ("ZZZ,leader,Zed Zedson,Zedson,,,\n", "unknown actor code 'ZZZ'"),
+        ("AAA,emperor,Zed Zedson,Zedson,,,\n", "unknown role 'emperor'"),
+        ("AAA,leader,Zed Zedson,Alpha,,,\n", "alias 'Alpha' already maps to AAA"),
+        ("AAA,leader,Zed Zedson,Zedson,,,\nAAA,spokesperson,Zed Zedson,Zed,,,\n", "duplicate name"),
+        ("AAA,leader,Zed Zedson,Zedson;Zed,,,\nAAA,spokesperson,Yan Yanson,Zed,,,\n", "alias 'Zed'"),
+        ("AAA,leader,Zed Zedson,Zedson,20x1,,\n", "bad year '20x1'"),
+        ("AAA,leader,Zed Zedson,Zedson,2022,2020,\n", "before 'from' year"),
+        ("AAA,block,Zed phrases,Zedson Street,,,\n", "block row's actor"),
+        ("AAA,leader,,Zedson,,,\n", "empty name"),
+        ("AAA,leader,Zed Zedson,Zedson,,,,extra\n", "at most 7 columns"),
+        ("AAA,leader,Zed Zedson,Zedson;;Z,,,\n", "empty alias"),
+    ],
+)
+def test_malformed_people_rows_name_the_line(tmp_path, people_rows, message):
+    (tmp_path / "actors.csv").write_text(ACTOR_FILE)
+    people = tmp_path / "people.csv"
+    people.write_text("# a comment\n" + PEOPLE_HEADER + people_rows)
+    with pytest.raises(GazetteerError, match=message) as info:
+        Gazetteer.from_file(tmp_path / "actors.csv")
+    assert f"{people}:{2 + len(people_rows.splitlines())}" in str(info.value)
+
+
+def test_a_people_file_that_is_missing_or_has_a_bad_header_is_named(tmp_path):
+    (tmp_path / "actors.csv").write_text(ACTOR_FILE)
+    with pytest.raises(GazetteerError, match="cannot read gazetteer .*people.csv"):
+        Gazetteer.from_file(tmp_path / "actors.csv")
+    (tmp_path / "people.csv").write_text("actor,kind,name,aliases\n")
+    with pytest.raises(GazetteerError, match="people.csv:1: header must be actor,role,name,aliases"):
+        Gazetteer.from_file(tmp_path / "actors.csv")
+
+
+def test_a_small_people_file_loads_into_the_same_automaton(tmp_path):
+    (tmp_path / "actors.csv").write_text(ACTOR_FILE)
+    (tmp_path / "people.csv").write_text(
+        PEOPLE_HEADER + "AAA,head_of_state,Zed Zedson,Zed Zedson;Zedson,2019,,\n-,block,not him,Zedson Street,,,\n"
+    )
+    gazetteer = Gazetteer.from_file(tmp_path / "actors.csv")
+    assert gazetteer.codes("Zedson spoke in Alpha.") == ["AAA"]
+    assert gazetteer.codes("They met on Zedson Street.") == []
+    assert gazetteer.actors["AAA"].representatives[0].since == 2019
+
+
+def test_the_reserved_code_is_refused(tmp_path):
+    path = tmp_path / "actors.csv"
+    path.write_text("# version: test\ncode,kind,name,aliases\nALL,state,All,Allland\n")
+    with pytest.raises(GazetteerError, match="reserved") as info:
+        Gazetteer.from_file(path)
+    assert f"{path}:3" in str(info.value)
