@@ -237,7 +237,8 @@ def test_a_people_file_that_is_missing_or_has_a_bad_header_is_named(tmp_path):
 def test_a_small_people_file_loads_into_the_same_automaton(tmp_path):
     (tmp_path / "actors.csv").write_text(ACTOR_FILE)
     (tmp_path / "people.csv").write_text(
-        PEOPLE_HEADER + "AAA,head_of_state,Zed Zedson,Zed Zedson;Zedson,2019,,\n-,block,not him,Zedson Street,,,\n"
+        PEOPLE_HEADER
+        + "AAA,head_of_state,Zed Zedson,Zed Zedson;Zedson,2019,,\n-,block,not him,Zedson Street,,,\n"
     )
     gazetteer = Gazetteer.from_file(tmp_path / "actors.csv")
     assert gazetteer.codes("Zedson spoke in Alpha.") == ["AAA"]
