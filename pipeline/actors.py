@@ -8,8 +8,9 @@ words, and the longest match wins, so "Papua New Guinea" beats "Guinea" and "Lat
 People and bodies that stand for an actor ("Putin" -> RUS, "Nasrallah" -> HEZBOLLAH, "the PLA" -> CHN)
 are rows of a second reviewed file (data/actors_people.csv), named by a ``# people: FILE`` comment of
 the actor file and compiled into the same automaton; a mention through one carries it as ``via``.
-Their years in office are review data only: the tagger has no date, and a former leader's name still
-names the country in news (names that changed sides over time are left out). See docs/gazetteer.md.
+Their terms in office (from/to) are reviewed data too. `codes(text)` and `find(text)` ignore them: a
+former leader's name still names the country. Given the text's day, `codes(text, on=day)` keeps a
+person's mention only inside one of their terms (the span stays consumed). See docs/gazetteer.md.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from pipeline.config import PACKAGE_DATA
@@ -55,7 +57,8 @@ PEOPLE_HEADER = ["actor", "role", "name", "aliases", "from", "to", "note"]
 _VERSION = re.compile(r"version:\s*(\S+)")
 _PEOPLE = re.compile(r"^#\s*people:\s*(\S+)\s*$")
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,29}$")
-_YEAR = re.compile(r"^(19|20)\d\d$")
+_DAY = re.compile(r"^(?:19|20)\d\d(?:-\d\d-\d\d)?$")  # a year, or a day (ISO 8601)
+Term = tuple[date | None, date | None]  # first and last day in office; None: open
 
 
 class GazetteerError(ValueError):
@@ -70,13 +73,18 @@ class Representative:
     actor: str  # the code it stands for
     role: str  # one of ROLES
     aliases: tuple[str, ...]
-    since: int | None = None  # first year in the role (review data; the tagger does not use it)
-    until: int | None = None  # last year in the role; None while in office when last reviewed
+    terms: tuple[Term, ...] = ()  # when it stood for the actor; () or an open end: no limit known
     note: str = ""
 
     @property
     def is_body(self) -> bool:
         return self.role in BODY_ROLES
+
+    def in_office(self, day: date) -> bool:
+        """Whether it stood for its actor on `day` (always, without terms)."""
+        return not self.terms or any(
+            (first is None or first <= day) and (last is None or day <= last) for first, last in self.terms
+        )
 
 
 @dataclass(frozen=True)
@@ -147,19 +155,33 @@ class Gazetteer:
             representatives.update(_read_people(path.parent / people_file, actors, aliases, representatives))
         return cls(version, actors, aliases, representatives)
 
-    def find(self, text: str) -> list[ActorMention]:
-        """All mentions, left to right, non-overlapping, longest first, on whole words."""
-        return [
+    def find(self, text: str, on: date | None = None) -> list[ActorMention]:
+        """All mentions, left to right, non-overlapping, longest first, on whole words.
+
+        `on`: the text's day; a person's mention outside their terms in office is left out.
+        """
+        mentions = [
             ActorMention(code, text[start:end], start, end, self._via.get(text[start:end]))
             for start, end, code in longest_matches(self._automaton, text)
             if code != BLOCK_CODE
         ]
+        if on is None:
+            return mentions
+        return [m for m in mentions if m.via is None or m.via.in_office(on)]
 
-    def codes(self, text: str) -> list[str]:
-        """Distinct actor codes in order of first mention."""
-        # Straight from the matches: no ActorMention per mention (this runs for every sentence).
+    def codes(self, text: str, on: date | None = None) -> list[str]:
+        """Distinct actor codes in order of first mention (`on` as for `find`)."""
+        matches = longest_matches(self._automaton, text)
+        if on is None:
+            # Straight from the matches: no ActorMention per mention (this runs for every sentence).
+            return list(dict.fromkeys(code for _, _, code in matches if code != BLOCK_CODE))
         return list(
-            dict.fromkeys(code for _, _, code in longest_matches(self._automaton, text) if code != BLOCK_CODE)
+            dict.fromkeys(
+                code
+                for start, end, code in matches
+                if code != BLOCK_CODE
+                and ((rep := self._via.get(text[start:end])) is None or rep.in_office(on))
+            )
         )
 
 
@@ -208,13 +230,36 @@ def _add_aliases(
     return tuple(added)
 
 
-def _year(cell: str, where: str, column: str) -> int | None:
+def _day(cell: str, where: str, column: str, *, end: bool) -> date | None:
+    """A from/to value: empty (open), a year (its first or, for `end`, last day) or a YYYY-MM-DD day."""
     cell = cell.strip()
     if not cell:
         return None
-    if not _YEAR.match(cell):
-        raise GazetteerError(f"{where}: bad year {cell!r} in column {column!r} (four digits or empty)")
-    return int(cell)
+    try:
+        if not _DAY.match(cell):
+            raise ValueError(cell)
+        if len(cell) == 4:
+            return date(int(cell), 12, 31) if end else date(int(cell), 1, 1)
+        return date.fromisoformat(cell)
+    except ValueError:
+        raise GazetteerError(f"{where}: bad {column!r} {cell!r} (a year, YYYY-MM-DD or empty)") from None
+
+
+def _terms(since: str, until: str, where: str) -> tuple[Term, ...]:
+    """Terms in office from the from/to cells: ";"-separated lists of equal length, one term each."""
+    if not since and not until:
+        return ()
+    starts, ends = since.split(";"), until.split(";")
+    if len(starts) != len(ends):
+        raise GazetteerError(f"{where}: {len(starts)} 'from' values but {len(ends)} 'to' values")
+    terms = []
+    for start_cell, end_cell in zip(starts, ends, strict=True):
+        first = _day(start_cell, where, "from", end=False)
+        last = _day(end_cell, where, "to", end=True)
+        if first is not None and last is not None and last < first:
+            raise GazetteerError(f"{where}: 'to' {end_cell.strip()} is before 'from' {start_cell.strip()}")
+        terms.append((first, last))
+    return tuple(terms)
 
 
 def _read_people(
@@ -245,11 +290,9 @@ def _read_people(
             raise GazetteerError(f"{where}: empty name")
         if name in found or name in known:
             raise GazetteerError(f"{where}: duplicate name {name!r}")
-        first, last = _year(since, where, "from"), _year(until, where, "to")
-        if first is not None and last is not None and last < first:
-            raise GazetteerError(f"{where}: 'to' year {last} is before 'from' year {first}")
+        terms = _terms(since, until, where)
         row_aliases = _add_aliases(aliases, alias_field, actor, where, unique=True)
-        found[name] = Representative(name, actor, role, row_aliases, first, last, note)
+        found[name] = Representative(name, actor, role, row_aliases, terms, note)
     return found
 
 

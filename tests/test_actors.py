@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from itertools import pairwise
+
 import pytest
 
 from pipeline.actors import (
@@ -170,7 +173,7 @@ def test_a_mention_through_a_person_says_who_it_was(gazetteer):
 def test_actors_expose_their_people_and_bodies(gazetteer):
     russia = {rep.name: rep for rep in gazetteer.actors["RUS"].representatives}
     assert russia["Vladimir Putin"].actor == "RUS" and "Putin" in russia["Vladimir Putin"].aliases
-    assert russia["Sergei Shoigu"].since == 2012 and russia["Sergei Shoigu"].until == 2024
+    assert russia["Sergei Shoigu"].terms == ((date(2012, 1, 1), date(2024, 12, 31)),)
     assert gazetteer.representatives["Hassan Nasrallah"].actor == "HEZBOLLAH"
     assert {rep.actor for rep in gazetteer.representatives.values()} <= set(gazetteer.actors)
     roles = {rep.role for rep in gazetteer.representatives.values()}
@@ -190,10 +193,35 @@ def test_no_bare_common_surname_is_an_alias(gazetteer):
     assert not aliases & (common | {"Moon", "Park", "Sharif", "Wallace", "Sullivan", "Bennett", "Cameron"})
 
 
-def test_years_in_office_are_ordered(gazetteer):
+def test_terms_in_office_follow_each_other(gazetteer):
     for rep in gazetteer.representatives.values():
-        if rep.since is not None and rep.until is not None:
-            assert rep.since <= rep.until, rep.name
+        for (_, end), (start, _) in pairwise(rep.terms):
+            assert end is not None and start is not None and end < start, rep.name
+
+
+@pytest.mark.parametrize(
+    ("sentence", "day", "expected"),
+    [
+        ("Trump spoke at a rally.", None, ["USA"]),
+        ("Trump spoke at a rally.", date(2020, 6, 1), ["USA"]),
+        ("Trump spoke at a rally.", date(2022, 6, 1), []),
+        ("Trump spoke at a rally.", date(2025, 6, 1), ["USA"]),
+        ("Biden named his cabinet.", date(2021, 1, 19), []),
+        ("Biden named his cabinet.", date(2021, 1, 20), ["USA"]),
+        ("Hassan Nasrallah's funeral drew crowds to Beirut.", date(2025, 2, 23), ["LBN"]),
+        ("The Pentagon and Moscow traded warnings.", date(1990, 1, 1), ["USA", "RUS"]),
+        ("Putin and Assad met; Lebanon's Joseph Aoun called.", date(2023, 3, 1), ["RUS", "SYR", "LBN"]),
+    ],
+)
+def test_on_a_day_a_person_tags_only_inside_their_terms(gazetteer, sentence, day, expected):
+    assert gazetteer.codes(sentence, on=day) == expected
+    assert list(dict.fromkeys(m.actor for m in gazetteer.find(sentence, on=day))) == expected
+
+
+def test_a_mention_out_of_office_still_consumes_its_span(gazetteer):
+    # "Hassan Nasrallah" is one match: dropped after his death, it does not fall back to a shorter alias.
+    assert gazetteer.find("Hassan Nasrallah spoke.", on=date(2025, 1, 1)) == []
+    assert [m.surface for m in gazetteer.find("Hassan Nasrallah spoke.")] == ["Hassan Nasrallah"]
 
 
 ACTOR_FILE = "# version: test\n# people: people.csv\ncode,kind,name,aliases\nAAA,state,Alpha,Alpha\n"
@@ -208,8 +236,10 @@ PEOPLE_HEADER = "actor,role,name,aliases,from,to,note\n"
         ("AAA,leader,Zed Zedson,Alpha,,,\n", "alias 'Alpha' already maps to AAA"),
         ("AAA,leader,Zed Zedson,Zedson,,,\nAAA,spokesperson,Zed Zedson,Zed,,,\n", "duplicate name"),
         ("AAA,leader,Zed Zedson,Zedson;Zed,,,\nAAA,spokesperson,Yan Yanson,Zed,,,\n", "alias 'Zed'"),
-        ("AAA,leader,Zed Zedson,Zedson,20x1,,\n", "bad year '20x1'"),
-        ("AAA,leader,Zed Zedson,Zedson,2022,2020,\n", "before 'from' year"),
+        ("AAA,leader,Zed Zedson,Zedson,20x1,,\n", "bad 'from' '20x1'"),
+        ("AAA,leader,Zed Zedson,Zedson,2021-02-30,,\n", "bad 'from' '2021-02-30'"),
+        ("AAA,leader,Zed Zedson,Zedson,2022,2020,\n", "'to' 2020 is before 'from' 2022"),
+        ("AAA,leader,Zed Zedson,Zedson,2019;2022,2020,\n", "2 'from' values but 1 'to' values"),
         ("AAA,block,Zed phrases,Zedson Street,,,\n", "block row's actor"),
         ("AAA,leader,,Zedson,,,\n", "empty name"),
         ("AAA,leader,Zed Zedson,Zedson,,,,extra\n", "at most 7 columns"),
@@ -243,7 +273,8 @@ def test_a_small_people_file_loads_into_the_same_automaton(tmp_path):
     gazetteer = Gazetteer.from_file(tmp_path / "actors.csv")
     assert gazetteer.codes("Zedson spoke in Alpha.") == ["AAA"]
     assert gazetteer.codes("They met on Zedson Street.") == []
-    assert gazetteer.actors["AAA"].representatives[0].since == 2019
+    assert gazetteer.actors["AAA"].representatives[0].terms == ((date(2019, 1, 1), None),)
+    assert gazetteer.codes("Zedson spoke.", on=date(2018, 12, 31)) == []
 
 
 def test_the_reserved_code_is_refused(tmp_path):
