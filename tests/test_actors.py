@@ -156,6 +156,8 @@ def test_ambiguous_surnames_alone_do_not_tag(gazetteer, sentence):
         ("A King Charles spaniel won the show.", []),
         ("King Charles opened parliament.", ["GBR"]),
         ("Latin America watched Lula closely.", ["BRA"]),
+        ("The Sudan People's Liberation Army split in 2013.", []),
+        ("Brazil's Workers' Party won; the Korean Workers' Party of Korea met.", ["BRA", "PRK"]),
     ],
 )
 def test_block_phrases_still_win_over_people(gazetteer, sentence, expected):
