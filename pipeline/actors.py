@@ -67,7 +67,7 @@ class GazetteerError(ValueError):
 
 @dataclass(frozen=True)
 class Representative:
-    """A person or body whose name stands for an actor: "Vladimir Putin" for RUS, "the Pentagon" for USA."""
+    """A person or body whose name stands for an actor: "Vladimir Putin" for RUS, "the PLA" for CHN."""
 
     name: str
     actor: str  # the code it stands for
