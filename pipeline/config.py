@@ -113,15 +113,6 @@ class DetectionParams:
         if not 0 < self.ewma_lambda <= 1:
             raise ValueError(f"ewma_lambda must be in (0, 1], not {self.ewma_lambda}")
 
-    def severity(self, surprise: float) -> str | None:
-        if surprise >= self.critical:
-            return "critical"
-        if surprise >= self.warning:
-            return "warning"
-        if surprise >= self.watch:
-            return "watch"
-        return None
-
 
 @dataclass(frozen=True)
 class NotifySettings:

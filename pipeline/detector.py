@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
+from pipeline.config import SEVERITIES
+
 # kind -> (measure column, spread floor attribute of the detection params); the first is the headline
 # measure. The columns are fields of DayRow and of the daily_signals table.
 KINDS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -36,13 +38,11 @@ KINDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("deescalatory_sentences", "count_spread_floor"),
     ),
 }
-DETECTORS = ("mad", "ewma")
-SEVERITIES = ("watch", "warning", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
 
 class DetectionSettings(Protocol):
-    """What the detector reads from the detection parameters (today ``alerts.DetectionParams``)."""
+    """What the detector reads from the detection parameters (``config.DetectionParams``, which validates them)."""
 
     @property
     def baseline_days(self) -> int: ...
@@ -70,24 +70,6 @@ class DetectionSettings(Protocol):
     def detector(self) -> str: ...
     @property
     def ewma_lambda(self) -> float: ...
-
-
-def validate_detection_settings(params: DetectionSettings, notify_min_severity: str | None = None) -> None:
-    """Raise ValueError with a one-line reason when the detection parameters cannot work together."""
-    if params.detector not in DETECTORS:
-        raise ValueError(f"detector must be one of {', '.join(DETECTORS)}, not {params.detector!r}")
-    if not params.watch <= params.warning <= params.critical:
-        raise ValueError(
-            f"thresholds must rise: watch {params.watch} <= warning {params.warning} <= critical {params.critical}"
-        )
-    if params.baseline_days < 1 or params.guard_days < 0 or params.min_history_days < 1:
-        raise ValueError("baseline_days and min_history_days must be >= 1 and guard_days >= 0")
-    if notify_min_severity is not None and notify_min_severity not in SEVERITIES:
-        raise ValueError(
-            f"notify_min_severity must be one of {', '.join(SEVERITIES)}, not {notify_min_severity!r}"
-        )
-    if not 0 < params.ewma_lambda <= 1:
-        raise ValueError(f"ewma_lambda must be in (0, 1], not {params.ewma_lambda}")
 
 
 def severity_of(surprise: float, params: DetectionSettings) -> str | None:
