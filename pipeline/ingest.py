@@ -22,6 +22,7 @@ from pipeline.channels import build_notifiers, send_operational_message
 from pipeline.config import Settings
 from pipeline.fetch import FetchResult, Validators, fetch_many, fetch_one
 from pipeline.parse import FeedPart, ParsedEntry, ParsedFeed, assemble, parse_feed, split_feed
+from pipeline.records import from_plain, to_plain
 from pipeline.score import Scorer, load_scorer
 from pipeline.signals import compute_signals
 from pipeline.store import ConcurrentWriteError, FetchRecord, StoreResult, Warehouse, alert_to_dict
@@ -69,25 +70,11 @@ class FeedOutcome:
     days: tuple[date, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "source": self.source,
-            "ok": self.ok,
-            "status": self.status,
-            "error": self.error,
-            "not_modified": self.not_modified,
-            "bozo_reason": self.bozo_reason,
-            "entries_seen": self.entries_seen,
-            "new_articles": self.new_articles,
-            "new_sentences": self.new_sentences,
-            "elapsed_s": round(self.elapsed_s, 3),
-            "days": [d.isoformat() for d in self.days],
-        }
+        return to_plain(self, digits={"elapsed_s": 3})
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> FeedOutcome:
-        values = dict(data)
-        values["days"] = tuple(date.fromisoformat(str(d)) for d in values.get("days") or ())  # type: ignore[union-attr]
-        return cls(**values)  # type: ignore[arg-type]
+    def from_dict(cls, data: Mapping[str, object]) -> FeedOutcome:
+        return from_plain(cls, data)
 
 
 class FeedWorkers:

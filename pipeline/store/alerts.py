@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from pipeline.clock import now_utc
+from pipeline.records import field_names, from_plain, to_plain
 from pipeline.store.engine import insert_for, run_transaction
 from pipeline.store.schema import alert_deliveries, alerts
 
@@ -37,40 +38,15 @@ class Alert:
 
 def alert_to_dict(alert: Alert) -> dict[str, Any]:
     """The JSON-ready form of an alert (CLI --json, webhook payloads, run reports)."""
-    return {
-        "day": alert.day.isoformat(),
-        "actor": alert.actor,
-        "kind": alert.kind,
-        "measure": alert.measure,
-        "severity": alert.severity,
-        "value": round(alert.value, 3),
-        "baseline": round(alert.baseline, 3),
-        "spread": round(alert.spread, 3),
-        "surprise": round(alert.surprise, 2),
-        "articles": alert.articles,
-        "sources": alert.sources,
-        "mode": alert.mode,
-        "evidence": list(alert.evidence),
-    }
+    return to_plain(alert, digits=_ALERT_DIGITS, omit=("alert_id",))
+
+
+_ALERT_DIGITS = {"value": 3, "baseline": 3, "spread": 3, "surprise": 2}
 
 
 def _row_to_alert(row: Any) -> Alert:
-    return Alert(
-        day=row["day"],
-        actor=row["actor"],
-        kind=row["kind"],
-        severity=row["severity"],
-        value=row["value"],
-        baseline=row["baseline"],
-        spread=row["spread"],
-        surprise=row["surprise"],
-        articles=row["articles"],
-        sources=row["sources"],
-        mode=row["mode"],
-        evidence=tuple(json.loads(row["evidence"])),
-        alert_id=row["alert_id"],
-        measure=row["measure"],
-    )
+    values = {name: row[name] for name in field_names(Alert)}
+    return from_plain(Alert, {**values, "evidence": json.loads(row["evidence"])})
 
 
 class AlertStore:

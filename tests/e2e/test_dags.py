@@ -27,7 +27,7 @@ from pipeline.orchestration import (
 
 pytestmark = [pytest.mark.airflow, pytest.mark.timeout(180)]  # dag.test() waits forever on a stuck task
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags"
 FIXTURE_FEEDS = REPO / "samples" / "feeds"
 DAG_IDS = {"escalation_ingest", "escalation_signals", "escalation_rescore"}

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from pipeline.config import FetchSettings, Settings
 from pipeline.ingest import build_context, ingest_source, run_cycle
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "feeds"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "feeds"
 
 
 def _sample_feeds() -> list[Path]:

@@ -13,7 +13,7 @@ from pipeline.store import Warehouse, WarehouseError
 from pipeline.store import feeds as store_feeds
 from pipeline.store.schema import ddl
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DAY = date(2026, 11, 1)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def escalation(*args: str, db_url: str | None = None, stdin: str | None = None, env: dict | None = None):

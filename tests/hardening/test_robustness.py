@@ -27,7 +27,7 @@ from helpers import article, fetch_record
 
 from pipeline.articles import ArticleRecord, SentenceRecord
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DAY0 = date(2026, 10, 1)
 LINES = [
     "Iran-backed militias fired rockets at a base in Syria and vowed to increase their attacks.",

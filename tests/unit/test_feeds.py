@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.feeds import FeedListError, load_feed_list
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_committed_feed_lists_load():

@@ -32,7 +32,7 @@ from pipeline.config import FetchSettings, Settings, load_settings
 from pipeline.fetch import address_refusal, fetch_one
 from pipeline.ingest import build_context, run_cycle
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "feeds"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "feeds"
 FAST = FetchSettings(timeout_s=0.5, deadline_s=1.5, max_bytes=256_000, retries=0, backoff_s=0.01)
 METADATA_URL = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
 
