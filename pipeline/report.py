@@ -172,26 +172,20 @@ def _figure_json(actor: str, days: list[date], series: dict[date, Any], actor_al
     esc = [float(series[d]["escalation_index"]) if d in series else 0.0 for d in days]
     de = [float(series[d]["deescalation_index"]) if d in series else 0.0 for d in days]
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=esc,
-            name="escalation index",
-            mode="lines+markers",
-            line={"color": "#c92a2a"},
-            hovertemplate="%{x|%Y-%m-%d}: %{y:.1f}<extra>escalation</extra>",
+    for values, name, color in (
+        (esc, "escalation", "#c92a2a"),
+        (de, "de-escalation", "#1c7ed6"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=values,
+                name=f"{name} index",
+                mode="lines+markers",
+                line={"color": color},
+                hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:.1f}}<extra>{name}</extra>",
+            )
         )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=de,
-            name="de-escalation index",
-            mode="lines+markers",
-            line={"color": "#1c7ed6"},
-            hovertemplate="%{x|%Y-%m-%d}: %{y:.1f}<extra>de-escalation</extra>",
-        )
-    )
     index_by_day = {
         "escalation": dict(zip(days, esc, strict=True)),
         "deescalation": dict(zip(days, de, strict=True)),
