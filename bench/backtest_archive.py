@@ -1,0 +1,443 @@
+"""Backtest alerting on a news archive with known events: does an analyst get paged for the right things?
+
+    .venv/bin/python bench/backtest_archive.py ARCHIVE.jsonl.gz EVENTS.yaml [--db sqlite:///...]
+        [--variant NAME ...] [--halves] [--list]
+
+(a) imports the archive into the warehouse through `pipeline.archive` (idempotent: a second run
+    reuses what is stored), (b) computes daily signals, (c) runs a detector over the whole range and
+    folds its candidates into incidents with `pipeline.incidents`, (d) prints, per known escalation of
+    EVENTS, whether and on which day it paged, the quiet windows that paged, paged escalation
+    incidents per week, and (with --list) every paged incident so a reader can judge them.
+
+Variants (the detector that feeds the incidents):
+  production        today's `alerts.detect` in backtest mode (the stored alerts), one candidate per alert
+  production+ctx    the same, disaster/accident-context candidates held back
+  research          the harness's own per-day measures from the stored sentences (see `Measures`):
+                    novelty against the actor's long history, breadth in distinct outlets and distinct
+                    texts (wire copies once), intensity (material acts over rhetoric), a
+                    coverage-aware outlet gate and the disaster/accident context share; each feature
+                    can be switched off (research-novelty, research-breadth, ...) to see what it buys.
+With --halves, the research knobs in TUNED are chosen on one half (2021 or 2022) and scored on the
+other, both ways. EVENTS is YAML like ../shared/data/world_news_2021_2022.events.yaml.
+
+Research only: it reads the warehouse with SQLAlchemy (the store layer should provide these
+measures; see NEEDED_MEASURES). Nothing here is a test; it changes only the warehouse it is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+import yaml
+
+from pipeline import alerts as alerting
+from pipeline.actors import load_gazetteer
+from pipeline.archive import import_archive
+from pipeline.config import DetectionParams, load_settings
+from pipeline.incidents import (
+    GLOBAL_ACTOR,
+    Candidate,
+    Evidence,
+    Incident,
+    IncidentParams,
+    Timeline,
+    fold,
+)
+from pipeline.score import ESCALATORY_THRESHOLD, load_scorer
+from pipeline.signals import compute_signals
+from pipeline.warehouse import Warehouse, articles, feeds, sentence_actors, sentences
+
+# What the store/signals layer should give the detector per (day, actor), instead of this harness.
+NEEDED_MEASURES = (
+    "escalatory_texts: distinct escalatory sentence texts (wire copies once)",
+    "escalatory_outlets: distinct feeds with an escalatory sentence",
+    "material_mass: sum of escalatory sentence scores, rhetoric-only sentences weighted down",
+    "context_share: share of escalatory sentences in disaster/accident context",
+    "top counterparts: actors co-mentioned in the escalatory sentences, with counts",
+    "corpus outlets active on the day (for the coverage-aware gate)",
+)
+
+# Scorer categories (pipeline/data/lexicon.yaml) that are acts rather than words.
+MATERIAL_CATEGORIES = frozenset(
+    {"armed_attack", "casualties", "mobilisation", "nuclear_wmd", "proxy_militia", "expulsion_ties"}
+)
+# Disaster and accident context (research vocabulary: the scorer's perpetrator test, issue 13, should
+# own this as lexicon data). A sentence naming one of these stems is context, not an act by someone.
+CONTEXT_STEMS = (
+    "earthquake", "quake", "tremor", "aftershock", "tsunami", "flood", "eruption", "volcan", "hurricane",
+    "typhoon", "cyclone", "tornado", "tropical storm", "winter storm", "snowstorm", "landslide", "mudslide",
+    "wildfire", "bushfire", "forest fire", "heatwave", "drought", "avalanche", "derail", "plane crash",
+    "air crash", "capsiz", "shipwreck", "stampede", "building collapse", "mine blast", "gas explosion",
+    "accident",
+)
+
+
+# -- events -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class KnownEvent:
+    name: str
+    actors: frozenset[str]
+    first: date
+    last: date
+
+
+def load_events(path: Path) -> tuple[list[KnownEvent], list[KnownEvent]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+
+    def events(rows: Iterable[Mapping]) -> list[KnownEvent]:
+        return [
+            KnownEvent(r["name"], frozenset(r["actors"]), date.fromisoformat(str(r["first"])),
+                       date.fromisoformat(str(r["last"])))
+            for r in rows or ()
+        ]
+
+    return events(data.get("escalations")), events(data.get("quiet"))
+
+
+# -- the stored sentences, as the research detector reads them --------------------------------------
+@dataclass
+class Day:
+    """One actor's escalatory evidence of one day."""
+
+    texts: dict[str, tuple[float, bool, bool, int, str, str, str | None]] = field(default_factory=dict)
+    # normalised text -> (score, material, context, feed, text, title, url); wire copies collapse
+    outlets: set[int] = field(default_factory=set)
+    articles: set[int] = field(default_factory=set)
+    partners: Counter = field(default_factory=Counter)
+    sentences: int = 0  # all sentences that mention the actor (escalatory or not)
+
+
+@dataclass
+class Corpus:
+    days: dict[str, dict[date, Day]]  # actor -> day -> Day
+    outlets_by_day: dict[date, int]  # feeds with any article that day
+    feed_names: dict[int, str]
+    first: date
+    last: date
+
+
+def _context(text: str) -> bool:
+    lowered = text.casefold()
+    return any(stem in lowered for stem in CONTEXT_STEMS)
+
+
+def load_corpus(warehouse: Warehouse, *, inherit_article_actors: bool = True) -> Corpus:
+    """Every actor's escalatory evidence per day. With inherit_article_actors, a sentence also counts
+    for the actors its article names elsewhere (a teaser under a headline naming the country)."""
+    s, a, sa_ = sentences.c, articles.c, sentence_actors.c
+    with warehouse.engine.connect() as conn:
+        feed_names = dict(conn.execute(sa.select(feeds.c.feed_id, feeds.c.title)).all())
+        outlets_by_day = dict(
+            conn.execute(
+                sa.select(a.published_day, sa.func.count(sa.distinct(a.feed_id))).group_by(a.published_day)
+            ).all()
+        )
+        actor_rows = conn.execute(sa.select(sa_.sentence_id, sa_.actor)).all()
+        rows = conn.execute(
+            sa.select(
+                s.sentence_id, s.article_id, s.text, s.score, s.matches, a.published_day, a.feed_id, a.title, a.url
+            ).join(articles, a.article_id == s.article_id)
+        ).all()
+    actors_of: dict[int, list[str]] = defaultdict(list)
+    for sentence_id, actor in actor_rows:
+        actors_of[sentence_id].append(actor)
+    article_actors: dict[int, set[str]] = defaultdict(set)
+    if inherit_article_actors:
+        for sid, article_id, *_ in rows:
+            article_actors[article_id].update(actors_of.get(sid, ()))
+    days: dict[str, dict[date, Day]] = defaultdict(dict)
+    for sid, article_id, text, score, matches, day, feed_id, title, url in rows:
+        names = sorted(set(actors_of.get(sid, ())) | article_actors.get(article_id, set()))
+        if not names:
+            continue
+        escalatory = score >= ESCALATORY_THRESHOLD
+        if escalatory:
+            categories = {m["category"] for m in json.loads(matches) if m["effective_weight"] > 0}
+            material = bool(categories & MATERIAL_CATEGORIES)
+            context = _context(text)
+            key = " ".join(text.casefold().split())[:160]
+        for actor in names:
+            cell = days[actor].get(day)
+            if cell is None:
+                cell = days[actor][day] = Day()
+            cell.sentences += 1
+            cell.articles.add(article_id)
+            if not escalatory:
+                continue
+            cell.outlets.add(feed_id)
+            previous = cell.texts.get(key)
+            if previous is None or score > previous[0]:
+                cell.texts[key] = (score, material, context, feed_id, text, title, url)
+            for other in names:
+                if other != actor:
+                    cell.partners[other] += 1
+    all_days = [d for series in days.values() for d in series]
+    return Corpus(dict(days), outlets_by_day, feed_names, min(all_days), max(all_days))
+
+
+# -- research detector ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Features:
+    novelty: bool = True  # long-history baseline (long_days) instead of the 28-day one
+    breadth: bool = True  # distinct texts, weighted by distinct outlets
+    intensity: bool = True  # rhetoric-only sentences count rhetoric_weight
+    coverage_gate: bool = True  # outlets needed scale with the outlets active that day
+    context: bool = True  # disaster/accident context share held back
+
+
+@dataclass(frozen=True)
+class Knobs:
+    long_days: int = 90
+    short_days: int = 28
+    guard_days: int = 1
+    rhetoric_weight: float = 0.4
+    floor: float = 1.5  # spread floor of the daily mass
+    min_mass: float = 2.0  # mass needed at all (about two distinct material sentences)
+    outlet_share: float = 0.5  # of the day's active outlets that must carry escalatory evidence
+    partner_share: float = 0.3  # a counterpart named in this share of the actor's evidence
+    min_history_days: int = 14
+
+
+def _mass(cell: Day | None, features: Features, knobs: Knobs) -> float:
+    if cell is None:
+        return 0.0
+    total = 0.0
+    for score, material, context, *_ in cell.texts.values():
+        if features.context and context:
+            continue  # disaster/accident context is not the actor's escalation
+        weight = 1.0 if (material or not features.intensity) else knobs.rhetoric_weight
+        total += weight * score
+    if features.breadth:
+        total *= math.sqrt(max(1, len(cell.outlets)))  # corroboration by independent outlets
+    return total
+
+
+def research_candidates(
+    corpus: Corpus, since: date, until: date, features: Features, knobs: Knobs, params: DetectionParams
+) -> dict[date, list[Candidate]]:
+    out: dict[date, list[Candidate]] = defaultdict(list)
+    window = knobs.long_days if features.novelty else knobs.short_days
+    for actor, series in corpus.days.items():
+        if actor == GLOBAL_ACTOR:
+            continue
+        first_seen = min(series)
+        masses = {d: _mass(cell, features, knobs) for d, cell in series.items()}  # a silent day is 0
+
+        for day in sorted(d for d in series if since <= d <= until):
+            cell = series[day]
+            value = masses[day]
+            if value < knobs.min_mass:
+                continue
+            active = max(1, corpus.outlets_by_day.get(day, 1))
+            needed = max(1, math.ceil(knobs.outlet_share * active)) if features.coverage_gate else 2
+            if len(cell.outlets) < needed:
+                continue
+            end = day - timedelta(days=knobs.guard_days)
+            history = [
+                masses.get(end - timedelta(days=k), 0.0) for k in range(1, window + 1) if end - timedelta(days=k) >= first_seen
+            ]
+            if len(history) < knobs.min_history_days:
+                continue
+            baseline, spread, surprise = alerting.robust_surprise(history, value, knobs.floor)
+            severity = params.severity(surprise)
+            if severity is None:
+                continue
+            texts = list(cell.texts.values())
+            context_share = sum(1 for t in texts if t[2]) / len(texts) if features.context and texts else 0.0
+            partners = [p for p, n in cell.partners.most_common() if n >= knobs.partner_share * len(texts)]
+            evidence = tuple(
+                Evidence(text=t[4], title=t[5], url=t[6], outlet=corpus.feed_names.get(t[3], ""), day=day, score=t[0])
+                for t in sorted(texts, key=lambda t: -t[0])[:5]
+            )
+            out[day].append(
+                Candidate(day, actor, "escalation", severity, surprise, tuple(partners), context_share,
+                          len(cell.articles), len(cell.outlets), evidence)
+            )
+    return out
+
+
+# -- the production detector's alerts as candidates -------------------------------------------------
+def production_candidates(
+    warehouse: Warehouse, corpus: Corpus, since: date, until: date, params: DetectionParams, with_context: bool
+) -> dict[date, list[Candidate]]:
+    alerting.detect(warehouse, since, until, params, mode="backtest")
+    out: dict[date, list[Candidate]] = defaultdict(list)
+    for alert in alerting.load_alerts(warehouse, since, until):
+        cell = corpus.days.get(alert.actor, {}).get(alert.day)
+        texts = list(cell.texts.values()) if cell else []
+        share = sum(1 for t in texts if t[2]) / len(texts) if with_context and texts else 0.0
+        partners = [p for p, n in cell.partners.most_common() if n >= 0.3 * len(texts)] if cell else []
+        evidence = tuple(
+            Evidence(text=e["text"], title=e.get("title") or "", url=e.get("url"), outlet=e.get("feed") or "",
+                     day=alert.day, score=float(e.get("score") or 0))
+            for e in alert.evidence
+        )
+        out[alert.day].append(
+            Candidate(alert.day, alert.actor, alert.kind, alert.severity, alert.surprise, tuple(partners),
+                      share if alert.kind == "escalation" else 0.0, alert.articles, alert.sources, evidence)
+        )
+    return out
+
+
+# -- scoring a timeline against the known events ---------------------------------------------------
+@dataclass
+class Score:
+    caught: list[tuple[KnownEvent, date | None]]
+    quiet_paged: list[tuple[KnownEvent, Incident]]
+    paged_incidents: list[Incident]
+    weeks: float
+
+    @property
+    def hits(self) -> int:
+        return sum(1 for _, day in self.caught if day is not None)
+
+    @property
+    def per_week(self) -> float:
+        return len(self.paged_incidents) / self.weeks if self.weeks else 0.0
+
+    def line(self) -> str:
+        return (f"{self.hits:2d}/{len(self.caught)} escalations paged in window, "
+                f"{len(self.quiet_paged)} quiet window(s) paged, {len(self.paged_incidents)} paged escalation "
+                f"incidents = {self.per_week:.2f}/week")
+
+
+def score_timeline(
+    timeline: Timeline, escalations: Sequence[KnownEvent], quiet: Sequence[KnownEvent], first: date, last: date
+) -> Score:
+    pages = [p for p in timeline.pages if p.incident.kind == "escalation" and first <= p.day <= last]
+    by_number = {i.number: i for i in timeline.incidents}
+    caught = []
+    for event in escalations:
+        if not first <= event.first <= last:
+            continue
+        day = next(
+            (p.day for p in sorted(pages, key=lambda p: p.day)
+             if p.reason == "open" and p.incident.actors & event.actors and event.first <= p.day <= event.last),
+            None,
+        )
+        caught.append((event, day))
+    quiet_paged = []
+    for event in quiet:
+        if not first <= event.first <= last:
+            continue
+        for page in pages:
+            if page.incident.actors & event.actors and event.first <= page.day <= event.last:
+                quiet_paged.append((event, by_number.get(page.incident.number, page.incident)))
+                break
+    paged_numbers = sorted({p.incident.number for p in pages if p.reason == "open"})
+    paged = [by_number[n] for n in paged_numbers if n in by_number]
+    return Score(caught, quiet_paged, paged, ((last - first).days + 1) / 7)
+
+
+def print_score(score: Score, title: str, *, listing: bool) -> None:
+    print(f"\n## {title}\n{score.line()}")
+    for event, day in score.caught:
+        print(f"  {'PAGED ' + day.isoformat() if day else 'missed':17s} {event.name} "
+              f"({'/'.join(sorted(event.actors))}, {event.first}..{event.last})")
+    for event, incident in score.quiet_paged:
+        top = incident.evidence[0].title if incident.evidence else ""
+        print(f"  QUIET PAGED       {event.name}: {'/'.join(sorted(incident.actors))} {incident.first_paged} {top[:90]!r}")
+    if listing:
+        print("  paged incidents (first page, actors, opened, peak severity, alerts, top evidence title):")
+        for incident in score.paged_incidents:
+            top = incident.evidence[0].title if incident.evidence else ""
+            print(f"    {incident.first_paged} {'/'.join(sorted(incident.actors)):14s} opened {incident.opened} "
+                  f"{incident.severity:8s} {incident.alerts:3d}  {top[:100]}")
+
+
+# -- orchestration ---------------------------------------------------------------------------------
+VARIANTS = ("production", "production+ctx", "research", "research-novelty", "research-breadth",
+            "research-intensity", "research-coverage", "research-context")
+# Knobs chosen on one half and checked on the other with --halves (a small grid, nothing per event).
+TUNED = {"long_days": (56, 90, 180), "min_mass": (1.5, 2.0, 3.0), "outlet_share": (0.34, 0.5, 0.67)}
+
+
+def research_features(variant: str) -> Features:
+    off = variant.removeprefix("research").removeprefix("-")
+    names = {"novelty": "novelty", "breadth": "breadth", "intensity": "intensity", "coverage": "coverage_gate",
+             "context": "context"}
+    return replace(Features(), **{names[off]: False}) if off else Features()
+
+
+def run_variant(
+    variant: str, warehouse: Warehouse, corpus: Corpus, params: DetectionParams, incident_params: IncidentParams,
+    knobs: Knobs, since: date, until: date,
+) -> Timeline:
+    if variant.startswith("production"):
+        candidates = production_candidates(warehouse, corpus, since, until, params, variant.endswith("+ctx"))
+    else:
+        candidates = research_candidates(corpus, since, until, research_features(variant), knobs, params)
+    return fold(candidates, incident_params, since=since, until=until)
+
+
+def _objective(score: Score) -> tuple:
+    """Recall first, then no quiet window paged, then fewer pages (targets: >= 11/13, 0, <= 1/week)."""
+    return (score.hits - 3 * len(score.quiet_paged), -max(0.0, score.per_week - 1.0), -score.per_week)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("archive", type=Path)
+    parser.add_argument("events", type=Path)
+    parser.add_argument("--db", default="sqlite:///data/backtest_archive.db")
+    parser.add_argument("--variant", action="append", choices=VARIANTS)
+    parser.add_argument("--halves", action="store_true", help="choose TUNED knobs on one year, score the other")
+    parser.add_argument("--list", action="store_true", help="list every paged incident")
+    parser.add_argument("--quiet-days", type=int, default=IncidentParams().quiet_days)
+    args = parser.parse_args(argv)
+
+    settings = load_settings()
+    warehouse = Warehouse.from_url(args.db)
+    warehouse.init_schema()
+    started = time.perf_counter()
+    imported = import_archive(args.archive, warehouse, load_scorer(settings.scoring.lexicon_file),
+                              load_gazetteer(settings.scoring.gazetteer_file))
+    print(f"import: {imported.items} items, {imported.new_articles} new articles "
+          f"({time.perf_counter() - started:.1f} s)")
+    since, until = date.fromisoformat(imported.first_day), date.fromisoformat(imported.last_day)
+    compute_signals(warehouse, since, until)
+    corpus = load_corpus(warehouse)
+    escalations, quiet = load_events(args.events)
+    params = settings.detection
+    incident_params = IncidentParams(quiet_days=args.quiet_days, page_severity=params.notify_min_severity)
+    print(f"range {since} .. {until}; paging severity {incident_params.page_severity}, "
+          f"incident quiet spell {incident_params.quiet_days} days")
+    halves = [(date(y, 1, 1), date(y, 12, 31)) for y in sorted({since.year, until.year})]
+    for variant in args.variant or VARIANTS:
+        knobs = Knobs()
+        timeline = run_variant(variant, warehouse, corpus, params, incident_params, knobs, since, until)
+        print_score(score_timeline(timeline, escalations, quiet, since, until), f"{variant}: whole range",
+                    listing=args.list)
+        for first, last in halves:
+            s = score_timeline(timeline, escalations, quiet, max(first, since), min(last, until))
+            print(f"   {first.year}: {s.line()}")
+        if args.halves and variant.startswith("research"):
+            for fit, check in itertools.permutations(halves, 2):
+                best, best_knobs = None, knobs
+                for values in itertools.product(*TUNED.values()):
+                    trial = replace(knobs, **dict(zip(TUNED, values, strict=True)))
+                    tl = run_variant(variant, warehouse, corpus, params, incident_params, trial, since, until)
+                    s = score_timeline(tl, escalations, quiet, max(fit[0], since), min(fit[1], until))
+                    if best is None or _objective(s) > _objective(best):
+                        best, best_knobs = s, trial
+                tl = run_variant(variant, warehouse, corpus, params, incident_params, best_knobs, since, until)
+                held = score_timeline(tl, escalations, quiet, max(check[0], since), min(check[1], until))
+                chosen = {k: getattr(best_knobs, k) for k in TUNED}
+                print(f"   fit {fit[0].year} -> {chosen}: fit {best.line()}")
+                print(f"   check {check[0].year}: {held.line()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
