@@ -10,14 +10,15 @@
     incidents per week, and (with --list) every paged incident so a reader can judge them.
 
 Variants (the detector that feeds the incidents):
-  production        today's `alerts.detect` in backtest mode (the stored alerts), one candidate per alert
-  production+ctx    the same, disaster/accident-context candidates held back
-  research          the harness's own per-day measures from the stored sentences (see `Measures`):
-                    novelty against the actor's long history, breadth in distinct outlets and distinct
-                    texts (wire copies once), intensity (material acts over rhetoric), a
-                    coverage-aware outlet gate and the disaster/accident context share; each feature
-                    can be switched off (research-novelty, research-breadth, ...) to see what it buys.
-With --halves, the research knobs in TUNED are chosen on one half (2021 or 2022) and scored on the
+  production          today's `alerts.detect` in backtest mode (the stored alerts), one candidate per alert
+  production+context  the same, disaster/accident-context candidates held back
+  research            the harness's own per-day measures from the stored sentences (`Features`):
+                      novelty against the actor's long history, breadth in distinct outlets and
+                      distinct texts (wire copies once), intensity (material acts over rhetoric), a
+                      coverage-aware outlet gate, the disaster/accident context share, and incident
+                      upgrades on a much larger surprise; research-NAME switches a feature off,
+                      research+NAME an optional one on, to measure what each buys.
+With --halves, the research knobs in TUNED are chosen on one calendar year and scored on the
 other, both ways. EVENTS is YAML like ../shared/data/world_news_2021_2022.events.yaml.
 
 Research only: it reads the warehouse with SQLAlchemy (the store layer should provide these
@@ -30,11 +31,12 @@ import argparse
 import itertools
 import json
 import math
+import statistics
 import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -51,6 +53,7 @@ from pipeline.incidents import (
     Evidence,
     Incident,
     IncidentParams,
+    Page,
     Timeline,
     fold,
 )
@@ -189,24 +192,29 @@ def load_corpus(warehouse: Warehouse, *, inherit_article_actors: bool = True) ->
 # -- research detector ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Features:
+    """The research detector's features; a variant switches one off (research-NAME) or on (research+NAME)."""
+
     novelty: bool = True  # long-history baseline (long_days) instead of the 28-day one
-    breadth: bool = True  # distinct texts, weighted by distinct outlets
-    intensity: bool = True  # rhetoric-only sentences count rhetoric_weight
-    coverage_gate: bool = True  # outlets needed scale with the outlets active that day
-    context: bool = True  # disaster/accident context share held back
+    breadth: bool = True  # distinct texts (wire copies once), weighted by sqrt(distinct outlets)
+    intensity: bool = True  # rhetoric-only sentences count rhetoric_weight, material acts 1
+    coverage: bool = True  # outlets needed scale with the outlets active that day (else 2, as today)
+    context: bool = True  # disaster/accident context sentences are not mass; their share is held back
+    calm: bool = False  # the spread also remembers sporadic past activity (std), not only the median day
+    article_actors: bool = False  # a sentence counts for every actor its article names
+    upgrade: bool = True  # incidents re-page when the surprise reaches upgrade_factor x the last page's
 
 
 @dataclass(frozen=True)
 class Knobs:
     long_days: int = 90
-    short_days: int = 28
+    short_days: int = 28  # today's baseline_days
     guard_days: int = 1
     rhetoric_weight: float = 0.4
-    floor: float = 1.5  # spread floor of the daily mass
-    min_mass: float = 2.0  # mass needed at all (about two distinct material sentences)
-    outlet_share: float = 0.5  # of the day's active outlets that must carry escalatory evidence
+    floor: float = 0.75  # spread floor of the daily mass (about one material headline over a silent actor)
+    min_mass: float = 1.0  # mass needed at all
+    outlet_share: float = 0.25  # of the day's active outlets that must carry escalatory evidence (at least 1)
     partner_share: float = 0.3  # a counterpart named in this share of the actor's evidence
-    min_history_days: int = 14
+    min_history_days: int = 5  # days of corpus (not of the actor: silence is history too)
 
 
 def _mass(cell: Day | None, features: Features, knobs: Knobs) -> float:
@@ -231,7 +239,7 @@ def research_candidates(
     for actor, series in corpus.days.items():
         if actor == GLOBAL_ACTOR:
             continue
-        first_seen = min(series)
+        first_seen = corpus.first  # silence since the corpus began is history, not a gap
         masses = {d: _mass(cell, features, knobs) for d, cell in series.items()}  # a silent day is 0
 
         for day in sorted(d for d in series if since <= d <= until):
@@ -240,7 +248,7 @@ def research_candidates(
             if value < knobs.min_mass:
                 continue
             active = max(1, corpus.outlets_by_day.get(day, 1))
-            needed = max(1, math.ceil(knobs.outlet_share * active)) if features.coverage_gate else 2
+            needed = max(1, round(knobs.outlet_share * active)) if features.coverage else 2
             if len(cell.outlets) < needed:
                 continue
             end = day - timedelta(days=knobs.guard_days)
@@ -250,6 +258,11 @@ def research_candidates(
             if len(history) < knobs.min_history_days:
                 continue
             baseline, spread, surprise = alerting.robust_surprise(history, value, knobs.floor)
+            if features.calm:
+                # A zero-median actor that flares every few weeks is not news on each flare; one that
+                # was silent for months is (a break from a long calm).
+                spread = max(spread, statistics.pstdev(history))
+                surprise = (value - baseline) / spread
             severity = params.severity(surprise)
             if severity is None:
                 continue
@@ -293,46 +306,55 @@ def production_candidates(
 # -- scoring a timeline against the known events ---------------------------------------------------
 @dataclass
 class Score:
-    caught: list[tuple[KnownEvent, date | None]]
+    caught: list[tuple[KnownEvent, date | None, str]]  # (event, first page in window, "open" | "upgrade")
     quiet_paged: list[tuple[KnownEvent, Incident]]
     paged_incidents: list[Incident]
     weeks: float
 
     @property
     def hits(self) -> int:
-        return sum(1 for _, day in self.caught if day is not None)
+        """Events with a page (an incident's first page, or an upgrade) in their window."""
+        return sum(1 for _, day, _ in self.caught if day is not None)
+
+    @property
+    def strict_hits(self) -> int:
+        """Events whose incident's FIRST page fell in the window (not an upgrade of an older one)."""
+        return sum(1 for _, day, reason in self.caught if day is not None and reason == "open")
 
     @property
     def per_week(self) -> float:
         return len(self.paged_incidents) / self.weeks if self.weeks else 0.0
 
     def line(self) -> str:
-        return (f"{self.hits:2d}/{len(self.caught)} escalations paged in window, "
-                f"{len(self.quiet_paged)} quiet window(s) paged, {len(self.paged_incidents)} paged escalation "
-                f"incidents = {self.per_week:.2f}/week")
+        return (f"{self.hits:2d}/{len(self.caught)} escalations paged in window ({self.strict_hits} by a first "
+                f"page), {len(self.quiet_paged)} quiet window(s) paged, {len(self.paged_incidents)} paged "
+                f"escalation incidents = {self.per_week:.2f}/week")
 
 
 def score_timeline(
     timeline: Timeline, escalations: Sequence[KnownEvent], quiet: Sequence[KnownEvent], first: date, last: date
 ) -> Score:
-    pages = [p for p in timeline.pages if p.incident.kind == "escalation" and first <= p.day <= last]
+    pages = sorted((p for p in timeline.pages if p.incident.kind == "escalation" and first <= p.day <= last),
+                   key=lambda p: (p.day, p.reason != "open"))
     by_number = {i.number: i for i in timeline.incidents}
-    caught = []
+
+    def actors(page: Page) -> frozenset[str]:  # as the incident ended up (it may gain a counterpart later)
+        return by_number.get(page.incident.number, page.incident).actors
+
+    caught: list[tuple[KnownEvent, date | None, str]] = []
     for event in escalations:
         if not first <= event.first <= last:
             continue
-        day = next(
-            (p.day for p in sorted(pages, key=lambda p: p.day)
-             if p.reason == "open" and p.incident.actors & event.actors and event.first <= p.day <= event.last),
-            None,
-        )
-        caught.append((event, day))
+        hits = [p for p in pages if actors(p) & event.actors and event.first <= p.day <= event.last]
+        opening = next((p for p in hits if p.reason == "open"), None)
+        page = opening or (hits[0] if hits else None)
+        caught.append((event, page.day if page else None, page.reason if page else ""))
     quiet_paged = []
     for event in quiet:
         if not first <= event.first <= last:
             continue
         for page in pages:
-            if page.incident.actors & event.actors and event.first <= page.day <= event.last:
+            if actors(page) & event.actors and event.first <= page.day <= event.last:
                 quiet_paged.append((event, by_number.get(page.incident.number, page.incident)))
                 break
     paged_numbers = sorted({p.incident.number for p in pages if p.reason == "open"})
@@ -342,12 +364,12 @@ def score_timeline(
 
 def print_score(score: Score, title: str, *, listing: bool) -> None:
     print(f"\n## {title}\n{score.line()}")
-    for event, day in score.caught:
-        print(f"  {'PAGED ' + day.isoformat() if day else 'missed':17s} {event.name} "
-              f"({'/'.join(sorted(event.actors))}, {event.first}..{event.last})")
+    for event, day, reason in score.caught:
+        state = f"PAGED {day} ({reason})" if day else "missed"
+        print(f"  {state:27s} {event.name} ({'/'.join(sorted(event.actors))}, {event.first}..{event.last})")
     for event, incident in score.quiet_paged:
         top = incident.evidence[0].title if incident.evidence else ""
-        print(f"  QUIET PAGED       {event.name}: {'/'.join(sorted(incident.actors))} {incident.first_paged} {top[:90]!r}")
+        print(f"  QUIET PAGED {event.name}: {'/'.join(sorted(incident.actors))} {incident.first_paged} {top[:90]!r}")
     if listing:
         print("  paged incidents (first page, actors, opened, peak severity, alerts, top evidence title):")
         for incident in score.paged_incidents:
@@ -357,33 +379,56 @@ def print_score(score: Score, title: str, *, listing: bool) -> None:
 
 
 # -- orchestration ---------------------------------------------------------------------------------
-VARIANTS = ("production", "production+ctx", "research", "research-novelty", "research-breadth",
-            "research-intensity", "research-coverage", "research-context")
+FEATURES = tuple(f.name for f in fields(Features))
+VARIANTS = ("production", "production+context", "research",
+            *(f"research{'+' if not getattr(Features(), f) else '-'}{f.replace('_', '-')}" for f in FEATURES))
 # Knobs chosen on one half and checked on the other with --halves (a small grid, nothing per event).
-TUNED = {"long_days": (56, 90, 180), "min_mass": (1.5, 2.0, 3.0), "outlet_share": (0.34, 0.5, 0.67)}
+TUNED = {"floor": (0.5, 0.6, 0.75, 1.0), "long_days": (90, 180), "outlet_share": (0.25, 0.5)}
 
 
 def research_features(variant: str) -> Features:
-    off = variant.removeprefix("research").removeprefix("-")
-    names = {"novelty": "novelty", "breadth": "breadth", "intensity": "intensity", "coverage": "coverage_gate",
-             "context": "context"}
-    return replace(Features(), **{names[off]: False}) if off else Features()
+    """research, research-NAME (feature off), research+NAME (feature on)."""
+    rest = variant.removeprefix("research")
+    if not rest:
+        return Features()
+    name = rest[1:].replace("-", "_")
+    if rest[0] not in "+-" or name not in FEATURES:
+        raise ValueError(f"unknown variant {variant!r}")
+    return replace(Features(), **{name: rest[0] == "+"})
 
 
-def run_variant(
-    variant: str, warehouse: Warehouse, corpus: Corpus, params: DetectionParams, incident_params: IncidentParams,
-    knobs: Knobs, since: date, until: date,
-) -> Timeline:
-    if variant.startswith("production"):
-        candidates = production_candidates(warehouse, corpus, since, until, params, variant.endswith("+ctx"))
-    else:
-        candidates = research_candidates(corpus, since, until, research_features(variant), knobs, params)
-    return fold(candidates, incident_params, since=since, until=until)
+class Runner:
+    """Runs a variant over the whole range (corpora loaded once per actor attribution)."""
+
+    def __init__(self, warehouse: Warehouse, params: DetectionParams, incident_params: IncidentParams,
+                 since: date, until: date):
+        self.warehouse, self.params, self.incident_params = warehouse, params, incident_params
+        self.since, self.until = since, until
+        self._corpora: dict[bool, Corpus] = {}
+
+    def corpus(self, article_actors: bool) -> Corpus:
+        if article_actors not in self._corpora:
+            self._corpora[article_actors] = load_corpus(self.warehouse, inherit_article_actors=article_actors)
+        return self._corpora[article_actors]
+
+    def timeline(self, variant: str, knobs: Knobs) -> Timeline:
+        if variant.startswith("production"):
+            corpus = self.corpus(False)
+            candidates = production_candidates(self.warehouse, corpus, self.since, self.until, self.params,
+                                               variant.endswith("+context"))
+            incident_params = self.incident_params
+        else:
+            features = research_features(variant)
+            corpus = self.corpus(features.article_actors)
+            candidates = research_candidates(corpus, self.since, self.until, features, knobs, self.params)
+            incident_params = self.incident_params if features.upgrade else replace(
+                self.incident_params, upgrade_factor=None)
+        return fold(candidates, incident_params, since=self.since, until=self.until)
 
 
 def _objective(score: Score) -> tuple:
     """Recall first, then no quiet window paged, then fewer pages (targets: >= 11/13, 0, <= 1/week)."""
-    return (score.hits - 3 * len(score.quiet_paged), -max(0.0, score.per_week - 1.0), -score.per_week)
+    return (score.hits - 3 * len(score.quiet_paged) - 3 * max(0.0, score.per_week - 1.0), -score.per_week)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -405,37 +450,36 @@ def main(argv: Sequence[str] | None = None) -> int:
                               load_gazetteer(settings.scoring.gazetteer_file))
     print(f"import: {imported.items} items, {imported.new_articles} new articles "
           f"({time.perf_counter() - started:.1f} s)")
+    if not imported.first_day or not imported.last_day:
+        print("nothing to backtest: the archive has no items", file=sys.stderr)
+        return 2
     since, until = date.fromisoformat(imported.first_day), date.fromisoformat(imported.last_day)
     compute_signals(warehouse, since, until)
-    corpus = load_corpus(warehouse)
     escalations, quiet = load_events(args.events)
     params = settings.detection
     incident_params = IncidentParams(quiet_days=args.quiet_days, page_severity=params.notify_min_severity)
-    print(f"range {since} .. {until}; paging severity {incident_params.page_severity}, "
-          f"incident quiet spell {incident_params.quiet_days} days")
-    halves = [(date(y, 1, 1), date(y, 12, 31)) for y in sorted({since.year, until.year})]
+    runner = Runner(warehouse, params, incident_params, since, until)
+    print(f"range {since} .. {until}; paging severity {incident_params.page_severity}, incident quiet spell "
+          f"{incident_params.quiet_days} days, upgrade factor {incident_params.upgrade_factor}; knobs {Knobs()}")
+    halves = [(max(date(y, 1, 1), since), min(date(y, 12, 31), until)) for y in range(since.year, until.year + 1)]
     for variant in args.variant or VARIANTS:
-        knobs = Knobs()
-        timeline = run_variant(variant, warehouse, corpus, params, incident_params, knobs, since, until)
+        timeline = runner.timeline(variant, Knobs())
         print_score(score_timeline(timeline, escalations, quiet, since, until), f"{variant}: whole range",
                     listing=args.list)
         for first, last in halves:
-            s = score_timeline(timeline, escalations, quiet, max(first, since), min(last, until))
-            print(f"   {first.year}: {s.line()}")
+            print(f"   {first.year}: {score_timeline(timeline, escalations, quiet, first, last).line()}")
         if args.halves and variant.startswith("research"):
             for fit, check in itertools.permutations(halves, 2):
-                best, best_knobs = None, knobs
+                best, best_knobs = None, Knobs()
                 for values in itertools.product(*TUNED.values()):
-                    trial = replace(knobs, **dict(zip(TUNED, values, strict=True)))
-                    tl = run_variant(variant, warehouse, corpus, params, incident_params, trial, since, until)
-                    s = score_timeline(tl, escalations, quiet, max(fit[0], since), min(fit[1], until))
+                    trial = replace(Knobs(), **dict(zip(TUNED, values, strict=True)))
+                    s = score_timeline(runner.timeline(variant, trial), escalations, quiet, *fit)
                     if best is None or _objective(s) > _objective(best):
                         best, best_knobs = s, trial
-                tl = run_variant(variant, warehouse, corpus, params, incident_params, best_knobs, since, until)
-                held = score_timeline(tl, escalations, quiet, max(check[0], since), min(check[1], until))
+                held = score_timeline(runner.timeline(variant, best_knobs), escalations, quiet, *check)
                 chosen = {k: getattr(best_knobs, k) for k in TUNED}
-                print(f"   fit {fit[0].year} -> {chosen}: fit {best.line()}")
-                print(f"   check {check[0].year}: {held.line()}")
+                print(f"   chosen on {fit[0].year} {chosen}: {best.line()}")
+                print(f"     checked on {check[0].year}: {held.line()}")
     return 0
 
 

@@ -13,7 +13,9 @@ module decides which incident each belongs to and who gets paged.
 - An incident closes when `quiet_days` whole days pass without a candidate joining it (its
   `closed` day is the last of them); a later flare of the same actors opens a new incident.
 - Paging: an incident pages when its severity first reaches `page_severity` (reason "open"), and
-  again only when its severity rises above the highest it paged at ("upgrade"); never for a repeat.
+  again only when it gets worse ("upgrade"): its severity rises above the highest it paged at, or,
+  with `upgrade_factor`, a day's surprise reaches that factor times the surprise it last paged at
+  (a war already "critical" that breaks out on a new scale). Never for a repeat.
 - The pseudo-actor ALL (the whole corpus) never forms an incident and is never a counterpart.
 - Disasters and accidents: the caller gives each candidate `context_share`, the share of its
   escalatory evidence whose sentences describe a natural disaster or an accident rather than an
@@ -84,6 +86,9 @@ class IncidentParams:
     page_severity: str = "warning"  # an incident pages when it reaches this
     max_context_share: float = 0.5  # escalation evidence at least this much disaster/accident: held back
     evidence_limit: int = 10  # distinct sentences an incident keeps
+    # Re-page an incident whose day's surprise reaches this multiple of the one it last paged at
+    # (None: only a higher severity re-pages).
+    upgrade_factor: float | None = 1.5
 
     def __post_init__(self) -> None:
         if self.quiet_days < 1:
@@ -94,6 +99,8 @@ class IncidentParams:
             raise ValueError(f"max_context_share must be in (0, 1], not {self.max_context_share}")
         if self.evidence_limit < 1:
             raise ValueError(f"evidence_limit must be >= 1, not {self.evidence_limit}")
+        if self.upgrade_factor is not None and self.upgrade_factor <= 1.0:
+            raise ValueError(f"upgrade_factor must be > 1 (or None), not {self.upgrade_factor}")
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,7 @@ class Incident:
     alerts: int
     evidence: tuple[Evidence, ...]
     paged_severity: str | None = None  # the highest severity it paged at
+    paged_surprise: float | None = None  # the surprise of its last page
     first_paged: date | None = None
     closed: date | None = None
 
@@ -210,7 +218,7 @@ def advance(
             still_open.append(incident)
     number = next_number if next_number is not None else max((i.number for i in incidents), default=0) + 1
     withheld: list[Candidate] = []
-    raised: dict[int, Candidate] = {}  # incident number -> the candidate that set today's severity
+    strongest: dict[int, Candidate] = {}  # incident number -> today's most severe, most surprising candidate
     ordered = sorted(
         (c for c in candidates if c.actor != GLOBAL_ACTOR),
         key=lambda c: (-_rank(c.severity), -c.surprise, c.actor, c.kind),
@@ -236,7 +244,7 @@ def advance(
             )
             number += 1
             still_open.append(incident)
-            raised[incident.number] = candidate
+            strongest[incident.number] = candidate
             continue
         incident = still_open[home]
         actors = incident.actors | candidate.actors
@@ -250,21 +258,27 @@ def advance(
             alerts=incident.alerts + 1,
             evidence=_merged_evidence(incident.evidence, candidate.evidence, params.evidence_limit),
         )
-        if rises:
-            raised[incident.number] = candidate
-        else:
-            raised.setdefault(incident.number, candidate)
+        strongest.setdefault(incident.number, candidate)  # candidates come most severe first
     pages: list[Page] = []
     floor = _rank(params.page_severity)
     for index, incident in enumerate(still_open):
-        cause = raised.get(incident.number)
+        cause = strongest.get(incident.number)
         if cause is None or _rank(incident.severity) < floor:
             continue
-        if _rank(incident.severity) <= _rank(incident.paged_severity):
-            continue  # a repeat at a severity it already paged at
+        higher = _rank(incident.severity) > _rank(incident.paged_severity)
+        worse = (
+            params.upgrade_factor is not None
+            and incident.paged_surprise is not None
+            and cause.surprise >= params.upgrade_factor * incident.paged_surprise
+        )
+        if not (higher or worse):
+            continue  # a repeat of what it already paged for
         first = incident.first_paged is None
         updated = replace(
-            incident, paged_severity=incident.severity, first_paged=incident.first_paged or day
+            incident,
+            paged_severity=incident.severity,
+            paged_surprise=cause.surprise,
+            first_paged=incident.first_paged or day,
         )
         still_open[index] = updated
         pages.append(

@@ -151,3 +151,19 @@ def test_bad_candidates_are_refused():
         Candidate(day(0), "AAA", "war", "warning", 6.0)
     with pytest.raises(ValueError):
         Candidate(day(0), "AAA", "escalation", "warning", 6.0, context_share=1.5)
+
+
+def test_an_incident_at_the_top_severity_re_pages_when_it_gets_much_worse():
+    params = IncidentParams(quiet_days=5, upgrade_factor=1.5)
+    timeline = fold(by_day(cand(0, "AAA", "critical", surprise=10.0), cand(1, "AAA", "critical", surprise=14.0),
+                           cand(2, "AAA", "critical", surprise=15.0), cand(3, "AAA", "critical", surprise=22.0)),
+                    params)
+    assert [(p.day, p.reason) for p in timeline.pages] == [(day(0), "open"), (day(2), "upgrade")]
+    assert timeline.incidents[0].paged_surprise == 15.0  # the next upgrade needs 22.5: day 3 repeats it
+
+
+def test_without_an_upgrade_factor_only_a_higher_severity_re_pages():
+    params = IncidentParams(quiet_days=5, upgrade_factor=None)
+    timeline = fold(by_day(cand(0, "AAA", "critical", surprise=10.0), cand(1, "AAA", "critical", surprise=40.0)),
+                    params)
+    assert [p.reason for p in timeline.pages] == ["open"]
