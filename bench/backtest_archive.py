@@ -12,14 +12,20 @@
 Variants (the detector that feeds the incidents):
   production          today's `alerts.detect` in backtest mode (the stored alerts), one candidate per alert
   production+context  the same, disaster/accident-context candidates held back
-  research            the harness's own per-day measures from the stored sentences (`Features`):
-                      novelty against the actor's long history, breadth in distinct outlets and
-                      distinct texts (wire copies once), intensity (material acts over rhetoric), a
-                      coverage-aware outlet gate, the disaster/accident context share, and incident
-                      upgrades on a much larger surprise; research-NAME switches a feature off,
-                      research+NAME an optional one on, to measure what each buys.
-With --halves, the research knobs in TUNED are chosen on one calendar year and scored on the
-other, both ways. EVENTS is YAML like ../shared/data/world_news_2021_2022.events.yaml.
+  research            the harness's own per-day measure from the stored sentences: an actor's "mass" =
+                      the sum of its distinct escalatory sentences' scores (wire copies once; verbal
+                      conflict x rhetoric_weight; disaster/accident context and non-news desks left
+                      out) x sqrt(distinct outlets); surprise = robust z against the last long_days
+                      (silence since the corpus began counts as 0; spread floored, and with `calm` at
+                      least the window's standard deviation); a coverage-aware outlet gate; severities
+                      from the detection settings; incidents re-page on upgrade_factor x the surprise.
+  research-NAME / research+NAME  the same with one feature of `Features` off / on, to measure it.
+--halves: the knobs in TUNED are chosen on one calendar year and scored on the other, both ways.
+--budget: per research variant, the floor with most events paged at <= 1 paged incident a week over
+the whole range (in-sample; it compares features at one paging budget).
+EVENTS is YAML like ../shared/data/world_news_2021_2022.events.yaml. An event counts as paged when
+an escalation incident involving one of its actors pages (opens, or upgrades) inside its window;
+"by a first page" counts only incidents whose first page falls there.
 
 Research only: it reads the warehouse with SQLAlchemy (the store layer should provide these
 measures; see NEEDED_MEASURES). Nothing here is a test; it changes only the warehouse it is given.
