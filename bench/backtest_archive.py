@@ -67,7 +67,8 @@ from pipeline.incidents import (
 )
 from pipeline.score import ESCALATORY_THRESHOLD, load_scorer
 from pipeline.signals import compute_signals
-from pipeline.warehouse import Warehouse, articles, feeds, sentence_actors, sentences
+from pipeline.store import Warehouse
+from pipeline.store.schema import articles, feeds, sentence_actors, sentences
 
 # What the store/signals layer should give the detector per (day, actor), instead of this harness.
 NEEDED_MEASURES = (

@@ -34,7 +34,7 @@ from pipeline.actors import Gazetteer
 from pipeline.articles import ArticleRecord, article_record
 from pipeline.parse import EARLIEST_TRUSTED, MAX_LINK_CHARS, MAX_TITLE_CHARS, ParsedEntry, canonical_url
 from pipeline.score import Scorer
-from pipeline.warehouse import FetchRecord, StoreResult, Warehouse
+from pipeline.store import FetchRecord, StoreResult, Warehouse
 
 ARCHIVE_SCHEME = "archive:"
 DEFAULT_BATCH_SIZE = 500

@@ -23,9 +23,9 @@ from pipeline.archive import (
     parse_item,
 )
 from pipeline.score import load_scorer
-from pipeline.warehouse import articles, feeds, metadata
+from pipeline.store.schema import articles, feeds, metadata
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 OUTLETS = ("Northern Gazette", "Harbour Times", "Valley Wire")
 
 
