@@ -344,16 +344,29 @@ def rescore(
 
 @app.command(name="eval")
 def evaluate(
-    file: Annotated[Path, typer.Argument(help="TSV file: sentence<TAB>CAMEO quad label (0-4)")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="TSV file: sentence<TAB>CAMEO quad label (0-4), or sentence<TAB>quad (1-4)<TAB>PLOVER root"
+        ),
+    ],
     worst: Annotated[int, typer.Option(help="How many worst misses to list")] = 20,
+    train: Annotated[
+        Path | None,
+        typer.Option(help="Another labelled file (either format): the TF-IDF + LR baseline is also trained on it"),
+    ] = None,
 ) -> None:
     """Evaluate the scorer against labelled sentences, side by side with VADER and a trained baseline."""
-    from pipeline.evaluate import print_eval, run_eval
+    from pipeline.evaluate import EvalError, print_eval, run_eval
     from pipeline.score import load_scorer
 
-    if not file.is_file():
-        raise UserError(f"eval file not found: {file}")
-    report = run_eval(file, load_scorer(_settings().lexicon_file), worst=worst)
+    for path in (file, train):
+        if path is not None and not path.is_file():
+            raise UserError(f"eval file not found: {path}")
+    try:
+        report = run_eval(file, load_scorer(_settings().lexicon_file), worst=worst, train_path=train)
+    except EvalError as exc:
+        raise UserError(str(exc)) from None
     print_eval(report, console)
 
 
