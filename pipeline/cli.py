@@ -220,8 +220,10 @@ def score(
         return
     if text is None:
         text = sys.stdin.read()
+    from pipeline.cli_render import explain_table
+
     result = scorer.score_text(text)
-    console.print(scorer.explain_table(result))
+    console.print(explain_table(result))
     console.print(f"text score: [bold]{result.score:+.3f}[/]  (scorer {scorer.version})")
 
 
