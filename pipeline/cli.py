@@ -206,18 +206,22 @@ def score(
     jsonl: Annotated[
         bool, typer.Option("--jsonl", help="Read one text per line from stdin, write JSON lines")
     ] = False,
+    workers: Annotated[
+        int | None, typer.Option(help="--jsonl: worker processes (default: one per core)")
+    ] = None,
 ) -> None:
     """Explain the escalation score of a text: each sentence, matched terms, weights and modifiers."""
     from pipeline.score import load_scorer
 
-    scorer = load_scorer(_settings().lexicon_file)
+    lexicon_file = _settings().lexicon_file
     if jsonl:
-        for line in sys.stdin:
-            line = line.rstrip("\n")
-            if not line.strip():
-                continue
-            sys.stdout.write(json.dumps(scorer.score_text(line).to_dict(), ensure_ascii=False) + "\n")
+        from pipeline.score_lines import default_workers, score_jsonl
+
+        if workers is not None and workers < 1:
+            raise UserError(f"--workers must be at least 1, got {workers}")
+        score_jsonl(sys.stdin, sys.stdout, lexicon_file, workers or default_workers())
         return
+    scorer = load_scorer(lexicon_file)
     if text is None:
         text = sys.stdin.read()
     from pipeline.cli_render import explain_table

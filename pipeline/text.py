@@ -10,12 +10,14 @@ boundaries, which also keeps a single segmenter call small.
 
 from __future__ import annotations
 
+import ctypes
 import html
+import importlib.util
 import re
 import unicodedata
+from collections.abc import Callable
 from html.parser import HTMLParser
-
-import blingfire
+from pathlib import Path
 
 MAX_SENTENCE_CHARS = 1000
 
@@ -163,6 +165,43 @@ def _cap(sentence: str) -> list[str]:
     return pieces
 
 
+def _load_segmenter() -> Callable[[str], str]:
+    """blingfire's TextToSentences called through ctypes directly, with the same arguments as
+    blingfire.text_to_sentences: the package's wrapper imports numpy (a tenth of a second at the
+    start of every process) and allocates a fresh ctypes buffer per call. Falls back to the wrapper
+    when the shared library is not where the package keeps it."""
+    spec = importlib.util.find_spec("blingfire")
+    library = None
+    if spec is not None and spec.submodule_search_locations:
+        candidate = Path(next(iter(spec.submodule_search_locations))) / "libblingfiretokdll.so"
+        if candidate.is_file():
+            try:
+                library = ctypes.CDLL(str(candidate))
+            except OSError:
+                library = None
+    if library is None:
+        import blingfire
+
+        return blingfire.text_to_sentences
+    function = library.TextToSentences
+    function.argtypes = (ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int)
+    function.restype = ctypes.c_int
+
+    def text_to_sentences(text: str) -> str:
+        data = text.encode("utf-8")
+        size = len(data) * 2  # the wrapper's output size
+        buffer = ctypes.create_string_buffer(size)
+        length = function(data, len(data), buffer, size)
+        if length == -1 or length > size:
+            return ""
+        return buffer.value.decode("utf-8")
+
+    return text_to_sentences
+
+
+_text_to_sentences = _load_segmenter()
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of a text; paragraph breaks always end a sentence; pieces without letters dropped."""
     sentences: list[str] = []
@@ -171,7 +210,7 @@ def split_sentences(text: str) -> list[str]:
         if not paragraph:
             continue
         if _SENTENCE_END.search(paragraph, 0, len(paragraph) - 1):
-            pieces = blingfire.text_to_sentences(paragraph).split("\n")
+            pieces = _text_to_sentences(paragraph).split("\n")
         else:
             pieces = [paragraph]
         for sentence in pieces:
