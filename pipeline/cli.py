@@ -536,16 +536,32 @@ def db_current() -> None:
     console.print(f"current: {current or 'none'}  head: {head}  ({state})")
 
 
+# Errors a user can fix, by module: only the modules a command has loaded can have raised theirs,
+# so `escalation score` does not import the warehouse (SQLAlchemy) just to name its error class.
+_USER_ERROR_CLASSES = (
+    ("pipeline.actors", "GazetteerError"),
+    ("pipeline.feeds", "FeedListError"),
+    ("pipeline.score", "LexiconError"),
+    ("pipeline.warehouse", "WarehouseError"),
+)
+
+
+def _user_error_classes() -> tuple[type[BaseException], ...]:
+    loaded = (sys.modules.get(module) for module, _ in _USER_ERROR_CLASSES)
+    return (
+        UserError,
+        ConfigError,
+        *(getattr(m, name) for m, (_, name) in zip(loaded, _USER_ERROR_CLASSES, strict=True) if m),
+    )
+
+
 def main() -> None:
     """Console-script entry point: user errors become one line on stderr and a non-zero exit."""
-    from pipeline.actors import GazetteerError
-    from pipeline.feeds import FeedListError
-    from pipeline.score import LexiconError
-    from pipeline.warehouse import WarehouseError
-
     try:
         app()
-    except (UserError, ConfigError, FeedListError, WarehouseError, LexiconError, GazetteerError) as exc:
+    except Exception as exc:
+        if not isinstance(exc, _user_error_classes()):
+            raise
         err_console.print(f"[red]error:[/] {exc}", highlight=False)
         sys.exit(2)
 
