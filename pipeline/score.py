@@ -343,6 +343,7 @@ class Scorer:
             try:
                 polarity = int(spec["polarity"])
                 default_weight = float(spec.get("weight", 1.0))
+                scale = float(spec.get("scale", 1.0))  # fitted on labelled data (docs/scoring.md)
                 terms = spec["terms"]
             except (KeyError, TypeError, ValueError) as exc:
                 raise LexiconError(f"{where}: needs polarity, weight and terms ({exc})") from None
@@ -350,15 +351,18 @@ class Scorer:
                 raise LexiconError(f"{where}: polarity must be 1 or -1")
             if not math.isfinite(default_weight):
                 raise LexiconError(f"{where}: weight must be a finite number")
+            if not (math.isfinite(scale) and scale > 0):
+                raise LexiconError(f"{where}: scale must be a positive number")
             self.categories[name] = {
                 "polarity": polarity,
                 "weight": default_weight,
+                "scale": scale,
                 "description": spec.get("description", ""),
             }
             for entry in terms:
                 canonical, weight = _parse_term(entry, default_weight, where)
                 plain = canonical.replace("~", "")
-                info = _Term(plain, name, polarity, weight, senses.get(plain, ()))
+                info = _Term(plain, name, polarity, round(weight * scale, 4), senses.get(plain, ()))
                 for variant in _expand(canonical, irregular):
                     existing = entries.get(variant)
                     if existing and existing[0] and existing[0].category != name:
