@@ -74,12 +74,17 @@ def escalation_command() -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("news", type=Path, help="world_news_2021_2022.jsonl.gz (title, description per line)")
     parser.add_argument("--lines", type=int, default=40_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each command; medians count")
     args = parser.parse_args()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
     ours = escalation_command()
     commands = {
         "escalation score --jsonl (one worker per core)": [*ours, "score", "--jsonl"],
@@ -98,7 +103,8 @@ def main() -> None:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"input: {lines} lines (title + teaser), {cores} cores, median of {args.repeat} runs each")
     medians = {
-        name: (statistics.median(w for w, _ in r), statistics.median(c for _, c in r)) for name, r in runs.items()
+        name: (statistics.median(w for w, _ in r), statistics.median(c for _, c in r))
+        for name, r in runs.items()
     }
     vader_wall, vader_cpu = medians["VADER process (same job)"]
     for name, (wall, cpu) in medians.items():

@@ -77,7 +77,9 @@ def describe(name: str, x: np.ndarray, labels: np.ndarray, scales: np.ndarray) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("first", type=Path)
     parser.add_argument("second", type=Path)
     parser.add_argument("--lexicon", type=Path, default=DEFAULT_LEXICON)
@@ -102,7 +104,9 @@ def main() -> None:
         fitted.append(scales)
         print(f"\nfit on {fit_on}, measured on {measure_on}")
         for label, used in (("lexicon as is", ones), ("fitted scales", scales)):
-            print(f"  {label:14} {describe(fit_on, *data[fit_on], used)}   |   {describe(measure_on, *data[measure_on], used)}")
+            print(
+                f"  {label:14} {describe(fit_on, *data[fit_on], used)}   |   {describe(measure_on, *data[measure_on], used)}"
+            )
         print("  scales: " + ", ".join(f"{n} {s:.2f}" for n, s in zip(names, scales, strict=True) if s != 1))
     # Consensus: a category moves only where both one-sided fits moved it the same way, to the
     # geometric mean of the two (a scale one file alone asks for is not evidence enough).

@@ -359,7 +359,9 @@ def evaluate(
     worst: Annotated[int, typer.Option(help="How many worst misses to list")] = 20,
     train: Annotated[
         Path | None,
-        typer.Option(help="Another labelled file (either format): the TF-IDF + LR baseline is also trained on it"),
+        typer.Option(
+            help="Another labelled file (either format): the TF-IDF + LR baseline is also trained on it"
+        ),
     ] = None,
 ) -> None:
     """Evaluate the scorer against labelled sentences, side by side with VADER and a trained baseline."""

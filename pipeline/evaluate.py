@@ -195,9 +195,7 @@ def baseline_cv_scores(sentences: list[str], labels: list[int], seed: int) -> tu
     return out.tolist(), f"{folds}-fold out-of-fold"
 
 
-def baseline_trained_scores(
-    train: list[Example], sentences: list[str]
-) -> tuple[list[float] | None, str]:
+def baseline_trained_scores(train: list[Example], sentences: list[str]) -> tuple[list[float] | None, str]:
     """Expected ordinal of TF-IDF + logistic regression trained on another file."""
     missing = _sklearn_missing()
     if missing:
@@ -335,7 +333,11 @@ def print_eval(report: EvalReport, console: Any) -> None:
         table.add_column(column)
     for s in report.systems:
         table.add_row(
-            escape(s.name), _fmt(s.auc_conflict), _fmt(s.auc_conflict_vs_coop), _fmt(s.spearman), escape(s.note)
+            escape(s.name),
+            _fmt(s.auc_conflict),
+            _fmt(s.auc_conflict_vs_coop),
+            _fmt(s.spearman),
+            escape(s.note),
         )
     console.print(table)
     confusion = Table(
@@ -349,7 +351,9 @@ def print_eval(report: EvalReport, console: Any) -> None:
         confusion.add_row(band_name, *(str(row[y]) for y in present))
     console.print(confusion)
     if report.roots:
-        roots = Table(title="PLOVER root codes (expected band: conflict escalatory, cooperation de-escalatory)")
+        roots = Table(
+            title="PLOVER root codes (expected band: conflict escalatory, cooperation de-escalatory)"
+        )
         for column in ("root", "quad", "sentences", "scorer mean", "in expected band", "VADER mean"):
             roots.add_column(column, justify="right" if column != "root" else "left")
         for r in report.roots:

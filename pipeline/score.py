@@ -169,7 +169,9 @@ class _Modifier:
     window: int
     applies_to: int = 0  # 0: every term; +1/-1: only escalatory / de-escalatory terms
     whole_sentence: bool = False  # reaches across clause boundaries (subordinate clauses do)
-    position: str = BEFORE  # the cue acts on terms after it, before it ("the truce is in tatters") or anywhere
+    position: str = (
+        BEFORE  # the cue acts on terms after it, before it ("the truce is in tatters") or anywhere
+    )
     categories: frozenset[str] | None = None  # only terms of these categories (or of `terms`); None: all
     terms: frozenset[str] = frozenset()
     # A context cue ("cyclone") is void when the sentence also names a perpetrator: an escalatory term
@@ -251,7 +253,9 @@ def _parse_senses(
             window = int(spec.get("window", 4))
             factor = float(spec.get("factor", 0.0))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise LexiconError(f"{where}: needs terms, unless or requires, and optional window, factor ({exc})") from None
+            raise LexiconError(
+                f"{where}: needs terms, unless or requires, and optional window, factor ({exc})"
+            ) from None
         if not math.isfinite(factor):
             raise LexiconError(f"{where}: factor must be a finite number")
         for name in names:
@@ -301,7 +305,11 @@ def _has_perpetrator(terms: list[tuple[int, int, _Term]], context: _Modifier) ->
     during a flood is still an air strike)."""
     for _start, _end, term in terms:
         if term.polarity > 0 and term.category in context.unless_categories:
-            reached = context.categories is None or term.category in context.categories or term.term in context.terms
+            reached = (
+                context.categories is None
+                or term.category in context.categories
+                or term.term in context.terms
+            )
             if not reached:
                 return True
     return False
@@ -439,7 +447,11 @@ class Scorer:
                     continue
                 if cue.kind in kinds_applied:
                     continue
-                if cue.categories is not None and term.category not in cue.categories and term.term not in cue.terms:
+                if (
+                    cue.categories is not None
+                    and term.category not in cue.categories
+                    and term.term not in cue.terms
+                ):
                     continue
                 position = cue.position
                 if position == BEFORE:
