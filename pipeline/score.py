@@ -94,6 +94,9 @@ def encode_matches(matches: Iterable[Match]) -> str:
     return f"[{', '.join(parts)}]"
 
 
+_NO_MATCHES = '"score": 0.0, "escalation": 0.0, "deescalation": 0.0, "matches": []'
+
+
 def encode_text_score(result: TextScore) -> str:
     """The JSON of result.to_dict(), as json.dumps(..., ensure_ascii=False) writes it, without
     building the dicts: one line of `escalation score --jsonl`."""
@@ -101,6 +104,8 @@ def encode_text_score(result: TextScore) -> str:
         f'{{"text": {_json_string(s.text)}, "score": {round(s.score, 4)!r}, '
         f'"escalation": {round(s.escalation, 4)!r}, "deescalation": {round(s.deescalation, 4)!r}, '
         f'"matches": {encode_matches(s.matches)}}}'
+        if s.matches
+        else f'{{"text": {_json_string(s.text)}, {_NO_MATCHES}}}'  # most sentences of a news feed
         for s in result.sentences
     ]
     return f'{{"score": {round(result.score, 4)!r}, "sentences": [{", ".join(sentences)}]}}'
