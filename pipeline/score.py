@@ -8,7 +8,10 @@ arithmetic on positions, never a loop over terms.
 Sentence score (see docs/scoring.md):
     effective_weight(match) = polarity * weight * product(factors of the modifiers in scope)
     net = sum(effective_weight);  score = tanh(net)  in [-1, 1]
-A modifier cue applies to the terms that follow it within `window` words of the same clause.
+A modifier cue applies to the terms that follow it within `window` words of the same clause, or
+(cues_after) to the terms before it, or (position: around) to the whole sentence; a word-sense rule
+decides an ambiguous term from the words around it; a category's fitted `scale` multiplies its
+weights. Every applied factor is listed on the match, so each score explains itself.
 Text score = tanh(sum(net of each sentence) / sqrt(number of sentences)): more agreeing evidence
 raises it, but a long article is not more escalatory just for being long.
 """
@@ -174,9 +177,9 @@ class _Modifier:
     window: int
     applies_to: int = 0  # 0: every term; +1/-1: only escalatory / de-escalatory terms
     whole_sentence: bool = False  # reaches across clause boundaries (subordinate clauses do)
-    position: str = (
-        BEFORE  # the cue acts on terms after it, before it ("the truce is in tatters") or anywhere
-    )
+    # BEFORE: the cue acts on the terms after it; AFTER: on the terms before it ("the truce is in
+    # tatters"); AROUND: on every term of the sentence (a context such as "cyclone").
+    position: str = BEFORE
     categories: frozenset[str] | None = None  # only terms of these categories (or of `terms`); None: all
     terms: frozenset[str] = frozenset()
     # A context cue ("cyclone") is void when the sentence also names a perpetrator: an escalatory term
