@@ -271,11 +271,15 @@ def _parse_senses(
     return senses
 
 
-def _parse_modifier(kind: str, spec: Any, source: str) -> list[tuple[str, _Modifier]]:
+def _parse_modifier(
+    kind: str, spec: Any, source: str, irregular: dict[str, list[str]]
+) -> list[tuple[str, _Modifier]]:
+    """The (cue text, modifier) pairs of one modifier kind; a cue word written "~collapse" stands
+    for its inflections (collapse, collapses, collapsed, collapsing), as in terms."""
     try:
         factor, window = float(spec["factor"]), int(spec["window"])
-        cues = [(BEFORE, str(c)) for c in spec.get("cues") or []]
-        cues += [(AFTER, str(c)) for c in spec.get("cues_after") or []]
+        cues = [(BEFORE, v) for c in spec.get("cues") or [] for v in _expand(str(c).lower(), irregular)]
+        cues += [(AFTER, v) for c in spec.get("cues_after") or [] for v in _expand(str(c).lower(), irregular)]
         applies_to = {"all": 0, "escalatory": 1, "deescalatory": -1}[spec.get("applies_to", "all")]
         whole_sentence = {"clause": False, "sentence": True}[spec.get("scope", "clause")]
         around = {"before": False, "around": True}[spec.get("position", "before")]
@@ -388,7 +392,7 @@ class Scorer:
                     if not existing or not existing[0]:
                         entries[variant] = (info, ())
         for kind, spec in modifiers.items():
-            for cue, modifier in _parse_modifier(kind, spec, source):
+            for cue, modifier in _parse_modifier(kind, spec, source, irregular):
                 cue = cue.lower()
                 term, known = entries.get(cue, (None, ()))
                 entries[cue] = (term, (*known, modifier))
