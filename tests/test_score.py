@@ -720,3 +720,16 @@ def test_the_terminal_table_shows_every_modifier_as_text(scorer):
     console.print(explain_table(scorer.score_text("Iran says they won't be subjected to sanctions [sic].")))
     shown = console.export_text()
     assert "[negation:won't]" in shown and "[sic]" in shown
+
+
+def test_cue_words_inflect_like_terms():
+    custom = Scorer(
+        {
+            "version": "t",
+            "categories": {"peace": {"polarity": -1, "terms": ["talks"]}},
+            "modifiers": {"breakdown": {"factor": -0.8, "window": 3, "cues_after": ["~collapse"]}},
+        }
+    )
+    for verb in ("collapse", "collapses", "collapsed", "collapsing"):
+        match = terms(custom.score_sentence(f"The talks {verb}."))["talks"]
+        assert match.modifiers == (f"breakdown:{verb}",) and match.effective_weight > 0
