@@ -207,7 +207,8 @@ def score(
         bool, typer.Option("--jsonl", help="Read one text per line from stdin, write JSON lines")
     ] = False,
     workers: Annotated[
-        int | None, typer.Option(help="--jsonl: worker processes (default: one per core)")
+        int | None,
+        typer.Option(help="--jsonl: worker processes (default: one per core; 1, streaming, from a terminal)"),
     ] = None,
 ) -> None:
     """Explain the escalation score of a text: each sentence, matched terms, weights and modifiers."""
@@ -219,7 +220,9 @@ def score(
 
         if workers is not None and workers < 1:
             raise UserError(f"--workers must be at least 1, got {workers}")
-        score_jsonl(sys.stdin, sys.stdout, lexicon_file, workers or default_workers())
+        if workers is None:  # typed lines get their answer at once; piped input uses every core
+            workers = 1 if sys.stdin.isatty() else default_workers()
+        score_jsonl(sys.stdin, sys.stdout, lexicon_file, workers)
         return
     scorer = load_scorer(lexicon_file)
     if text is None:
