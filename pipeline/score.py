@@ -311,12 +311,31 @@ def _order_label(position: int) -> str:
     return f"order:{position}"
 
 
-def _has_perpetrator(terms: list[tuple[int, int, _Term]], context: _Modifier) -> bool:
+_PLAIN: tuple[float, tuple[str, ...]] = (1.0, ())
+
+
+def _reading(lowered: str, start: int, end: int, term: _Term) -> tuple[float, tuple[str, ...]]:
+    """The factor and labels of the senses of the term at lowered[start:end]."""
+    factor, labels = 1.0, []
+    for sense in term.senses:
+        word = _sense_word(lowered, start, end, sense)
+        if sense.requires and word is None:
+            factor *= sense.factor
+            labels.append("sense:no-context")
+        elif not sense.requires and word is not None:
+            factor *= sense.factor
+            labels.append(f"sense:{word}")
+    return factor, tuple(labels)
+
+
+def _has_perpetrator(
+    terms: list[tuple[int, int, _Term]], readings: list[tuple[float, tuple[str, ...]]], context: _Modifier
+) -> bool:
     """Whether the sentence names an agent of harm that `context` does not explain away: an
     escalatory term of one of its unless_categories outside its own reach ("killed in an air strike"
-    during a flood is still an air strike)."""
-    for _start, _end, term in terms:
-        if term.polarity > 0 and term.category in context.unless_categories:
+    during a flood is still an air strike), not voided by another sense."""
+    for (_start, _end, term), (sense_factor, _) in zip(terms, readings, strict=True):
+        if term.polarity > 0 and sense_factor and term.category in context.unless_categories:
             reached = (
                 context.categories is None
                 or term.category in context.categories
@@ -436,22 +455,20 @@ class Scorer:
         matches: list[Match] = []
         escalation = deescalation = 0.0
         decay = self.order_decay
+        # Senses first, for every term: a context's perpetrator test must know which terms another
+        # sense has voided ("fire at a hospital" is a blaze, not shooting).
+        readings = [
+            _reading(lowered, start, end, term) if term.senses else _PLAIN for start, end, term in terms
+        ]
         for index, (start, end, term) in enumerate(terms):
             # The events named first carry a news sentence; later ones are mostly background.
+            sense_factor, sense_labels = readings[index]
             if index and decay != 1.0:
-                factor = decay**index
-                applied: list[str] = [_order_label(index + 1)]
+                factor = decay**index * sense_factor
+                applied: list[str] = [_order_label(index + 1), *sense_labels]
             else:
-                factor = 1.0
-                applied = []
-            for sense in term.senses:
-                word = _sense_word(lowered, start, end, sense)
-                if sense.requires and word is None:
-                    factor *= sense.factor
-                    applied.append("sense:no-context")
-                elif not sense.requires and word is not None:
-                    factor *= sense.factor
-                    applied.append(f"sense:{word}")
+                factor = sense_factor
+                applied = list(sense_labels)
             negated = False
             kinds_applied: set[str] = set()
             for cue_start, cue_end, cue in cues if cues else ():
@@ -483,7 +500,7 @@ class Scorer:
                         continue
                 elif cue_start < end and cue_end > start:  # a context cue never applies to itself
                     continue
-                elif cue.unless_categories and _has_perpetrator(terms, cue):
+                elif cue.unless_categories and _has_perpetrator(terms, readings, cue):
                     continue
                 if cue.factor < 0:  # flips (negation, reversal, breach) apply once per term
                     if negated:

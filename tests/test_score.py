@@ -733,3 +733,14 @@ def test_cue_words_inflect_like_terms():
     for verb in ("collapse", "collapses", "collapsed", "collapsing"):
         match = terms(custom.score_sentence(f"The talks {verb}."))["talks"]
         assert match.modifiers == (f"breakdown:{verb}",) and match.effective_weight > 0
+
+
+def test_a_blaze_is_not_shooting_and_voids_no_perpetrator_test(scorer):
+    blaze = scorer.score_sentence("A fire at the warehouse killed three workers.")
+    assert abs(blaze.score) < ESCALATORY_THRESHOLD
+    assert "sense:no-context" in terms(blaze)["fire at"].modifiers
+    assert "disaster:fire at" in terms(blaze)["kill"].modifiers
+    shooting = scorer.score_sentence("Guards fired at the prisoners, killing three.")
+    assert shooting.score >= 0.5 and not any(
+        m.startswith("disaster") for m in terms(shooting)["kill"].modifiers
+    )
