@@ -35,9 +35,11 @@ lint: install
 # Every benchmark of BENCHMARKS.md in one go (minutes, not a test). The scorer bench needs the
 # labelled sentences; the warehouse bench uses PostgreSQL when BENCH_PG_URL is set.
 CAMEO       ?= ../shared/data/cameo_dev.tsv
+NEWS        ?= ../shared/data/world_news_2021_2022.jsonl.gz
 BENCH_PG_URL ?= $(ESCALATION_TEST_PG_URL)
 bench: install
 	$(BIN)/python bench/bench_scorer.py $(CAMEO)
+	$(BIN)/python bench/bench_score_process.py $(NEWS)
 	$(BIN)/python bench/bench_detectors.py
 	$(BIN)/python bench/bench_ingest.py --stages --profile
 	$(BIN)/python bench/bench_concurrency.py

@@ -192,22 +192,31 @@ def score(
     jsonl: Annotated[
         bool, typer.Option("--jsonl", help="Read one text per line from stdin, write JSON lines")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="--jsonl: worker processes (default: one per core; 1, streaming, from a terminal)"),
+    ] = None,
 ) -> None:
     """Explain the escalation score of a text: each sentence, matched terms, weights and modifiers."""
     from pipeline.score import load_scorer
 
-    scorer = load_scorer(_settings().scoring.lexicon_file)
+    lexicon_file = _settings().scoring.lexicon_file
     if jsonl:
-        for line in sys.stdin:
-            line = line.rstrip("\n")
-            if not line.strip():
-                continue
-            sys.stdout.write(json.dumps(scorer.score_text(line).to_dict(), ensure_ascii=False) + "\n")
+        from pipeline.score_lines import default_workers, score_jsonl
+
+        if workers is not None and workers < 1:
+            raise UserError(f"--workers must be at least 1, got {workers}")
+        if workers is None:  # typed lines get their answer at once; piped input uses every core
+            workers = 1 if sys.stdin.isatty() else default_workers()
+        score_jsonl(sys.stdin, sys.stdout, lexicon_file, workers)
         return
+    scorer = load_scorer(lexicon_file)
     if text is None:
         text = sys.stdin.read()
+    from pipeline.cli_render import explain_table
+
     result = scorer.score_text(text)
-    console.print(scorer.explain_table(result))
+    console.print(explain_table(result))
     console.print(f"text score: [bold]{result.score:+.3f}[/]  (scorer {scorer.version})")
 
 
@@ -324,16 +333,31 @@ def rescore(
 
 @app.command(name="eval")
 def evaluate(
-    file: Annotated[Path, typer.Argument(help="TSV file: sentence<TAB>CAMEO quad label (0-4)")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="TSV file: sentence<TAB>CAMEO quad label (0-4), or sentence<TAB>quad (1-4)<TAB>PLOVER root"
+        ),
+    ],
     worst: Annotated[int, typer.Option(help="How many worst misses to list")] = 20,
+    train: Annotated[
+        Path | None,
+        typer.Option(
+            help="Another labelled file (either format): the TF-IDF + LR baseline is also trained on it"
+        ),
+    ] = None,
 ) -> None:
     """Evaluate the scorer against labelled sentences, side by side with VADER and a trained baseline."""
-    from pipeline.evaluate import print_eval, run_eval
+    from pipeline.evaluate import EvalError, print_eval, run_eval
     from pipeline.score import load_scorer
 
-    if not file.is_file():
-        raise UserError(f"eval file not found: {file}")
-    report = run_eval(file, load_scorer(_settings().scoring.lexicon_file), worst=worst)
+    for path in (file, train):
+        if path is not None and not path.is_file():
+            raise UserError(f"eval file not found: {path}")
+    try:
+        report = run_eval(file, load_scorer(_settings().scoring.lexicon_file), worst=worst, train_path=train)
+    except EvalError as exc:
+        raise UserError(str(exc)) from None
     print_eval(report, console)
 
 
@@ -540,16 +564,32 @@ def import_(
         raise typer.Exit(1)
 
 
+# Errors a user can fix, by module: only the modules a command has loaded can have raised theirs,
+# so `escalation score` does not import the warehouse (SQLAlchemy) just to name its error class.
+_USER_ERROR_CLASSES = (
+    ("pipeline.actors", "GazetteerError"),
+    ("pipeline.feeds", "FeedListError"),
+    ("pipeline.score", "LexiconError"),
+    ("pipeline.store", "WarehouseError"),
+)
+
+
+def _user_error_classes() -> tuple[type[BaseException], ...]:
+    loaded = (sys.modules.get(module) for module, _ in _USER_ERROR_CLASSES)
+    return (
+        UserError,
+        ConfigError,
+        *(getattr(m, name) for m, (_, name) in zip(loaded, _USER_ERROR_CLASSES, strict=True) if m),
+    )
+
+
 def main() -> None:
     """Console-script entry point: user errors become one line on stderr and a non-zero exit."""
-    from pipeline.actors import GazetteerError
-    from pipeline.feeds import FeedListError
-    from pipeline.score import LexiconError
-    from pipeline.store import WarehouseError
-
     try:
         app()
-    except (UserError, ConfigError, FeedListError, WarehouseError, LexiconError, GazetteerError) as exc:
+    except Exception as exc:
+        if not isinstance(exc, _user_error_classes()):
+            raise
         err_console.print(f"[red]error:[/] {exc}", highlight=False)
         sys.exit(2)
 

@@ -10,12 +10,15 @@ boundaries, which also keeps a single segmenter call small.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import html
+import importlib.util
 import re
 import unicodedata
+from collections.abc import Callable
 from html.parser import HTMLParser
-
-import blingfire
+from pathlib import Path
 
 MAX_SENTENCE_CHARS = 1000
 
@@ -163,21 +166,69 @@ def _cap(sentence: str) -> list[str]:
     return pieces
 
 
+@functools.lru_cache(maxsize=32)
+def _char_array(length: int) -> type:
+    return ctypes.c_char * length
+
+
+def _load_segmenter() -> Callable[[str], str]:
+    """blingfire's TextToSentences called through ctypes directly, with the same arguments as
+    blingfire.text_to_sentences: the package's wrapper imports numpy (a tenth of a second at the
+    start of every process) and allocates a fresh ctypes buffer per call. Falls back to the wrapper
+    when the shared library is not where the package keeps it."""
+    spec = importlib.util.find_spec("blingfire")
+    library = None
+    if spec is not None and spec.submodule_search_locations:
+        candidate = Path(next(iter(spec.submodule_search_locations))) / "libblingfiretokdll.so"
+        if candidate.is_file():
+            try:
+                library = ctypes.CDLL(str(candidate))
+            except OSError:
+                library = None
+    if library is None:
+        import blingfire
+
+        return blingfire.text_to_sentences
+    function = library.TextToSentences
+    function.argtypes = (ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int)
+    function.restype = ctypes.c_int
+
+    def text_to_sentences(text: str) -> str:
+        data = text.encode("utf-8")
+        size = len(data) * 2  # the wrapper's output size, passed as the limit
+        # A fresh zeroed buffer of a power-of-two length: ctypes caches one array type per length,
+        # and building a new type for every distinct size cost more than the segmentation itself.
+        buffer = _char_array(max(64, 1 << size.bit_length()))()
+        length = function(data, len(data), buffer, size)
+        if length == -1 or length > size:
+            return ""
+        return buffer.value.decode("utf-8")
+
+    return text_to_sentences
+
+
+_text_to_sentences = _load_segmenter()
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of a text; paragraph breaks always end a sentence; pieces without letters dropped."""
     sentences: list[str] = []
-    for paragraph in _PARAGRAPHS.split(text):
+    # A one-line text (a headline, a teaser) is one paragraph: no paragraph split needed.
+    for paragraph in _PARAGRAPHS.split(text) if "\n" in text else (text,):
         paragraph = " ".join(paragraph.split())
         if not paragraph:
             continue
         if _SENTENCE_END.search(paragraph, 0, len(paragraph) - 1):
-            pieces = blingfire.text_to_sentences(paragraph).split("\n")
+            pieces = _text_to_sentences(paragraph).split("\n")
         else:
-            pieces = [paragraph]
+            pieces = (paragraph,)  # already stripped by the join above
         for sentence in pieces:
             sentence = sentence.strip()
             if sentence and _HAS_LETTER.search(sentence):
-                sentences.extend(_cap(sentence))
+                if len(sentence) <= MAX_SENTENCE_CHARS:
+                    sentences.append(sentence)
+                else:
+                    sentences.extend(_cap(sentence))
     return sentences
 
 

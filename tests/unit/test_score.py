@@ -465,3 +465,282 @@ def test_stored_matches_json_is_exactly_what_json_dumps_writes(scorer):
     odd = Match('te"rm\\', "sur\x00face\n\u202e", "cat", -1, 1.5, 0, 3, ("negation:not", 'q"'), -1.234567)
     assert encode_matches([odd]) == json.dumps([odd.to_dict()], ensure_ascii=False)
     assert json.loads(encode_matches([odd]))[0]["surface"] == "sur\x00face\n\u202e"
+
+
+# -- issue 13: mechanisms for today's news -----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("sentence", "peace_term", "cue"),
+    [
+        ("The week-long truce is in tatters.", "truce", "breakdown:in tatters"),
+        ("Negotiations between the parties fell apart last night.", "negotiation", "breakdown:fell apart"),
+        ("The armistice along the river has been breached.", "armistice", "breakdown:breached"),
+        ("The ceasefire collapsed within a day.", "ceasefire", "breakdown:collapsed"),
+        ("Talks on the dam stalled again.", "talks", "breakdown:stalled"),
+    ],
+)
+def test_a_breakdown_cue_after_the_peace_step_flips_it(scorer, sentence, peace_term, cue):
+    result = scorer.score_sentence(sentence)
+    peace = terms(result)[peace_term]
+    assert cue in peace.modifiers and peace.effective_weight > 0
+    assert result.score >= ESCALATORY_THRESHOLD
+
+
+def test_a_breakdown_cue_reaches_back_only_within_its_clause_and_window(scorer):
+    separate = scorer.score_sentence("The ceasefire is holding, but the old bridge collapsed.")
+    assert terms(separate)["ceasefire"].effective_weight < 0
+    far = scorer.score_sentence(
+        "The ceasefire agreed by the two rival commanders at the airport last spring failed."
+    )
+    assert terms(far)["ceasefire"].effective_weight < 0
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Army officers ousted the elected government before dawn.",
+        "The junta declared martial law in three provinces.",
+        "Rebel soldiers took over the presidential palace.",
+        "A failed putsch left the capital tense.",
+        "The general seized power in a bloodless coup.",
+    ],
+)
+def test_seizures_of_power_are_escalatory(scorer, sentence):
+    result = scorer.score_sentence(sentence)
+    assert result.score >= ESCALATORY_THRESHOLD
+    assert "power_seizure" in {m.category for m in result.matches}
+
+
+def test_taking_over_needs_a_seat_of_power_or_force_in_view(scorer):
+    business = scorer.score_sentence("The brewer took over a smaller rival last year.")
+    takeover = terms(business)["take over"]
+    assert takeover.effective_weight == 0 and "sense:no-context" in takeover.modifiers
+    assert (
+        scorer.score_sentence("Mutineers took over the state television building.").score
+        >= ESCALATORY_THRESHOLD
+    )
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The navy staged live-fire drills close to the contested reef.",
+        "Pyongyang test-launched two missiles into the sea.",
+        "Fighter jets were scrambled to shadow the approaching bombers.",
+        "Investigators traced the ransomware to a military hacking unit.",
+        "The supplier was accused of using gas deliveries as a weapon.",
+    ],
+)
+def test_shows_of_force_and_hybrid_coercion_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+def test_a_trip_before_naval_drills_does_not_make_them_talks(scorer):
+    result = scorer.score_sentence("Warships held drills near the atoll after the senator's trip.")
+    assert result.score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "A typhoon swept through the islands, killing fourteen people.",
+        "Floodwaters destroyed bridges and left nine dead.",
+        "A tanker lorry exploded after a collision, injuring dozens.",
+        "The earthquake death toll climbed to three hundred.",
+    ],
+)
+def test_deaths_in_a_disaster_or_accident_are_not_escalation(scorer, sentence):
+    result = scorer.score_sentence(sentence)
+    assert abs(result.score) < ESCALATORY_THRESHOLD, result
+    assert any(mod.startswith("disaster:") for m in result.matches for mod in m.modifiers)
+
+
+def test_a_perpetrator_keeps_the_harm_in_a_disaster(scorer):
+    result = scorer.score_sentence("Militias shelled a camp for earthquake survivors, killing six.")
+    assert result.score >= 0.5
+    assert not any(mod.startswith("disaster:") for mod in terms(result)["kill"].modifiers)
+    strike = scorer.score_sentence("Two aid workers were killed in an air strike on the flooded town.")
+    assert strike.score >= 0.5
+
+
+@pytest.mark.parametrize(
+    ("sentence", "term", "sense"),
+    [
+        ("Bus drivers will strike over pay next week.", "strike", "sense:drivers"),
+        ("The club signed a winger from Lisbon.", "sign", "sense:club"),
+        ("The duchess visited a hospital ward.", "visit", "sense:hospital"),
+        ("The town fights a cholera outbreak.", "fight", "sense:outbreak"),
+        ("Heavy rain and a storm hit the coast.", "storm", "sense:rain"),
+        ("He received a sentence of ten years for fraud.", "sentence", "sense:fraud"),
+    ],
+)
+def test_a_context_word_picks_the_sense_and_says_so(scorer, sentence, term, sense):
+    match = terms(scorer.score_sentence(sentence))[term]
+    assert sense in match.modifiers
+    assert abs(match.effective_weight) < abs(match.weight)
+
+
+def test_a_labour_strike_is_a_protest_not_an_armed_strike(scorer):
+    labour = terms(scorer.score_sentence("Dock workers strike for higher wages."))["strike"]
+    armed = terms(scorer.score_sentence("Jets strike rebel positions."))["strike"]
+    assert 0 < labour.effective_weight < armed.effective_weight
+
+
+def test_sense_rules_are_data():
+    custom = Scorer(
+        {
+            "version": "t",
+            "categories": {"hostile": {"polarity": 1, "terms": ["~raid"]}},
+            "senses": [{"terms": ["raid"], "unless": ["fridge"], "window": 2}],
+        }
+    )
+    assert custom.score_sentence("They raided the fridge.").score == 0
+    assert custom.score_sentence("They raided the fridge of the garrison far away.").score == 0
+    assert custom.score_sentence("They raided the garrison.").score > 0
+    with pytest.raises(LexiconError, match="senses entry 1"):
+        Scorer({"version": "t", "categories": {}, "senses": [{"unless": ["x"]}]})
+
+
+def test_little_chance_of_conflict_is_not_conflict(scorer):
+    assert abs(scorer.score_sentence("Investors see little chance of conflict this year.").score) < 0.2
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The ministry denied that tanks had gathered at the border.",
+        "Both armies deny carrying out the shelling.",
+        "The government dismissed reports of a missile launch.",
+    ],
+)
+def test_a_denied_hostile_act_is_about_zero(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Forty detainees were released under the deal.",
+        "The sides swapped captives at the crossing.",
+        "A humanitarian corridor opened for the besieged district.",
+        "Both armies began to disengage from the ridge.",
+        "The two air forces set up a de-confliction line.",
+        "The curfew was lifted on Sunday.",
+        "Hostages freed after months in captivity.",
+    ],
+)
+def test_deescalation_phrased_as_outcomes(scorer, sentence):
+    assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD
+
+
+def test_refusing_a_peace_step_is_a_rejection(scorer):
+    result = scorer.score_sentence("The president refused to meet the visiting envoy.")
+    assert result.score >= ESCALATORY_THRESHOLD
+    assert "refusal:refused to" in terms(result)["meet"].modifiers
+    # An escalatory term keeps the plain negation.
+    attack = terms(scorer.score_sentence("The commander refused to attack the town."))["attack"]
+    assert attack.effective_weight < 0 and "negation:refused to" in attack.modifiers
+
+
+def test_a_category_scale_multiplies_its_weights_and_is_checked():
+    lexicon = {
+        "version": "t",
+        "categories": {"hostile": {"polarity": 1, "scale": 1.5, "terms": ["raid = 0.4"]}},
+    }
+    assert terms(Scorer(lexicon).score_sentence("A raid."))["raid"].weight == pytest.approx(0.6)
+    for bad in (0, -1, "nan"):
+        lexicon["categories"]["hostile"]["scale"] = bad
+        with pytest.raises(LexiconError, match="scale"):
+            Scorer(lexicon)
+
+
+def test_context_modifier_with_a_perpetrator_test_is_data():
+    custom = Scorer(
+        {
+            "version": "t",
+            "categories": {
+                "harm": {"polarity": 1, "terms": ["~kill"]},
+                "attack": {"polarity": 1, "terms": ["~bomb"]},
+            },
+            "modifiers": {
+                "disaster": {
+                    "position": "around",
+                    "scope": "sentence",
+                    "factor": 0.1,
+                    "window": 60,
+                    "categories": ["harm"],
+                    "unless_categories": ["attack"],
+                    "cues": ["flood"],
+                }
+            },
+        }
+    )
+    assert terms(custom.score_sentence("Two killed in the flood."))["kill"].effective_weight == pytest.approx(
+        0.1
+    )
+    assert terms(custom.score_sentence("The flood killed two."))["kill"].effective_weight == pytest.approx(
+        0.1
+    )
+    bombed = custom.score_sentence("Two killed as jets bombed the flood camp.")
+    assert terms(bombed)["kill"].effective_weight == 1.0
+    with pytest.raises(LexiconError, match="position"):
+        Scorer(
+            {
+                "version": "t",
+                "categories": {},
+                "modifiers": {"m": {"position": "x", "factor": 1, "window": 1, "cues": ["a"]}},
+            }
+        )
+
+
+def test_jsonl_line_is_exactly_what_json_dumps_writes(scorer):
+    from pipeline.score import encode_text_score
+
+    for text in (
+        "Rebels said they won't attack. Talks fell apart; the \u201ctruce\u201d is in tatters.",
+        "Nothing here",
+        "",
+    ):
+        result = scorer.score_text(text)
+        assert encode_text_score(result) == json.dumps(result.to_dict(), ensure_ascii=False)
+
+
+def test_the_scorer_module_does_no_terminal_rendering():
+    import pipeline.score as module
+
+    source = open(module.__file__, encoding="utf-8").read()
+    assert "rich" not in source and not hasattr(module.Scorer, "explain_table")
+
+
+def test_the_terminal_table_shows_every_modifier_as_text(scorer):
+    from rich.console import Console
+
+    from pipeline.cli_render import explain_table
+
+    console = Console(width=200, record=True)
+    console.print(explain_table(scorer.score_text("Iran says they won't be subjected to sanctions [sic].")))
+    shown = console.export_text()
+    assert "[negation:won't]" in shown and "[sic]" in shown
+
+
+def test_cue_words_inflect_like_terms():
+    custom = Scorer(
+        {
+            "version": "t",
+            "categories": {"peace": {"polarity": -1, "terms": ["talks"]}},
+            "modifiers": {"breakdown": {"factor": -0.8, "window": 3, "cues_after": ["~collapse"]}},
+        }
+    )
+    for verb in ("collapse", "collapses", "collapsed", "collapsing"):
+        match = terms(custom.score_sentence(f"The talks {verb}."))["talks"]
+        assert match.modifiers == (f"breakdown:{verb}",) and match.effective_weight > 0
+
+
+def test_a_blaze_is_not_shooting_and_voids_no_perpetrator_test(scorer):
+    blaze = scorer.score_sentence("A fire at the warehouse killed three workers.")
+    assert abs(blaze.score) < ESCALATORY_THRESHOLD
+    assert "sense:no-context" in terms(blaze)["fire at"].modifiers
+    assert "disaster:fire at" in terms(blaze)["kill"].modifiers
+    shooting = scorer.score_sentence("Guards fired at the prisoners, killing three.")
+    assert shooting.score >= 0.5 and not any(
+        m.startswith("disaster") for m in terms(shooting)["kill"].modifiers
+    )

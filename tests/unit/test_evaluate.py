@@ -1,0 +1,189 @@
+"""`escalation eval` (both file formats, the baselines side by side, the PLOVER root table) and the
+`escalation score` command: terminal explanations and the parallel --jsonl path."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.evaluate import EvalError, read_examples, run_eval
+from pipeline.score import encode_text_score, load_scorer
+from pipeline.score_lines import BATCH_LINES, score_jsonl
+
+REPO = Path(__file__).resolve().parents[2]
+
+CONFLICT = [
+    "Rebels shelled the northern villages overnight.",
+    "The army launched air strikes on the border town.",
+    "Gunmen attacked a police convoy and killed four officers.",
+    "The minister threatened retaliation against the neighbour.",
+    "The government expelled the ambassador over spying.",
+    "The opposition accused the president of rigging the vote.",
+]
+COOPERATION = [
+    "The two sides agreed to a ceasefire on Monday.",
+    "Envoys held peace talks in the capital.",
+    "The donors sent humanitarian aid to the refugees.",
+    "The neighbours signed a trade agreement.",
+    "The rivals restored diplomatic relations.",
+    "The president praised the mediator's efforts.",
+]
+
+
+def write_plover(path: Path) -> Path:
+    roots = ["ASSAULT", "ASSAULT", "ASSAULT", "THREATEN", "SANCTION", "ACCUSE"]
+    quads = [4, 4, 4, 3, 4, 3]
+    coop_roots = ["AGREE", "CONSULT", "AID", "AGREE", "AGREE", "SUPPORT"]
+    coop_quads = [1, 1, 2, 1, 1, 1]
+    lines = [f"{s}\t{q}\t{r}" for s, q, r in zip(CONFLICT, quads, roots, strict=True)]
+    lines += [f"{s}\t{q}\t{r}" for s, q, r in zip(COOPERATION, coop_quads, coop_roots, strict=True)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def write_cameo(path: Path) -> Path:
+    lines = [f"{s}\t{4 if i < 3 else 3}" for i, s in enumerate(CONFLICT)]
+    lines += [f"{s}\t{1 if i % 2 else 2}" for i, s in enumerate(COOPERATION)]
+    lines += ["The central bank kept rates unchanged.\t0", "The parliament passed the budget.\t0"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_both_file_formats_are_read(tmp_path):
+    plover = read_examples(write_plover(tmp_path / "p.tsv"))
+    cameo = read_examples(write_cameo(tmp_path / "c.tsv"))
+    assert plover[0].root == "ASSAULT" and plover[0].label == 4
+    assert cameo[0].root is None and {e.label for e in cameo} == {0, 1, 2, 3, 4}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("a\tb\tc\td\n", "expected 'sentence<TAB>label' or 'sentence<TAB>quad<TAB>root', got 4 columns"),
+        ("no tab here\n", "got 1 columns"),
+        ("x\tseven\n", "not a number 0-4"),
+        ("x\t9\tASSAULT\n", "not a CAMEO quad class"),
+        ("\t3\n", "empty sentence"),
+        ("\n\n", "no examples"),
+    ],
+)
+def test_a_malformed_file_is_one_clear_error(tmp_path, content, message):
+    path = tmp_path / "bad.tsv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(EvalError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_examples(path)
+
+
+def test_plover_report_has_roots_and_the_cross_file_baseline(tmp_path):
+    report = run_eval(write_plover(tmp_path / "p.tsv"), worst=3, train_path=write_cameo(tmp_path / "c.tsv"))
+    assert report.file_format == "plover"
+    names = [s.name for s in report.systems]
+    assert names[0].startswith("escalation scorer") and "VADER" in names[1]
+    assert "cross-validated" in names[2] and names[3] == "TF-IDF + LR, trained on c.tsv"
+    ours = report.systems[0]
+    assert ours.auc_conflict == ours.auc_conflict_vs_coop  # no neutral class in a PLOVER file
+    assert ours.auc_conflict > 0.9
+    trained = report.systems[3]
+    assert trained.auc_conflict is not None and trained.note == ""
+    roots = {r.root: r for r in report.roots}
+    assert roots["ASSAULT"].count == 3 and roots["ASSAULT"].quad == 4 and roots["ASSAULT"].mean_score > 0
+    assert roots["AGREE"].mean_score < 0
+    assert 0 <= roots["AGREE"].in_band <= roots["AGREE"].count
+    assert len(report.worst) == 3 and report.worst[0]["root"]
+
+
+def test_the_baseline_note_says_why_it_did_not_run(tmp_path):
+    path = tmp_path / "tiny.tsv"
+    path.write_text("They attacked the town.\t4\nThey agreed on a truce.\t1\nTalks went well.\t1\n")
+    report = run_eval(path)
+    baseline = report.systems[2]
+    assert baseline.auc_conflict is None
+    assert "two sentences each" in baseline.note and "not installed" not in baseline.note
+
+
+def escalation(*args: str, stdin: str | None = None, env: dict | None = None):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ESCALATION_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        cwd=REPO,
+        env=full_env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_eval_command_prints_both_baselines_and_the_root_table(tmp_path):
+    plover, cameo = write_plover(tmp_path / "p.tsv"), write_cameo(tmp_path / "c.tsv")
+    result = escalation("eval", str(plover), "--train", str(cameo), "--worst", "2")
+    assert result.returncode == 0, result.stderr
+    assert "(plover)" in result.stdout and "PLOVER root codes" in result.stdout
+    assert "trained on c.tsv" in result.stdout and "cross-validated" in result.stdout
+    assert "ASSAULT" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args", [("eval", "/nonexistent.tsv"), ("eval", "BAD", "--train", "/nonexistent.tsv")]
+)
+def test_eval_command_bad_file_is_one_line(tmp_path, args):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("only one column\n")
+    result = escalation(*[str(bad) if a == "BAD" else a for a in args])
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "nonexistent.tsv" in result.stderr
+    malformed = escalation("eval", str(bad))
+    assert (
+        malformed.returncode == 2 and "bad.tsv:1" in malformed.stderr and "Traceback" not in malformed.stderr
+    )
+
+
+def test_score_command_shows_every_modifier():
+    result = escalation("score", "Iran says they won't be subjected to sanctions.")
+    assert result.returncode == 0, result.stderr
+    assert "[negation:won't]" in result.stdout
+
+
+def test_score_command_bad_lexicon_is_one_line(tmp_path):
+    bad = tmp_path / "lexicon.yaml"
+    bad.write_text("version: [unclosed")
+    for args in (("score", "a text"), ("score", "--jsonl")):
+        result = escalation(*args, stdin="a line\n", env={"ESCALATION_LEXICON_FILE": str(bad)})
+        assert (
+            result.returncode == 2 and "not valid YAML" in result.stderr and "Traceback" not in result.stderr
+        )
+
+
+def test_parallel_jsonl_is_exactly_the_single_process_output(tmp_path):
+    import io
+
+    texts = CONFLICT + COOPERATION + ["", "Nothing to see. Really nothing!", "   "]
+    lines = [
+        f"{texts[i % len(texts)]} (item {i})\n" if texts[i % len(texts)].strip() else "\n"
+        for i in range(2 * BATCH_LINES + 7)
+    ]
+    single, parallel = io.StringIO(), io.StringIO()
+    written = score_jsonl(lines, single, workers=1)
+    assert score_jsonl(lines, parallel, workers=2) == written
+    assert parallel.getvalue() == single.getvalue()
+    expected = [
+        encode_text_score(load_scorer().score_text(line.rstrip("\n"))) for line in lines if line.strip()
+    ]
+    assert single.getvalue().splitlines() == expected and written == len(expected)
+    assert json.loads(expected[0])["sentences"][0]["matches"]
+
+
+def test_score_jsonl_command_uses_workers_and_keeps_order():
+    stdin = "".join(f"{CONFLICT[i % 6]} Round {i}.\n" for i in range(BATCH_LINES + 50))
+    one = escalation("score", "--jsonl", "--workers", "1", stdin=stdin)
+    two = escalation("score", "--jsonl", "--workers", "2", stdin=stdin)
+    assert one.returncode == 0 and two.returncode == 0, two.stderr
+    assert one.stdout == two.stdout and len(one.stdout.splitlines()) == BATCH_LINES + 50
+    bad = escalation("score", "--jsonl", "--workers", "0", stdin=stdin)
+    assert bad.returncode == 2 and "--workers" in bad.stderr
