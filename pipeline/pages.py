@@ -335,11 +335,18 @@ class _HostGate:
 
 # -- one run ------------------------------------------------------------------------------------------------
 class _Failure(Exception):
-    def __init__(self, error: str, detail: str | None = None, status: int | None = None):
+    def __init__(
+        self,
+        error: str,
+        detail: str | None = None,
+        status: int | None = None,
+        content_type: str | None = None,
+    ):
         super().__init__(error)
         self.error = error
         self.detail = detail
         self.status = status
+        self.content_type = content_type
 
 
 class _Retry(Exception):
@@ -478,7 +485,7 @@ class _Run:
             answer = await self._follow(url, outcome, robots)
         except _Failure as failure:
             outcome.error, outcome.detail = failure.error, failure.detail
-            outcome.status = failure.status if failure.status is not None else outcome.status
+            outcome.status, outcome.content_type = failure.status, failure.content_type
         else:
             outcome.status, outcome.final_url = answer.status, answer.url
             outcome.content_type, outcome.body = answer.content_type, answer.body
@@ -618,7 +625,8 @@ class _Run:
             raise _Failure(f"http {status}", f"HTTP {status} {response.reason_phrase}".strip(), status)
         content_type = response.headers.get("Content-Type")
         if not robots and _media_type(content_type) not in HTML_TYPES:
-            raise _Failure(f"{NOT_HTML}: {_media_type(content_type) or 'no Content-Type'}", None, status)
+            media_type = _media_type(content_type) or "no Content-Type"
+            raise _Failure(f"{NOT_HTML}: {media_type}", None, status, content_type)
         limit = ROBOTS_MAX_BYTES if robots else self.settings.max_bytes
         return _Answer(status, str(response.url), content_type, await read_body(response, limit))
 
