@@ -589,3 +589,13 @@ def test_host_groups_keep_per_host_limits_across_parallel_workers(slow_servers):
         worker.join(timeout=30)
     assert sum(result.ok for results in outcomes for result in results) == len(urls)
     assert max(recorder.peak.values()) == 1 and recorder.peak_all >= 2
+
+
+def test_every_setting_is_documented_in_env_example():
+    from pathlib import Path
+
+    from pipeline.pages import ENV_VARS
+
+    text = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
+    missing = [name for _field, name in ENV_VARS if f"{name}=" not in text]
+    assert not missing, f".env.example does not mention {missing}"
