@@ -13,7 +13,8 @@ Politeness
   `*` and `$` patterns). A 4xx other than 429 means no rules (everything allowed). A 5xx, a 429, a
   timeout, a refused connection, a refused address or a robots.txt over 512 KiB mean the site's rules
   are unknown: every page of that origin is refused for this run ("robots.txt unavailable"), as RFC
-  9309 asks for an unreachable robots.txt and Google does on 5xx. A later run asks again. A
+  9309 asks for an unreachable robots.txt and Google does on 5xx (when the host cannot be connected
+  to at all, its pages say "connection failed: ..." instead). A later run asks again. A
   `Crawl-delay` raises the host's delay, up to `max_crawl_delay_s`. A `RobotsCache` passed in keeps
   the rules between calls of one run.
 - A host is the lower-case host name plus its port when not the scheme's default (`host_key`), so
@@ -247,6 +248,7 @@ class RobotsRules:
     status: int | None  # of the robots.txt answer; None: none came
     parser: Protego | None = field(default=None, compare=False)  # None: no rules
     unavailable: str | None = None  # why it could not be read: everything refused
+    failure: str | None = None  # the robots.txt request's own error, from the vocabulary
 
     def allows(self, url: str, user_agent: str) -> bool:
         if self.unavailable is not None:
@@ -476,7 +478,9 @@ class _Run:
         if outcome.status is not None and 400 <= outcome.status < 500 and outcome.status != 429:
             return RobotsRules(origin, outcome.status)  # no robots.txt: no rules
         why = outcome.error if outcome.detail is None else f"{outcome.error} ({outcome.detail})"
-        return RobotsRules(origin, outcome.status, unavailable=f"{origin}/robots.txt: {why}")
+        return RobotsRules(
+            origin, outcome.status, unavailable=f"{origin}/robots.txt: {why}", failure=outcome.error
+        )
 
     async def fetch(self, url: str, *, robots: bool = False) -> _Outcome:
         """Fetch one URL (a page, or with robots=True a robots.txt) through the checks and limits."""
@@ -515,7 +519,9 @@ class _Run:
             if not robots:
                 rules = await self.robots_for(current)
                 if rules.unavailable is not None:
-                    raise _Failure(ROBOTS_UNAVAILABLE, rules.unavailable)
+                    # A host that cannot even be connected to fails its pages the same way.
+                    down = rules.failure is not None and rules.failure.startswith(CONNECTION_FAILED)
+                    raise _Failure(rules.failure if down else ROBOTS_UNAVAILABLE, rules.unavailable)
                 if not rules.allows(str(current), settings.user_agent):
                     raise _Failure(ROBOTS_DISALLOWS, f"{rules.origin}/robots.txt disallows {current.path}")
             if budget <= 0:

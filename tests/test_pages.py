@@ -440,6 +440,9 @@ def test_connection_refused_is_a_reason():
     probe = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     port = probe.server_address[1]
     probe.server_close()  # nothing listens there now
+    # robots.txt could not be read either: the page says why (the host is down), nothing retried
+    result = fetch_pages([f"http://127.0.0.1:{port}/a"], LOCAL)[0]
+    assert result.error.startswith("connection failed: ") and "robots.txt" in result.detail
     cache = RobotsCache()
     cache.put(RobotsRules(f"http://127.0.0.1:{port}", 404))
     result = fetch_pages([f"http://127.0.0.1:{port}/a"], LOCAL, robots_cache=cache)[0]
