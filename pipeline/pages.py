@@ -66,6 +66,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
+from types import MappingProxyType
 from urllib.parse import urlsplit
 
 import httpx
@@ -277,7 +278,7 @@ class RobotsCache:
 
 
 # -- hosts ------------------------------------------------------------------------------------------------
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+_DEFAULT_PORTS = MappingProxyType({"http": 80, "https": 443})
 
 
 def host_key(url: str) -> str:
@@ -321,7 +322,8 @@ def host_groups(urls: Iterable[str], n_groups: int) -> list[list[str]]:
 def _origin(url: httpx.URL) -> str:
     default = _DEFAULT_PORTS.get(url.scheme)
     port = "" if url.port is None or url.port == default else f":{url.port}"
-    return f"{url.scheme}://{url.raw_host.decode('ascii').lower()}{port}"
+    host = url.raw_host.decode("ascii").lower()
+    return f"{url.scheme}://{f'[{host}]' if ':' in host else host}{port}"
 
 
 class _HostGate:

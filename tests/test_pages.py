@@ -602,3 +602,38 @@ def test_every_setting_is_documented_in_env_example():
     text = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
     missing = [name for _field, name in ENV_VARS if f"{name}=" not in text]
     assert not missing, f".env.example does not mention {missing}"
+
+
+def test_ipv6_literal_host():
+    """robots.txt and the page at http://[::1]:port/ (the brackets survive canonical form and origin)."""
+    import socket
+
+    class Server6(ThreadingHTTPServer):
+        address_family = socket.AF_INET6
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            status, body = (404, b"") if self.path == "/robots.txt" else (200, PAGE)
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    try:
+        server = Server6(("::1", 0), Handler)
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://[::1]:{server.server_address[1]}/a?utm_source=x"
+        result = fetch_pages([url], replace(LOCAL, allowed_networks=("::1/128",)))[0]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.ok and result.body == PAGE
+    assert result.canonical_url == f"http://[::1]:{server.server_address[1]}/a"
