@@ -637,3 +637,15 @@ def test_ipv6_literal_host():
         server.server_close()
     assert result.ok and result.body == PAGE
     assert result.canonical_url == f"http://[::1]:{server.server_address[1]}/a"
+
+
+def test_redirect_to_another_host_obeys_that_hosts_robots(httpserver, slow_servers):
+    recorder = Recorder()
+    other = slow_servers(recorder, robots=b"User-agent: *\nDisallow: /\n")
+    no_robots(httpserver)
+    httpserver.expect_request("/story").respond_with_data(
+        "", status=302, headers={"Location": other.url("/story")}
+    )
+    result = fetch_pages([httpserver.url_for("/story")], LOCAL)[0]
+    assert result.error == "robots.txt disallows"
+    assert recorder.paths == [(other.host, "/robots.txt")]
