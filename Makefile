@@ -40,6 +40,7 @@ bench: install
 	$(BIN)/python bench/bench_detectors.py
 	$(BIN)/python bench/bench_ingest.py --stages --profile
 	$(BIN)/python bench/bench_concurrency.py
+	$(BIN)/python bench/bench_pages.py $(if $(wildcard pipeline/extract.py),--extract)
 	$(BIN)/python bench/bench_warehouse.py $(if $(BENCH_PG_URL),--postgresql $(BENCH_PG_URL))
 
 # Known vulnerabilities in the installed, pinned dependency set (pip-audit queries PyPI's JSON API /

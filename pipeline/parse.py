@@ -139,6 +139,8 @@ def canonical_url(url: str) -> str:
         return url.strip()
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
+    if ":" in host:  # urlsplit drops the brackets of an IPv6 literal
+        host = f"[{host}]"
     try:
         port = parts.port
     except ValueError:
