@@ -147,7 +147,7 @@ class ExtractedPage:
     published: datetime | None  # timezone-aware UTC
     author: str | None
     language: str | None  # ISO 639-1
-    language_source: str | None  # "declared" | "detected" | None
+    language_source: str | None  # "declared" (also when detection agrees) | "detected" | None
     encoding: str | None  # the codec the bytes were read with
     extractor: str
     extractor_version: str  # trafilatura's version + our cleaning rules' version
@@ -396,7 +396,7 @@ def detect_language(text: str) -> tuple[str | None, float]:
 def _page_language(declared: str | None, text: str) -> tuple[str | None, str | None]:
     detected, confidence = detect_language(text) if text else (None, 0.0)
     if detected and len(text) >= DETECT_MIN_CHARS and confidence >= DETECT_MIN_CONFIDENCE:
-        return detected, "detected"
+        return detected, "declared" if detected == declared else "detected"
     if declared:
         return declared, "declared"
     if detected and confidence >= DETECT_ALONE_MIN_CONFIDENCE:
