@@ -52,12 +52,16 @@ DEFAULT_BOILERPLATE = Path(__file__).parent / "data" / "page_boilerplate.yaml"
 EMPTY_INPUT = "empty input"
 NOT_HTML = "not HTML"
 UNDECODABLE = "undecodable"
+TOO_LARGE = "too large"
 EMPTY_EXTRACTION = "empty extraction"
 EXTRACTION_FAILED = "extraction failed"
-ERRORS = (EMPTY_INPUT, NOT_HTML, UNDECODABLE, EMPTY_EXTRACTION, EXTRACTION_FAILED)
+ERRORS = (EMPTY_INPUT, NOT_HTML, UNDECODABLE, TOO_LARGE, EMPTY_EXTRACTION, EXTRACTION_FAILED)
 
 SCORED_LANGUAGES = frozenset({"en"})  # the lexicon's language
 MIN_TEXT_CHARS = 20  # less than this after cleaning is an empty extraction
+# The fetchers cap bodies well below this; a caller handing over more gets a reason, not a parse.
+MAX_INPUT_BYTES = 20 * 1024 * 1024
+MAX_EMBEDDED_POSTS = 50
 # Language detection: how much text it needs before it may overrule the page's declaration.
 DETECT_SAMPLE_CHARS = 3000
 DETECT_MIN_CHARS = 200
@@ -471,7 +475,7 @@ def _keep_embedded_posts(tree: Any) -> None:
     """
     for quote in tree.xpath(
         '//blockquote[contains(@class, "twitter-tweet") or contains(@class, "bluesky-embed")]'
-    ):
+    )[:MAX_EMBEDDED_POSTS]:
         text = _SPACES.sub(" ", quote.text_content()).strip()
         outer = quote
         parent = outer.getparent()
@@ -564,10 +568,8 @@ def clean_blocks(
     in_section: str | None = None
     for i, block in enumerate(blocks):
         text = texts[i]
-        if verdicts[i] is None and text:
+        if rules is not None and verdicts[i] is None and text:
             # Only a heading opens or closes a section: a short paragraph saying "More" is one block.
-            if rules is None:
-                continue
             if in_section and block.tag == "head" and not rules.section_rule(text):
                 in_section = None
             section = rules.section_rule(text) if block.tag == "head" else None
@@ -649,6 +651,8 @@ def extract_page(
         return _failed(url, NOT_HTML, version)
     if isinstance(html, (bytes, bytearray, memoryview)):
         data = bytes(html)
+        if len(data) > MAX_INPUT_BYTES:
+            return _failed(url, TOO_LARGE, version)
         if not data.strip():
             return _failed(url, EMPTY_INPUT, version)
         if _looks_binary(data):
@@ -659,6 +663,8 @@ def extract_page(
         markup, encoding = decoded
     elif isinstance(html, str):
         markup, encoding = html, None
+        if len(markup) > MAX_INPUT_BYTES:
+            return _failed(url, TOO_LARGE, version)
         if not _readable(markup):
             return _failed(url, UNDECODABLE, version)
     else:

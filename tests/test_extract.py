@@ -19,7 +19,9 @@ from pipeline.extract import (
     EMPTY_EXTRACTION,
     EMPTY_INPUT,
     EXTRACTOR,
+    MAX_INPUT_BYTES,
     NOT_HTML,
+    TOO_LARGE,
     UNDECODABLE,
     ExtractOptions,
     decode_html,
@@ -231,6 +233,9 @@ def test_undeclared_windows_1252_page_and_header_charset():
     page = extract_page(data, "https://news.example/f")
     assert page.ok and "“Quoted words” from the minister’s office" in page.text
     assert decode_html(data, "windows-1252") == (data.decode("cp1252"), "cp1252")
+    # Declared UTF-8 but not UTF-8: the declaration is dropped, not the page.
+    mislabelled = extract_page(data, "https://news.example/f", content_type="text/html; charset=utf-8")
+    assert mislabelled.ok and "“Quoted words” from the minister’s office" in mislabelled.text
 
 
 def test_byte_order_marks_win():
@@ -309,6 +314,7 @@ def test_empty_and_garbage_input_give_a_clear_error():
     nothing = extract_page(_page("<nav><a href='/'>Home</a></nav>"))
     assert (nothing.error, nothing.text) == (EMPTY_EXTRACTION, "")
     assert extract_page(None).error == NOT_HTML  # type: ignore[arg-type]
+    assert extract_page(b" " * (MAX_INPUT_BYTES + 1)).error == TOO_LARGE
 
 
 @pytest.mark.parametrize(
