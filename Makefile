@@ -34,9 +34,11 @@ lint: install
 # Every benchmark of BENCHMARKS.md in one go (minutes, not a test). The scorer bench needs the
 # labelled sentences; the warehouse bench uses PostgreSQL when BENCH_PG_URL is set.
 CAMEO       ?= ../shared/data/cameo_dev.tsv
+EXTRACTION_DEV ?= ../shared/data/extraction_dev
 BENCH_PG_URL ?= $(ESCALATION_TEST_PG_URL)
 bench: install
 	$(BIN)/python bench/bench_scorer.py $(CAMEO)
+	$(BIN)/python bench/bench_extract.py $(EXTRACTION_DEV) --validate
 	$(BIN)/python bench/bench_detectors.py
 	$(BIN)/python bench/bench_ingest.py --stages --profile
 	$(BIN)/python bench/bench_concurrency.py
