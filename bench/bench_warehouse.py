@@ -22,9 +22,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from pipeline import analytics
 from pipeline.signals import compute_signals
-from pipeline.warehouse import Warehouse
+from pipeline.store import Warehouse, views
 
 END = date(2026, 10, 31)
 DAYS = 365
@@ -279,11 +278,11 @@ def bench(url: str, label: str, rows: dict[str, list[tuple]]) -> dict[str, tuple
     results: dict[str, tuple[float, int]] = {}
     for view, sql in VIEW_USES.items():
         results[f"view {view}"] = best_of(
-            warehouse.engine, lambda e, sql=sql: len(analytics.run_select(e, sql, bound).rows)
+            warehouse.engine, lambda e, sql=sql: len(views.run_select(e, sql, bound).rows)
         )
     for name, params in QUERY_PARAMS.items():
         results[f"query {name}"] = best_of(
-            warehouse.engine, lambda e, n=name, p=params: len(analytics.run_query(e, n, p, today=END).rows)
+            warehouse.engine, lambda e, n=name, p=params: len(views.run_query(e, n, p, today=END).rows)
         )
     warehouse.dispose()
     return results

@@ -57,7 +57,7 @@ def on_task_failure(context: Any) -> None:
     from pipeline.config import load_settings
     from pipeline.ingest import report_task_failure
     from pipeline.orchestration import mark_run_failed, pipeline_run_id
-    from pipeline.warehouse import Warehouse
+    from pipeline.store import Warehouse
 
     try:
         settings = task_settings()

@@ -45,7 +45,7 @@ def escalation_ingest() -> None:
         from escalation_common import task_settings
 
         from pipeline.feeds import load_feed_list
-        from pipeline.warehouse import Warehouse
+        from pipeline.store import Warehouse
 
         settings = task_settings()
         sources = [spec.url for spec in load_feed_list(settings.feeds_file)]
@@ -86,7 +86,7 @@ def escalation_ingest() -> None:
 
         from pipeline.ingest import FeedOutcome, finish_pipeline_run
         from pipeline.orchestration import normalize_days, outcome_days, run_article_days
-        from pipeline.warehouse import Warehouse
+        from pipeline.store import Warehouse
 
         results = list(outcomes or [])
         warehouse = Warehouse.from_url(task_settings().db_url)

@@ -44,9 +44,9 @@ def escalation_rescore() -> None:
 
         from escalation_common import task_settings
 
-        from pipeline.orchestration import plan_rescore_batches, stale_sentence_count
+        from pipeline.rescore import plan_rescore_batches, stale_sentence_count
         from pipeline.score import load_scorer
-        from pipeline.warehouse import Warehouse
+        from pipeline.store import Warehouse
 
         settings = task_settings()
         version = load_scorer(settings.scoring.lexicon_file).version
@@ -66,14 +66,14 @@ def escalation_rescore() -> None:
     def rescore_batch(batch: dict) -> list[str]:
         from escalation_common import task_settings
 
-        from pipeline.orchestration import rescore_batch as rescore
+        from pipeline.rescore import rescore_batch as rescore
         from pipeline.score import load_scorer
-        from pipeline.warehouse import Warehouse
+        from pipeline.store import Warehouse
 
         settings = task_settings()
         warehouse = Warehouse.from_url(settings.db_url)
         scorer = load_scorer(settings.scoring.lexicon_file)
-        return rescore(warehouse, scorer, batch["first_id"], batch["last_id"], limit=batch["sentences"])
+        return rescore(warehouse, scorer, batch["first_id"], batch["last_id"], limit=batch["sentences"]).days
 
     @task(trigger_rule="none_failed", outlets=[SCORED_SENTENCES], execution_timeout=timedelta(minutes=5))
     def publish_rescored_days(batch_days: list[list[str]] | None) -> list[str]:

@@ -73,7 +73,7 @@ def escalation_signals() -> None:
 
         from pipeline.orchestration import day_ranges
         from pipeline.signals import compute_signals as compute
-        from pipeline.warehouse import Warehouse
+        from pipeline.store import Warehouse
 
         if not days:
             return []
@@ -88,15 +88,16 @@ def escalation_signals() -> None:
         from escalation_common import task_settings
 
         from pipeline import alerts as alerting
+        from pipeline.channels import build_notifiers
         from pipeline.orchestration import day_ranges
-        from pipeline.warehouse import Warehouse
+        from pipeline.store import Warehouse
 
         if not days:
             return 0
         settings = task_settings()
         warehouse = Warehouse.from_url(settings.db_url)
         params = settings.detection
-        notifiers = alerting.build_notifiers(settings, warehouse)
+        notifiers = build_notifiers(settings, warehouse)
         found = 0
         for since, until in day_ranges(days):
             report = alerting.detect(warehouse, since, until, params, mode="live", notifiers=notifiers)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipeline.clock import parse_day, today_utc
 from pipeline.config import ConfigError, Settings, load_settings
 
 app = typer.Typer(
@@ -34,21 +35,17 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
-
-
 def _parse_day(value: str | None, name: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"{name} must be a date like 2026-10-31, got {value!r}") from None
+        return parse_day(value, name)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _day_range(since: str | None, until: str | None, default_days: int) -> tuple[date, date]:
-    until_day = _parse_day(until, "--until") or _today()
+    until_day = _parse_day(until, "--until") or today_utc()
     since_day = _parse_day(since, "--since") or until_day - timedelta(days=default_days - 1)
     if since_day > until_day:
         raise UserError(f"--since {since_day} is after --until {until_day}")
@@ -176,27 +173,16 @@ def ingest(
     sources: Annotated[list[str], typer.Argument(help="http(s) URLs or local paths of RSS/Atom/RDF feeds")],
 ) -> None:
     """Fetch, parse, clean, split, score, tag and store the given feeds (idempotent)."""
-    from pipeline.ingest import build_context, ingest_sources
+    from pipeline.ingest import build_context, finish_pipeline_run, ingest_sources
 
     ctx = build_context(_settings())
     run_id = ctx.warehouse.start_run("cli-ingest", {"sources": len(sources)})
     with _progress() as progress:
         task = progress.add_task("ingesting feeds", total=len(sources))
         outcomes = ingest_sources(sources, ctx, run_id, on_feed_done=lambda o: progress.advance(task))
-    ok = sum(1 for o in outcomes if o.ok)
-    status = "success" if ok == len(outcomes) else ("failed" if ok == 0 else "partial")
-    ctx.warehouse.finish_run(
-        run_id,
-        status,
-        {
-            "feeds_ok": ok,
-            "feeds_failed": len(outcomes) - ok,
-            "new_articles": sum(o.new_articles for o in outcomes),
-            "new_sentences": sum(o.new_sentences for o in outcomes),
-        },
-    )
+    finish_pipeline_run(ctx.warehouse, run_id, outcomes)  # the run-status rule of CycleReport
     console.print(_feed_table(outcomes))
-    if ok < len(outcomes):
+    if not all(o.ok for o in outcomes):
         raise typer.Exit(1)
 
 
@@ -234,11 +220,9 @@ def signals(
 ) -> None:
     """(Re)compute daily signals per actor for a range of days."""
     from pipeline.signals import compute_signals
-    from pipeline.warehouse import Warehouse
 
     since_day, until_day = _day_range(since, until, 7)
-    warehouse = Warehouse.from_url(_settings().db_url)
-    warehouse.init_schema()
+    warehouse = _warehouse()
     report = compute_signals(warehouse, since_day, until_day)
     console.print(f"signals: {report.rows_written} rows for {since_day} .. {until_day}")
 
@@ -259,7 +243,8 @@ def detect(
 ) -> None:
     """Run spike detection over each day of a range; a range in the past is a backtest."""
     from pipeline import alerts as alerting
-    from pipeline.warehouse import Warehouse
+    from pipeline.channels import build_notifiers
+    from pipeline.store import alert_to_dict
 
     # Each option is a field of the detection section (None: keep the ESCALATION_* value).
     chosen = {
@@ -278,18 +263,17 @@ def detect(
         raise UserError(str(exc)) from None
     params = settings.detection
     since_day, until_day = _day_range(since, until, 1)
-    warehouse = Warehouse.from_url(settings.db_url)
-    warehouse.init_schema()
-    mode = "backtest" if until_day < _today() else "live"
+    warehouse = _warehouse(settings)
+    mode = "backtest" if until_day < today_utc() else "live"
     report = alerting.detect(
         warehouse,
         since_day,
         until_day,
         params,
         mode=mode,
-        notifiers=alerting.build_notifiers(settings, warehouse) if notify else (),
+        notifiers=build_notifiers(settings, warehouse) if notify else (),
     )
-    alerts = [alerting.alert_to_dict(a) for a in report.alerts]
+    alerts = [alert_to_dict(a) for a in report.alerts]
     console.print(_alerts_table(alerts))
     console.print(f"{len(alerts)} alert(s), mode {mode}, {since_day} .. {until_day}")
 
@@ -303,13 +287,10 @@ def alerts(
     as_json: Annotated[bool, typer.Option("--json", help="Write JSON lines")] = False,
 ) -> None:
     """List stored alerts with their evidence."""
-    from pipeline.alerts import alert_to_dict, load_alerts
-    from pipeline.warehouse import Warehouse
+    from pipeline.store import alert_to_dict
 
     since_day, until_day = _day_range(since, until, 30)
-    warehouse = Warehouse.from_url(_settings().db_url)
-    warehouse.init_schema()
-    stored = [alert_to_dict(a) for a in load_alerts(warehouse, since_day, until_day)]
+    stored = [alert_to_dict(a) for a in _warehouse().load_alerts(since_day, until_day)]
     if as_json:
         for item in stored:
             sys.stdout.write(json.dumps(item, ensure_ascii=False, default=str) + "\n")
@@ -325,12 +306,10 @@ def rescore(
     """Re-score stored sentences with the current lexicon and recompute their signals."""
     from pipeline.rescore import rescore as run_rescore
     from pipeline.score import load_scorer
-    from pipeline.warehouse import Warehouse
 
     since_day, until_day = _parse_day(since, "--since"), _parse_day(until, "--until")
     settings = _settings()
-    warehouse = Warehouse.from_url(settings.db_url)
-    warehouse.init_schema()
+    warehouse = _warehouse(settings)
     scorer = load_scorer(settings.scoring.lexicon_file)
     with _progress() as progress:
         task = progress.add_task("re-scoring sentences", total=None)
@@ -414,7 +393,7 @@ def extract(
 
 # -- analysts: named queries, exports, report, schema ---------------------------------------------
 def _warehouse(settings: Settings | None = None):
-    from pipeline.warehouse import Warehouse
+    from pipeline.store import Warehouse
 
     warehouse = Warehouse.from_url((settings or _settings()).db_url)
     warehouse.init_schema()
@@ -481,9 +460,9 @@ def query(
     ] = False,
 ) -> None:
     """Run a named analyst query; dates take YYYY-MM-DD or days from today (-7)."""
-    from pipeline import analytics
+    from pipeline.store import views
 
-    queries = analytics.named_queries()
+    queries = views.named_queries()
     if list_queries or name is None:
         for query_ in queries.values():
             console.print(f"[bold]{query_.name}[/]: {query_.description}", highlight=False)
@@ -492,8 +471,8 @@ def query(
                 console.print(f"    --param {p.name}=<{p.type}>  ({default}) {p.help}", highlight=False)
         return
     try:
-        result = analytics.run_query(_warehouse().engine, name, _parse_params(param or []))
-    except analytics.QueryError as exc:
+        result = _warehouse().run_query(name, _parse_params(param or []))
+    except views.QueryError as exc:
         raise UserError(str(exc)) from None
     _write_result(result, fmt, out, name)
 
@@ -509,12 +488,12 @@ def export(
     out: Annotated[Path | None, typer.Option(help="Output file (required for parquet)")] = None,
 ) -> None:
     """Dump daily signals or scored sentences (one row per sentence and actor) for pandas / BI tools."""
-    from pipeline import analytics
+    from pipeline.store.views import QueryError
 
     since_day, until_day = _day_range(since, until, 30)
     try:
-        result = analytics.export_rows(_warehouse().engine, what, since_day, until_day)
-    except analytics.QueryError as exc:
+        result = _warehouse().export_rows(what, since_day, until_day)
+    except QueryError as exc:
         raise UserError(str(exc)) from None
     if fmt == "table":
         raise UserError("export writes csv, json or parquet")
@@ -550,11 +529,9 @@ def db_upgrade(
     revision: Annotated[str, typer.Option(help="Target revision (default: the newest)")] = "head",
 ) -> None:
     """Migrate the warehouse (ESCALATION_DB_URL) and recreate the analyst views."""
-    from pipeline import migrate
-    from pipeline.warehouse import Warehouse
+    from pipeline.store import Warehouse
 
-    warehouse = Warehouse.from_url(_settings().db_url)
-    result = migrate.upgrade(warehouse.engine, revision)
+    result = Warehouse.from_url(_settings().db_url).upgrade(revision)
     console.print(
         f"warehouse: {result.before or 'empty'} -> {result.after}; views: {', '.join(result.views) or 'none'}"
     )
@@ -563,11 +540,10 @@ def db_upgrade(
 @db_app.command("current")
 def db_current() -> None:
     """Show the warehouse's migration revision and the newest one."""
-    from pipeline import migrate
-    from pipeline.warehouse import Warehouse
+    from pipeline.store import Warehouse
+    from pipeline.store.migrate import head_revision
 
-    warehouse = Warehouse.from_url(_settings().db_url)
-    current, head = migrate.current_revision(warehouse.engine), migrate.head_revision()
+    current, head = Warehouse.from_url(_settings().db_url).current_revision(), head_revision()
     state = "up to date" if current == head else "run `escalation db upgrade`"
     console.print(f"current: {current or 'none'}  head: {head}  ({state})")
 
@@ -577,7 +553,7 @@ def main() -> None:
     from pipeline.actors import GazetteerError
     from pipeline.feeds import FeedListError
     from pipeline.score import LexiconError
-    from pipeline.warehouse import WarehouseError
+    from pipeline.store import WarehouseError
 
     try:
         app()

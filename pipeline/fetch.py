@@ -28,7 +28,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from urllib.parse import unquote, urlsplit
 import httpcore
 import httpx
 
+from pipeline.clock import now_utc
 from pipeline.config import FetchSettings
 
 MAX_REDIRECTS = 5
@@ -117,10 +118,6 @@ class _Retryable(Exception):
         self.reason = reason
         self.retry_after = retry_after
         self.status = status
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 # -- SSRF: which addresses we connect to ----------------------------------------------------------------
@@ -393,7 +390,7 @@ def _local_path(source: str) -> Path | None:
 
 
 def _read_local(source: str, path: Path, settings: FetchSettings, started: float) -> FetchResult:
-    fetched_at = _now()
+    fetched_at = now_utc()
     try:
         with path.open("rb") as handle:
             body = handle.read(settings.max_bytes + 1)
@@ -433,7 +430,7 @@ def retry_after_seconds(value: str | None) -> float | None:
     else:
         return max(seconds, 0.0) if math.isfinite(seconds) else None  # "nan" / "inf" mean nothing
     try:
-        delay = (parsedate_to_datetime(value) - _now()).total_seconds()
+        delay = (parsedate_to_datetime(value) - now_utc()).total_seconds()
     except (TypeError, ValueError):
         return None
     return max(delay, 0.0)
@@ -535,7 +532,7 @@ async def _fetch_http(
     reason, status = "unknown error", None
     while attempts <= settings.retries:
         attempts += 1
-        fetched_at = _now()
+        fetched_at = now_utc()
         try:
             response, body = await _attempt(client, source, validators, settings)
         except (
@@ -593,7 +590,7 @@ async def _fetch_http(
     return FetchResult(
         source,
         False,
-        _now(),
+        now_utc(),
         status=status,
         error=f"{reason} after {attempts} attempt{plural}",
         elapsed_s=time.monotonic() - started,
@@ -618,7 +615,7 @@ async def _fetch_async(
     try:
         path = _local_path(source)
     except ValueError as exc:
-        return FetchResult(source, False, _now(), error=str(exc), attempts=0)
+        return FetchResult(source, False, now_utc(), error=str(exc), attempts=0)
     if path is not None:
         return _read_local(source, path, settings, started)
     result = await _fetch_http(client, source, validators, settings)

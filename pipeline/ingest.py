@@ -12,18 +12,19 @@ import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
-
 from pipeline.actors import Gazetteer, load_gazetteer
+from pipeline.alerts import detect
 from pipeline.articles import ArticleRecord, article_record, read_and_score_part, warm_up
+from pipeline.channels import build_notifiers, send_operational_message
 from pipeline.config import Settings
 from pipeline.fetch import FetchResult, Validators, fetch_many, fetch_one
 from pipeline.parse import FeedPart, ParsedEntry, ParsedFeed, assemble, parse_feed, split_feed
 from pipeline.score import Scorer, load_scorer
-from pipeline.warehouse import FetchRecord, StoreResult, Warehouse, is_transient
+from pipeline.signals import compute_signals
+from pipeline.store import ConcurrentWriteError, FetchRecord, StoreResult, Warehouse, alert_to_dict
 
 log = logging.getLogger(__name__)
 RECENT = timedelta(days=31)  # a re-fetched feed's items were mostly published within this
@@ -177,9 +178,8 @@ def _ingest_in_workers(result: FetchResult, ctx: PipelineContext, run_id: str) -
             return None
         collected: list[tuple[FeedPart, list[ArticleRecord]]] = []
         claimed: set[str] = set()  # every entry id of the parts so far, empty items included
-        finished: list[tuple[ParsedFeed, list[ArticleRecord]]] = []  # the whole feed, last articles
 
-        def next_part() -> tuple[FeedPart, list[ArticleRecord]] | None:
+        def next_part() -> list[ArticleRecord] | None:
             try:
                 part, records = next(results)
             except StopIteration:
@@ -193,34 +193,28 @@ def _ingest_in_workers(result: FetchResult, ctx: PipelineContext, run_id: str) -
             records = [r for r in records if r.article_key not in claimed]
             claimed.update(c.entry_id for c in part.candidates)
             collected.append((part, records))
-            return part, records
-
-        def batches() -> Iterator[list[ArticleRecord]]:
-            while (arrived := next_part()) is not None:
-                yield arrived[1]
-
-        def finish() -> tuple[FetchRecord, list[ArticleRecord], list[str]]:
-            parsed = assemble(result.source, [part for part, _ in collected])
-            built = {r.article_key for _, records in collected for r in records}
-            last = _new_articles([e for e in parsed.entries if e.entry_id not in built], {}, ctx)
-            finished.append((parsed, last))
-            return _final_fetch_record(result, parsed), last, [e.entry_id for e in parsed.entries]
+            return records
 
         try:
-            stored = warehouse.store_feed_stream(
-                _fetch_record(result), batches(), run_id, ctx.scorer.version, finish
-            )
+            with warehouse.feed_writer(_fetch_record(result), run_id, ctx.scorer.version) as writer:
+                while (records := next_part()) is not None:
+                    writer.add(records)
+                parsed = assemble(result.source, [part for part, _ in collected])
+                built = {r.article_key for _, records in collected for r in records}
+                rest = [e for e in parsed.entries if e.entry_id not in built]
+                # The entries no worker built (those this feed stored lately, mostly): looked up in
+                # the writer's own transaction.
+                last = _new_articles(rest, {}, ctx, writer.existing_article_keys(e.entry_id for e in rest))
+                writer.add(last)
+                stored = writer.finish(_final_fetch_record(result, parsed), [e.entry_id for e in parsed.entries])
         except _WorkersFailed as exc:
             log.warning("feed %s: %s; parsing it whole in this process", result.source, exc)
             return None
-        except DBAPIError as exc:
-            if not is_transient(exc):
-                raise
-            # A concurrent writer got in the way and nothing was written; the batches cannot be
-            # replayed, so the feed is done again in this process, with store_feed_batch's retries.
-            log.warning("feed %s: concurrent writer (%s); storing it from this process", result.source, exc)
+        except ConcurrentWriteError as exc:
+            # Nothing was written; the parts cannot be replayed, so the feed is done again in this
+            # process, with store_feed_batch's retries.
+            log.warning("feed %s: %s; storing it from this process", result.source, exc)
             return None
-    (parsed, last), *_ = finished
     return _outcome(result, parsed, stored, [*(r for _, records in collected for r in records), *last])
 
 
@@ -292,7 +286,8 @@ def _store_parsed(
             bozo_reason=parsed.bozo_reason,
             elapsed_s=result.elapsed_s,
         )
-    articles = _new_articles(parsed.entries, prepared, ctx)
+    known = warehouse.existing_article_keys(e.entry_id for e in parsed.entries)
+    articles = _new_articles(parsed.entries, prepared, ctx, known)
     stored = warehouse.store_feed_batch(
         _final_fetch_record(result, parsed),
         articles,
@@ -304,10 +299,12 @@ def _store_parsed(
 
 
 def _new_articles(
-    entries: Sequence[ParsedEntry], prepared: Mapping[str, ArticleRecord], ctx: PipelineContext
+    entries: Sequence[ParsedEntry],
+    prepared: Mapping[str, ArticleRecord],
+    ctx: PipelineContext,
+    known: set[str],
 ) -> list[ArticleRecord]:
-    """The articles of the entries the warehouse does not hold yet; `prepared`: those already built."""
-    known = ctx.warehouse.existing_article_keys(e.entry_id for e in entries)
+    """The articles of the entries whose keys are not `known` (stored); `prepared`: those already built."""
     return [
         prepared.get(entry.entry_id) or article_record(entry, ctx.scorer, ctx.gazetteer)
         for entry in entries
@@ -410,10 +407,6 @@ def touched_days(outcomes: Sequence[FeedOutcome]) -> tuple[date, ...]:
     return tuple(sorted({d for o in outcomes for d in o.days}))
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
 def run_cycle(
     sources: Sequence[str],
     ctx: PipelineContext,
@@ -423,9 +416,6 @@ def run_cycle(
     on_feed_done: Callable[[FeedOutcome], None] | None = None,
 ) -> CycleReport:
     """One full cycle: ingest, recompute signals for every day the new articles touch, detect spikes."""
-    from pipeline import alerts as alerting
-    from pipeline.signals import compute_signals
-
     warehouse = ctx.warehouse
     run_id = warehouse.start_run(trigger, {"feeds": len(sources)})
     report = CycleReport(run_id=run_id)
@@ -435,15 +425,15 @@ def run_cycle(
         if report.days:
             since, until = report.days[0], report.days[-1]
             report.signal_rows = compute_signals(warehouse, since, until).rows_written
-            detected = alerting.detect(
+            detected = detect(
                 warehouse,
                 since,
                 until,
                 ctx.settings.detection,
                 mode="live",
-                notifiers=alerting.build_notifiers(ctx.settings, warehouse) if notify else (),
+                notifiers=build_notifiers(ctx.settings, warehouse) if notify else (),
             )
-            report.alerts = [alerting.alert_to_dict(a) for a in detected.alerts]
+            report.alerts = [alert_to_dict(a) for a in detected.alerts]
     except BaseException:
         warehouse.finish_run(run_id, "failed", _run_counts(report))
         raise
@@ -468,8 +458,6 @@ def finish_pipeline_run(warehouse: Warehouse, run_id: str, outcomes: Sequence[Fe
 
 def report_task_failure(settings: Settings, *, dag_id: str, task_id: str, run_id: str, error: str) -> None:
     """Tell the on-call channel that a pipeline task failed (log always, webhook when configured)."""
-    from pipeline import alerts as alerting
-
     message = f"escalation pipeline task failed: {dag_id}.{task_id} run {run_id}: {error}"[:1000]
     log.error(message)
-    alerting.send_operational_message(settings, message)
+    send_operational_message(settings, message)

@@ -3,31 +3,26 @@
 - which UTC days a run must (re)compute: from explicit params, from the days carried by asset
   events, or from a data interval (end exclusive);
 - whether a failed feed is worth an orchestrator-level retry (5xx, 429, network errors);
-- the scorer-version check and bounded re-scoring batches of the `escalation_rescore` DAG.
+- closing a run whose task failed for good.
+
+The re-scoring planner and batches of the `escalation_rescore` DAG are pipeline/rescore.py's.
 
 Nothing here imports Airflow, so all of it is unit-testable and usable from the CLI.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
-from pipeline.score import Scorer
-from pipeline.warehouse import Warehouse, articles, sentences
-
-log = logging.getLogger(__name__)
+from pipeline.clock import parse_day
+from pipeline.store import Warehouse
 
 # One manual range run may recompute at most this many days (ten years): a typo such as
 # since=1026-01-01 should fail fast instead of scanning a millennium.
 MAX_RANGE_DAYS = 3660
-_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def pipeline_run_id(dag_id: str, airflow_run_id: str) -> str:
@@ -36,16 +31,6 @@ def pipeline_run_id(dag_id: str, airflow_run_id: str) -> str:
 
 
 # -- days -------------------------------------------------------------------------------------------
-def parse_day(value: str, name: str = "day") -> date:
-    text = str(value).strip()
-    if not _DAY_RE.match(text):
-        raise ValueError(f"{name} must be a YYYY-MM-DD date, not {value!r}")
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{name} is not a valid date: {value!r}") from None
-
-
 def days_between(since: date, until: date) -> list[str]:
     """Every day of [since, until] (both inclusive) as ISO strings."""
     if since > until:
@@ -72,9 +57,7 @@ def run_article_days(warehouse: Warehouse, run_id: str) -> list[str]:
     Covers what the per-feed outcomes can miss: a feed task that committed its batch and then died
     is retried, and the retry sees those articles as already known (its outcome has no days).
     """
-    query = sa.select(articles.c.published_day).where(articles.c.run_id == run_id).distinct()
-    with warehouse.engine.connect() as conn:
-        return normalize_days(conn.execute(query).scalars())
+    return normalize_days(warehouse.run_article_days(run_id))
 
 
 def interval_days(start: datetime | None, end: datetime | None) -> list[str]:
@@ -166,73 +149,7 @@ def is_transient_failure(outcome: Mapping[str, Any]) -> bool:
     return any(reason in error for reason in _TRANSIENT_REASONS)
 
 
-# -- re-scoring -------------------------------------------------------------------------------------
-def stale_sentence_count(warehouse: Warehouse, current_version: str) -> int:
-    """How many stored sentences were scored by another scorer version than the current one."""
-    query = sa.select(sa.func.count()).where(sentences.c.scorer_version != current_version)
-    with warehouse.engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
-
-
-def plan_rescore_batches(
-    warehouse: Warehouse, current_version: str, batch_size: int, max_batches: int
-) -> list[dict[str, int]]:
-    """Sentence-id ranges holding at most batch_size stale sentences each, at most max_batches of them.
-
-    Sentences beyond max_batches * batch_size are left for the next run (the check runs daily).
-    """
-    if batch_size < 1 or max_batches < 1:
-        raise ValueError("batch_size and max_batches must be at least 1")
-    # Keyset pagination over the primary key: portable (no window functions or FLOOR needed on
-    # SQLite) and each query reads one batch of ids.
-    query = (
-        sa.select(sentences.c.sentence_id)
-        .where(sentences.c.scorer_version != current_version)
-        .order_by(sentences.c.sentence_id)
-        .limit(batch_size)
-    )
-    batches: list[dict[str, int]] = []
-    last_id = 0
-    with warehouse.engine.connect() as conn:
-        while len(batches) < max_batches:
-            ids = conn.execute(query.where(sentences.c.sentence_id > last_id)).scalars().all()
-            if not ids:
-                break
-            batches.append({"first_id": int(ids[0]), "last_id": int(ids[-1]), "sentences": len(ids)})
-            last_id = ids[-1]
-    return batches
-
-
-def rescore_batch(
-    warehouse: Warehouse, scorer: Scorer, first_id: int, last_id: int, limit: int | None = None
-) -> list[str]:
-    """Re-score the stale sentences with first_id <= id <= last_id; return the days they belong to.
-
-    Only sentences still carrying another version are touched, so a retried batch redoes nothing
-    that already committed. Every re-scored day is returned (not only days whose scores changed):
-    the lexicon changed, so their signals and alerts are recomputed.
-    """
-    query = (
-        sa.select(sentences.c.sentence_id, sentences.c.text, articles.c.published_day)
-        .join(articles, articles.c.article_id == sentences.c.article_id)
-        .where(
-            sentences.c.sentence_id.between(first_id, last_id),
-            sentences.c.scorer_version != scorer.version,
-        )
-        .order_by(sentences.c.sentence_id)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    with warehouse.engine.connect() as conn:
-        rows = conn.execute(query).mappings().all()
-    from pipeline.rescore import score_update
-
-    updates = [score_update(scorer, row["sentence_id"], row["text"]) for row in rows]
-    warehouse.update_sentence_scores(updates, scorer.version)
-    log.info("re-scored %d sentences (ids %d..%d) with %s", len(updates), first_id, last_id, scorer.version)
-    return normalize_days(row["published_day"] for row in rows)
-
-
+# -- runs -------------------------------------------------------------------------------------------
 def mark_run_failed(warehouse: Warehouse, run_id: str) -> None:
     """Close a pipeline run whose Airflow task failed for good (no-op when the run does not exist)."""
     warehouse.finish_run(run_id, "failed", {})

@@ -26,18 +26,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
-
-from pipeline.alerts import Alert, load_alerts
-from pipeline.warehouse import (
-    ALL_ACTORS,
-    Warehouse,
-    articles,
-    daily_signals,
-    feeds,
-    sentence_actors,
-    sentences,
-)
+from pipeline.clock import now_utc
+from pipeline.store import Alert, Warehouse
 
 EVIDENCE_PER_ACTOR = 5
 DEESCALATION_SENTENCES = 3
@@ -128,71 +118,12 @@ def _link(url: str | None, text: str) -> str:
     return f'<a href="{_e(href)}" rel="noopener noreferrer nofollow" target="_blank">{_e(text)}</a>'
 
 
-# -- queries --------------------------------------------------------------------------------------
-def _top_actors_by(warehouse: Warehouse, column: sa.Column, since: date, until: date, limit: int) -> list:
-    total = sa.func.sum(column).label("total")
-    query = (
-        sa.select(daily_signals.c.actor, total)
-        .where(daily_signals.c.day.between(since, until), daily_signals.c.actor != ALL_ACTORS)
-        .group_by(daily_signals.c.actor)
-        .having(sa.func.sum(column) > 0)
-        .order_by(total.desc(), daily_signals.c.actor)
-        .limit(limit)
-    )
-    with warehouse.engine.connect() as conn:
-        return [(actor, float(value)) for actor, value in conn.execute(query).all()]
-
-
-def _has_signals(warehouse: Warehouse, since: date, until: date) -> bool:
-    query = sa.select(daily_signals.c.day).where(daily_signals.c.day.between(since, until)).limit(1)
-    with warehouse.engine.connect() as conn:
-        return conn.execute(query).first() is not None
-
-
-def _series(warehouse: Warehouse, since: date, until: date, chosen: Sequence[str]) -> dict[str, dict]:
-    s = daily_signals.c
-    query = sa.select(
-        s.day, s.actor, s.escalation_index, s.deescalation_index, s.articles, s.sources, s.sentences
-    ).where(s.day.between(since, until), s.actor.in_(list(chosen)))
-    by_actor: dict[str, dict[date, Any]] = defaultdict(dict)
-    with warehouse.engine.connect() as conn:
-        for row in conn.execute(query).mappings():
-            by_actor[row["actor"]][row["day"]] = row
-    return by_actor
-
-
+# -- reads ----------------------------------------------------------------------------------------
 def _sentences(
     warehouse: Warehouse, since: date, until: date, actor: str, limit: int, *, escalatory: bool
 ) -> list[_Sentence]:
     """Highest (escalatory) or lowest (de-escalatory) scored sentences about actor in the range."""
-    s, a, f = sentences.c, articles.c, feeds.c
-    query = (
-        sa.select(
-            a.published_day,
-            s.score,
-            s.text,
-            s.matches,
-            a.title,
-            a.url,
-            f.title.label("feed_title"),
-            f.url.label("feed_url"),
-        )
-        .select_from(
-            sentences.join(articles, a.article_id == s.article_id).join(feeds, f.feed_id == a.feed_id)
-        )
-        .where(a.published_day.between(since, until))
-        .limit(limit)
-    )
-    if actor != ALL_ACTORS:
-        query = query.join(sentence_actors, sentence_actors.c.sentence_id == s.sentence_id).where(
-            sentence_actors.c.actor == actor
-        )
-    if escalatory:
-        query = query.where(s.score > 0).order_by(s.score.desc(), s.sentence_id)
-    else:
-        query = query.where(s.score < 0).order_by(s.score.asc(), s.sentence_id)
-    with warehouse.engine.connect() as conn:
-        rows = conn.execute(query).mappings().all()
+    rows = warehouse.range_sentences(since, until, actor, limit, escalatory=escalatory)
     out = []
     for r in rows:
         try:
@@ -430,13 +361,13 @@ def build_report(
         raise ValueError(f"since {since} is after until {until}")
     if top_actors < 1:
         raise ValueError(f"top_actors must be at least 1, not {top_actors}")
-    generated_at = (generated_at or datetime.now(UTC)).astimezone(UTC)
+    generated_at = (generated_at or now_utc()).astimezone(UTC)
     title = f"Escalation signals {since.isoformat()} to {until.isoformat()}"
     if actors is None:
         chosen = [
             actor
-            for actor, _ in _top_actors_by(
-                warehouse, daily_signals.c.escalation_index, since, until, top_actors
+            for actor, _ in warehouse.top_actors(
+                "escalation_index", since, until, top_actors
             )
         ]
     else:
@@ -448,16 +379,16 @@ def build_report(
         + (f'<p class="meta">Actors: {_e(", ".join(chosen))}</p>' if chosen else "")
         + "</header>"
     )
-    if not _has_signals(warehouse, since, until):
+    if not warehouse.has_signals(since, until):
         body = (
             '<p class="empty" id="no-data">No data: the warehouse has no daily signals between '
             f"{since.isoformat()} and {until.isoformat()}.</p>"
         )
         return _page(title, header, body, [])
 
-    series = _series(warehouse, since, until, chosen)
+    series = warehouse.signal_rows(since, until, chosen)
     wanted = set(chosen)
-    range_alerts = [a for a in load_alerts(warehouse, since, until) if a.actor in wanted]
+    range_alerts = [a for a in warehouse.load_alerts(since, until) if a.actor in wanted]
     alerts_by_actor: dict[str, list[Alert]] = defaultdict(list)
     for alert in range_alerts:
         alerts_by_actor[alert.actor].append(alert)
@@ -494,7 +425,7 @@ def build_report(
         + "</section>"
     )
 
-    calming = _top_actors_by(warehouse, daily_signals.c.deescalation_index, since, until, top_actors)
+    calming = warehouse.top_actors("deescalation_index", since, until, top_actors)
     panel = []
     for actor, total in calming:
         rows = _sentences(warehouse, since, until, actor, DEESCALATION_SENTENCES, escalatory=False)

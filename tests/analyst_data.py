@@ -13,11 +13,14 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from helpers import article, fetch_record
 
-from pipeline.alerts import LogNotifier, deliver, detect
+from pipeline.alerts import detect
 from pipeline.articles import ArticleRecord, SentenceRecord
+from pipeline.channels import LogNotifier
 from pipeline.config import DetectionParams
+from pipeline.delivery import deliver
 from pipeline.signals import compute_signals
-from pipeline.warehouse import Warehouse, pipeline_runs
+from pipeline.store import Warehouse
+from pipeline.store.schema import pipeline_runs
 
 START = date(2026, 9, 1)
 DAYS = 45

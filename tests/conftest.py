@@ -20,7 +20,7 @@ os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_airflow_home}/
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from pipeline.warehouse import Warehouse  # noqa: E402
+from pipeline.store import Warehouse  # noqa: E402
 
 PG_URL_ENV = "ESCALATION_TEST_PG_URL"
 REQUIRE_PG_ENV = "ESCALATION_REQUIRE_PG"

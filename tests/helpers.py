@@ -6,7 +6,7 @@ import json
 from datetime import UTC, date, datetime, time
 
 from pipeline.articles import ArticleRecord, SentenceRecord
-from pipeline.warehouse import FetchRecord
+from pipeline.store import FetchRecord
 
 
 def fetch_record(url: str = "https://feeds.example/rss", ok: bool = True, **changes) -> FetchRecord:

@@ -9,16 +9,10 @@ import pytest
 import sqlalchemy as sa
 from helpers import article, detect_with_test_floors, fetch_record, params_with_test_floors
 
-from pipeline.alerts import (
-    DetectionParams,
-    LogNotifier,
-    WebhookNotifier,
-    alert_to_dict,
-    delivery_states,
-    detect,
-    load_alerts,
-)
-from pipeline.config import load_settings
+from pipeline.alerts import detect
+from pipeline.channels import LogNotifier, WebhookNotifier
+from pipeline.config import DetectionParams, load_settings
+from pipeline.store import alert_to_dict
 
 START = date(2026, 10, 1)
 SPIKE_DAY = START + timedelta(days=20)
@@ -106,7 +100,7 @@ def test_rerun_never_duplicates_and_live_stays_live(warehouse):
     put_series(warehouse, "IRN", [*NOISY, 60])
     detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, mode="live")
     detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, mode="backtest")
-    stored = load_alerts(warehouse, START, SPIKE_DAY)
+    stored = warehouse.load_alerts(START, SPIKE_DAY)
     assert len(stored) == 1 and stored[0].mode == "live"
 
 
@@ -140,7 +134,7 @@ def test_webhook_down_then_up_delivers_exactly_once(warehouse, httpserver):
         "down", status=503
     )
     detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[notifier])
-    (state,) = delivery_states(warehouse)
+    (state,) = warehouse.delivery_states()
     assert state["status"] == "failed" and state["attempts"] == 1
     assert "503" in state["last_error"] and "SECRET-TOKEN" not in state["last_error"]
 
@@ -148,7 +142,7 @@ def test_webhook_down_then_up_delivers_exactly_once(warehouse, httpserver):
         {"ok": True}
     )
     detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[notifier])
-    (state,) = delivery_states(warehouse)
+    (state,) = warehouse.delivery_states()
     assert state["status"] == "sent" and state["attempts"] == 2 and state["sent_at"] is not None
     payload = httpserver.log[-1][0].get_json()
     assert payload["actor"] == "IRN" and payload["severity"] == "critical" and "evidence" in payload
@@ -182,7 +176,7 @@ def test_backtest_does_not_notify(warehouse, httpserver):
         mode="backtest",
         notifiers=[WebhookNotifier(httpserver.url_for("/h"))],
     )
-    assert httpserver.log == [] and delivery_states(warehouse) == []
+    assert httpserver.log == [] and warehouse.delivery_states() == []
 
 
 def test_count_of_escalatory_sentences_is_watched_too(warehouse):
@@ -193,7 +187,7 @@ def test_count_of_escalatory_sentences_is_watched_too(warehouse):
     assert alert.measure == "escalatory_sentences" and alert.value == 40
     assert alert.baseline == 5 and alert.severity == "critical"
     assert alert_to_dict(alert)["measure"] == "escalatory_sentences"
-    assert load_alerts(warehouse, SPIKE_DAY, SPIKE_DAY)[0].measure == "escalatory_sentences"
+    assert warehouse.load_alerts(SPIKE_DAY, SPIKE_DAY)[0].measure == "escalatory_sentences"
 
 
 def test_headline_measure_wins_when_it_is_the_bigger_surprise(warehouse):
@@ -251,7 +245,7 @@ def test_watch_alerts_are_logged_but_do_not_page_by_default(warehouse, httpserve
     report = detect(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[LogNotifier(), hook])
     assert [a.severity for a in report.alerts] == ["watch"]
     assert httpserver.log == []
-    assert [s["channel"] for s in delivery_states(warehouse)] == ["log"]
+    assert [s["channel"] for s in warehouse.delivery_states()] == ["log"]
     assert "IRN" in caplog.text
 
 
@@ -277,7 +271,7 @@ class SlowCountingNotifier:
 def test_two_runs_delivering_at_once_send_once(warehouse):
     from concurrent.futures import ThreadPoolExecutor
 
-    from pipeline.alerts import deliver
+    from pipeline.delivery import deliver
 
     put_series(warehouse, "IRN", [*NOISY, 60])
     (alert,) = detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY).alerts
@@ -286,12 +280,12 @@ def test_two_runs_delivering_at_once_send_once(warehouse):
         outcomes = list(pool.map(lambda _: deliver(warehouse, [alert.alert_id], [notifier]), range(4)))
     assert notifier.sent == [alert.alert_id]
     assert sum(o.get("sent", 0) for o in outcomes) == 1
-    (state,) = delivery_states(warehouse)
+    (state,) = warehouse.delivery_states()
     assert (state["status"], state["attempts"]) == ("sent", 1)
 
 
 def test_a_delivery_stuck_in_sending_is_taken_over_when_stale(warehouse):
-    from pipeline.alerts import STALE_SENDING, deliver
+    from pipeline.delivery import STALE_SENDING, deliver
 
     put_series(warehouse, "IRN", [*NOISY, 60])
     (alert,) = detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY).alerts

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline import analytics
-from pipeline.warehouse import Warehouse
+from pipeline.store import Warehouse, views
 
 # Columns stamped with the wall clock at load time: they differ between the two loads by design.
 WALL_CLOCK = {"computed_at", "created_at", "updated_at", "scored_at", "last_sent_at", "first_seen_at"}
@@ -54,13 +54,13 @@ def comparable(result: analytics.QueryResult, ordered: bool = False) -> list[tup
     return rows if ordered else sorted(rows, key=repr)
 
 
-VIEWS = sorted(analytics.view_sql("sqlite"))
+VIEWS = sorted(views.view_sql("sqlite"))
 
 
 def test_every_view_exists_on_both_dialects():
     assert (
         VIEWS
-        == sorted(analytics.view_sql("postgresql"))
+        == sorted(views.view_sql("postgresql"))
         == [
             "_run_durations",  # building blocks: the only dialect-specific SQL
             "_sentence_lists",
@@ -77,7 +77,7 @@ def test_every_view_exists_on_both_dialects():
 
 @pytest.mark.parametrize("view", VIEWS)
 def test_view_is_equal_on_sqlite_and_postgresql(both, view):
-    results = {d: analytics.run_select(w.engine, f"select * from {view}") for d, w in both.items()}
+    results = {d: views.run_select(w.engine, f"select * from {view}") for d, w in both.items()}
     assert results["sqlite"].columns == results["postgresql"].columns
     assert results["sqlite"].rows, f"{view} is empty: the data set does not exercise it"
     assert comparable(results["sqlite"]) == comparable(results["postgresql"])
@@ -92,13 +92,13 @@ QUERY_PARAMS = {
 
 
 def test_every_named_query_is_exercised():
-    assert sorted(analytics.named_queries()) == sorted(QUERY_PARAMS)
+    assert sorted(views.named_queries()) == sorted(QUERY_PARAMS)
 
 
 @pytest.mark.parametrize("name", sorted(QUERY_PARAMS))
 def test_named_query_is_equal_on_sqlite_and_postgresql(both, name):
     results = {
-        d: analytics.run_query(w.engine, name, QUERY_PARAMS[name], today=TODAY) for d, w in both.items()
+        d: views.run_query(w.engine, name, QUERY_PARAMS[name], today=TODAY) for d, w in both.items()
     }
     assert results["sqlite"].rows
     assert results["sqlite"].columns == results["postgresql"].columns
@@ -112,7 +112,7 @@ def _dicts(result: analytics.QueryResult) -> list[dict]:
 
 def test_rolling_context_counts_silent_days_as_zero(both):
     rows = _dicts(
-        analytics.run_select(
+        views.run_select(
             both["sqlite"].engine,
             "select * from actor_daily_context where actor = 'IRN' order by day",
         )
@@ -129,49 +129,49 @@ def test_rolling_context_counts_silent_days_as_zero(both):
 def test_queries_find_what_the_data_set_hides(both):
     engine = both["postgresql"].engine
     top = _dicts(
-        analytics.run_query(
+        views.run_query(
             engine, "top_escalating_actors", QUERY_PARAMS["top_escalating_actors"], today=TODAY
         )
     )
     assert top[0]["actor"] == "IRN" and top[0]["rise"] > 0
 
-    drivers = _dicts(analytics.run_query(engine, "spike_drivers", QUERY_PARAMS["spike_drivers"], today=TODAY))
+    drivers = _dicts(views.run_query(engine, "spike_drivers", QUERY_PARAMS["spike_drivers"], today=TODAY))
     assert len(drivers) == 10 and all("IRN" in d["actors"].split(",") for d in drivers)
     assert [d["score"] for d in drivers] == sorted((d["score"] for d in drivers), reverse=True)
     assert all(d["day"] == analyst_data.SPIKE_DAY.isoformat() and d["url"] for d in drivers)
 
     trend = _dicts(
-        analytics.run_query(engine, "deescalation_trend", QUERY_PARAMS["deescalation_trend"], today=TODAY)
+        views.run_query(engine, "deescalation_trend", QUERY_PARAMS["deescalation_trend"], today=TODAY)
     )
     assert trend[-1]["deescalation_trend"] > 0  # ceasefire talk about QAT rose in the last ten days
 
     gaps = _dicts(
-        analytics.run_query(engine, "sources_disagreeing", QUERY_PARAMS["sources_disagreeing"], today=TODAY)
+        views.run_query(engine, "sources_disagreeing", QUERY_PARAMS["sources_disagreeing"], today=TODAY)
     )
     assert gaps[0]["most_hostile_feed"] == "Hostile Herald" and gaps[0]["tone_gap"] > 0
 
 
 def test_feed_health_and_runs_show_the_failing_feed(both):
     engine = both["sqlite"].engine
-    health = {r["url"]: r for r in _dicts(analytics.run_select(engine, "select * from feed_health"))}
+    health = {r["url"]: r for r in _dicts(views.run_select(engine, "select * from feed_health"))}
     flaky = health["https://flaky.example/rss"]
     assert (flaky["failures_in_a_row"], flaky["fetches_failed"], flaky["last_status"]) == (3, 3, 503)
     assert health["https://calm.example/rss"]["failures_in_a_row"] == 0
     assert health["https://calm.example/rss"]["articles_per_active_day"] == pytest.approx((2 * 44 + 3) / 45)
-    runs = _dicts(analytics.run_select(engine, "select * from pipeline_run_summary order by started_at"))
+    runs = _dicts(views.run_select(engine, "select * from pipeline_run_summary order by started_at"))
     assert runs[0]["duration_s"] == 90.0 and runs[-1]["feeds_failed"] == 1 and runs[-1]["feeds"] == 3
 
 
 def test_alert_evidence_carries_the_spike_and_its_delivery(both):
     engine = both["postgresql"].engine
-    alerts = _dicts(analytics.run_select(engine, "select * from alert_evidence where actor = 'IRN'"))
+    alerts = _dicts(views.run_select(engine, "select * from alert_evidence where actor = 'IRN'"))
     spike = [a for a in alerts if a["day"] == analyst_data.SPIKE_DAY.isoformat()]
     assert spike and spike[0]["mode"] == "backtest" and spike[0]["channels_sent"] == 1
     assert "IRN" in spike[0]["evidence_json"]
 
 
 def test_dyads_are_unordered_pairs(both):
-    rows = _dicts(analytics.run_select(both["sqlite"].engine, "select * from dyad_daily"))
+    rows = _dicts(views.run_select(both["sqlite"].engine, "select * from dyad_daily"))
     assert rows and all(r["actor_a"] < r["actor_b"] for r in rows)
 
 
@@ -188,13 +188,13 @@ def test_dyads_are_unordered_pairs(both):
 def test_bad_query_requests_are_refused_with_the_reason(tmp_path, name, params, message):
     warehouse = Warehouse.from_url(f"sqlite:///{tmp_path / 'w.db'}")
     warehouse.init_schema()
-    with pytest.raises(analytics.QueryError, match=re.escape(message)):
-        analytics.run_query(warehouse.engine, name, params)
+    with pytest.raises(views.QueryError, match=re.escape(message)):
+        views.run_query(warehouse.engine, name, params)
 
 
 def test_parameters_are_bound_not_pasted(both):
     hostile = "IRN' or '1'='1"
-    result = analytics.run_query(
+    result = views.run_query(
         both["sqlite"].engine, "spike_drivers", {"actor": hostile, "day": "-4"}, today=TODAY
     )
     assert result.rows == []
@@ -203,5 +203,5 @@ def test_parameters_are_bound_not_pasted(both):
 def test_query_files_declare_exactly_the_parameters_they_use(tmp_path):
     (tmp_path / "queries").mkdir()
     (tmp_path / "queries" / "bad.sql").write_text("-- says what\n-- param a: int = 1\nselect :a, :b\n")
-    with pytest.raises(analytics.QueryError, match="differ"):
-        analytics.named_queries(tmp_path)
+    with pytest.raises(views.QueryError, match="differ"):
+        views.named_queries(tmp_path)

@@ -590,8 +590,8 @@ def test_airflow_services_share_core_settings():
 
 def test_init_creates_the_warehouse_schema(tmp_path):
     """Run airflow-init's schema step for real, against SQLite, with the settings it would read."""
-    from pipeline import migrate
-    from pipeline.warehouse import metadata
+    from pipeline.store import migrate
+    from pipeline.store.schema import metadata
 
     init = command_text(services()["airflow-init"])
     steps = [line.strip() for line in init.splitlines() if line.strip().startswith("escalation db upgrade")]

@@ -751,7 +751,7 @@ def test_rescore_batches_are_bounded_and_retry_safe(warehouse):
 
     from helpers import article, fetch_record
 
-    from pipeline.orchestration import plan_rescore_batches, rescore_batch, stale_sentence_count
+    from pipeline.rescore import plan_rescore_batches, rescore_batch, stale_sentence_count
     from pipeline.score import load_scorer
 
     scorer = load_scorer()
@@ -767,10 +767,10 @@ def test_rescore_batches_are_bounded_and_retry_safe(warehouse):
         for b in plan_rescore_batches(warehouse, scorer.version, batch_size=2, max_batches=3)[:2]
     ]  # the cap leaves the rest for the next run
 
-    first = rescore_batch(warehouse, scorer, plan[0]["first_id"], plan[0]["last_id"], limit=4)
+    first = rescore_batch(warehouse, scorer, plan[0]["first_id"], plan[0]["last_id"], limit=4).days
     assert first == ["2026-10-01", "2026-10-02"]
-    assert rescore_batch(warehouse, scorer, plan[0]["first_id"], plan[0]["last_id"]) == []  # a retry
+    assert rescore_batch(warehouse, scorer, plan[0]["first_id"], plan[0]["last_id"]).days == []  # a retry
     assert stale_sentence_count(warehouse, scorer.version) == 2
-    assert rescore_batch(warehouse, scorer, plan[1]["first_id"], plan[1]["last_id"]) == ["2026-10-05"]
+    assert rescore_batch(warehouse, scorer, plan[1]["first_id"], plan[1]["last_id"]).days == ["2026-10-05"]
     assert stale_sentence_count(warehouse, scorer.version) == 0
     assert plan_rescore_batches(warehouse, scorer.version, batch_size=4, max_batches=5) == []

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from pipeline import analytics, migrate
-from pipeline.warehouse import Warehouse, metadata
+from pipeline.store import Warehouse, migrate
+from pipeline.store import views as analytics
+from pipeline.store.schema import metadata
 
 STAMP = datetime(2026, 11, 1, 6, tzinfo=UTC)
 

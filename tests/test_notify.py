@@ -13,9 +13,9 @@ from aiosmtpd.controller import Controller
 from helpers import detect_with_test_floors, params_with_test_floors
 from test_alerts import NOISY, SPIKE_DAY, START, put_series
 
-from pipeline.alerts import Alert, build_notifiers, delivery_states
+from pipeline.channels import EmailNotifier, SlackNotifier, build_notifiers, email_message, render_chart
 from pipeline.config import NotifySettings, Settings
-from pipeline.notify import EmailNotifier, SlackNotifier, email_message, render_chart
+from pipeline.store import Alert
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -81,7 +81,7 @@ def test_email_arrives_at_a_real_smtp_server_with_chart(warehouse, smtp_server):
     images = [part for part in message.walk() if part.get_content_type() == "image/png"]
     assert len(images) == 1 and images[0].get_content().startswith(PNG_MAGIC)
     assert message.get_body(("html",)).get_content().count("cid:") == 1
-    assert delivery_states(warehouse)[0]["status"] == "sent"
+    assert warehouse.delivery_states()[0]["status"] == "sent"
 
     detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[notifier])  # re-run: nothing resent
     assert len(inbox.messages) == 1
@@ -94,11 +94,11 @@ def test_smtp_down_then_up_delivers_once(warehouse, smtp_server):
         "127.0.0.1", 9, "a@example.org", ["b@example.org"], password="hunter2", user="u", timeout_s=2
     )
     detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[down])
-    (state,) = delivery_states(warehouse)
+    (state,) = warehouse.delivery_states()
     assert state["status"] == "failed" and "hunter2" not in state["last_error"]
     up = EmailNotifier("127.0.0.1", controller.port, "a@example.org", ["b@example.org"])
     detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[up])
-    assert len(inbox.messages) == 1 and delivery_states(warehouse)[0]["status"] == "sent"
+    assert len(inbox.messages) == 1 and warehouse.delivery_states()[0]["status"] == "sent"
 
 
 def test_email_escapes_feed_text():
@@ -120,7 +120,7 @@ def test_slack_payload_on_a_local_server(warehouse, httpserver):
 
 
 def test_slack_text_is_escaped():
-    from pipeline.notify import _slack_escape
+    from pipeline.channels import _slack_escape
 
     assert _slack_escape("<!channel> & <http://x|y>") == "&lt;!channel&gt; &amp; &lt;http://x|y&gt;"
 

@@ -189,7 +189,8 @@ def test_a_worker_killed_mid_feed_leaves_the_feed_to_this_process(warehouse_url,
     feed = tmp_path / "feed.xml"
     feed.write_bytes(rss(3000))
     serial = replace(
-        build_context(Settings(db_url=warehouse_url, ingest=IngestSettings(workers=1)), init_schema=False), warehouse=warehouse
+        build_context(Settings(db_url=warehouse_url, ingest=IngestSettings(workers=1)), init_schema=False),
+        warehouse=warehouse,
     )
     serial_outcome = ingest_source(str(feed), serial, "test").to_dict()
     expected = _snapshot(warehouse)
@@ -216,7 +217,9 @@ def test_a_worker_killed_mid_feed_leaves_the_feed_to_this_process(warehouse_url,
 
 def test_small_feeds_and_one_worker_start_no_processes():
     assert not FeedWorkers(Settings(ingest=IngestSettings(workers=2)), body_size=1000).active  # under 4 MiB
-    assert not FeedWorkers(Settings(ingest=IngestSettings(workers=1, parallel_min_bytes=0)), body_size=10**9).active
+    assert not FeedWorkers(
+        Settings(ingest=IngestSettings(workers=1, parallel_min_bytes=0)), body_size=10**9
+    ).active
 
 
 def _ingest_in_a_daemon(db_url: str, path: str, results) -> None:
@@ -246,7 +249,8 @@ def test_a_refetch_does_not_score_what_the_feed_stored_lately(warehouse_url, war
     feed = tmp_path / "feed.xml"
     feed.write_bytes(rss(60))
     ctx = replace(
-        build_context(Settings(db_url=warehouse_url, ingest=IngestSettings(workers=1)), init_schema=False), warehouse=warehouse
+        build_context(Settings(db_url=warehouse_url, ingest=IngestSettings(workers=1)), init_schema=False),
+        warehouse=warehouse,
     )
     ingest_source(str(feed), ctx, "test")
     source = str(feed.resolve())
@@ -265,3 +269,95 @@ def test_a_refetch_does_not_score_what_the_feed_stored_lately(warehouse_url, war
         ctx.settings.scoring.gazetteer_file,
     )
     assert len(part.candidates) == 60 and records == []  # everything known: nothing scored again
+
+
+def _deadlock_the_writer(engine, source: str, key: str, ready: threading.Event, errors: list) -> None:
+    """Hold `key` uncommitted, wait until the streamed writer has locked the feed's row, then ask for
+    that row: once the writer reaches `key` the two wait for each other. This session waits first
+    and with a long deadlock_timeout, so PostgreSQL's check runs in the writer's session and aborts
+    the writer's transaction. Then roll back."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("set deadlock_timeout = '60s'"))
+            other = conn.execute(
+                sa.text(
+                    "insert into feeds (url, first_seen_at) values ('https://blocker.example/rss', :t) returning feed_id"
+                ),
+                {"t": FETCHED},
+            ).scalar_one()
+            conn.execute(
+                sa.text(
+                    "insert into articles (article_key, feed_id, title, published_at, published_day, date_source,"
+                    " fetched_at, content_hash, sentence_count) values (:k, :f, 't', :t, :d, 'published', :t, 'h', 0)"
+                ),
+                {"k": key, "f": other, "t": FETCHED, "d": FETCHED.date()},
+            )
+            ready.set()
+            with engine.connect() as probe:  # FOR UPDATE NOWAIT fails once the writer holds the row
+                deadline = time.monotonic() + 300
+                while True:
+                    try:
+                        probe.execute(
+                            sa.text("select 1 from feeds where url = :u for update nowait"), {"u": source}
+                        )
+                    except sa.exc.OperationalError:
+                        probe.rollback()
+                        break
+                    probe.rollback()
+                    if time.monotonic() > deadline:
+                        raise TimeoutError("the streamed writer never locked the feed row")
+                    time.sleep(0.005)
+            conn.execute(sa.text("update feeds set title = 'blocker' where url = :u"), {"u": source})
+            conn.rollback()
+    except Exception as exc:  # reported by the test
+        errors.append(exc)
+        ready.set()
+
+
+@pytest.mark.postgres
+def test_a_deadlock_in_the_streamed_write_leaves_the_feed_to_this_process(
+    pg_url, pg_schema, tmp_path, caplog
+):
+    from pipeline.store import FetchRecord, Warehouse
+
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(rss(3000))
+    source = str(feed)
+    last_key = parse_feed(feed.read_bytes(), source, FETCHED).entries[-1].entry_id  # in the last part
+    warehouse = Warehouse.from_url(pg_url, schema=pg_schema)
+    warehouse.init_schema()
+    known_feed = FetchRecord(source, FETCHED, True, status=200)  # the writer's upsert then locks its row
+
+    warehouse.record_fetch(known_feed, "earlier")
+    serial = replace(
+        build_context(Settings(db_url=pg_url, ingest=IngestSettings(workers=1)), init_schema=False),
+        warehouse=warehouse,
+    )
+    serial_outcome = ingest_source(source, serial, "test").to_dict()
+    expected = _snapshot(warehouse)
+    _wipe(warehouse)
+    warehouse.init_schema()
+    warehouse.record_fetch(known_feed, "earlier")
+
+    settings = Settings(db_url=pg_url, ingest=IngestSettings(workers=2, parallel_min_bytes=0))
+    parallel = replace(build_context(settings, init_schema=False), warehouse=warehouse)
+    blocker_engine = sa.create_engine(pg_url, connect_args={"options": f"-csearch_path={pg_schema}"})
+    ready, errors = threading.Event(), []
+    blocker = threading.Thread(
+        target=_deadlock_the_writer, args=(blocker_engine, source, last_key, ready, errors)
+    )
+    blocker.start()
+    try:
+        ready.wait(60)
+        with caplog.at_level(logging.WARNING, logger="pipeline.ingest"):
+            outcome = ingest_source(source, parallel, "test").to_dict()
+    finally:
+        blocker.join(120)
+        blocker_engine.dispose()
+        warehouse.dispose()
+    assert errors == []
+    assert "DeadlockDetected" in caplog.text and "storing it from this process" in caplog.text
+    assert _snapshot(warehouse) == expected  # nothing of the streamed attempt was left behind
+    assert {k: v for k, v in outcome.items() if k != "elapsed_s"} == {
+        k: v for k, v in serial_outcome.items() if k != "elapsed_s"
+    }

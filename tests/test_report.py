@@ -19,7 +19,7 @@ from helpers import article, fetch_record
 
 from pipeline.report import ERROR_RECORDER_JS, build_report, safe_url, write_report
 from pipeline.signals import compute_signals
-from pipeline.warehouse import Warehouse
+from pipeline.store import Warehouse
 
 START = date(2026, 10, 1)
 END = START + timedelta(days=9)

@@ -9,7 +9,9 @@ import pytest
 import sqlalchemy as sa
 from helpers import article, fetch_record
 
-from pipeline.warehouse import Warehouse, WarehouseError, ddl
+from pipeline.store import Warehouse, WarehouseError
+from pipeline.store import feeds as store_feeds
+from pipeline.store.schema import ddl
 
 REPO = Path(__file__).resolve().parent.parent
 DAY = date(2026, 11, 1)
@@ -29,14 +31,14 @@ def test_same_batch_twice_changes_nothing(warehouse):
 
 
 def test_crash_half_way_leaves_no_partial_article(warehouse, monkeypatch):
-    original = Warehouse._insert_sentences_for
+    original = store_feeds._insert_sentences
 
-    def failing(self, conn, stored, *args, **kwargs):
+    def failing(conn, stored, *args, **kwargs):
         assert len(stored) == 2  # both articles are already inserted in this transaction
-        original(self, conn, stored[:1], *args, **kwargs)  # the first article gets its sentences
+        original(conn, stored[:1], *args, **kwargs)  # the first article gets its sentences
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Warehouse, "_insert_sentences_for", failing)
+    monkeypatch.setattr(store_feeds, "_insert_sentences", failing)
     batch = [article("a1", DAY, [(0.5, ())]), article("a2", DAY, [(0.5, ())])]
     with pytest.raises(RuntimeError, match="disk full"):
         warehouse.store_feed_batch(fetch_record(), batch, "run", "v1")

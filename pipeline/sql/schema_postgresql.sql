@@ -1,4 +1,4 @@
--- Generated from pipeline/warehouse.py by warehouse.ddl('postgresql'); do not edit.
+-- Generated from pipeline/store/schema.py by schema.ddl('postgresql'); do not edit.
 
 CREATE TABLE alerts (
 	alert_id SERIAL NOT NULL, 
@@ -67,6 +67,12 @@ CREATE TABLE pipeline_runs (
 	new_sentences INTEGER NOT NULL, 
 	details TEXT, 
 	PRIMARY KEY (run_id)
+);
+
+CREATE TABLE scoring_thresholds (
+	name VARCHAR(32) NOT NULL, 
+	value FLOAT NOT NULL, 
+	PRIMARY KEY (name)
 );
 
 CREATE TABLE alert_deliveries (

@@ -1,4 +1,5 @@
--- Actor pairs (dyads) named together in escalatory sentences (score >= 0.2), per day: how often,
+-- Actor pairs (dyads) named together in escalatory sentences (score >= the scorer's escalatory
+-- threshold, from the scoring_thresholds table that init_schema fills from pipeline.score), per day: how often,
 -- how hostile on average and at most, in how many articles. Each pair appears once, in code order
 -- (actor_a < actor_b; on PostgreSQL that order follows the database collation).
 with escalatory as (
@@ -9,7 +10,7 @@ with escalatory as (
         ar.published_day as day
     from sentences as s
     inner join articles as ar on ar.article_id = s.article_id
-    where s.score >= 0.2
+    where s.score >= (select t.value from scoring_thresholds as t where t.name = 'escalatory')
 ),
 
 pairs as (

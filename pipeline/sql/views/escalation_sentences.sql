@@ -1,4 +1,5 @@
--- Escalatory sentences (score >= 0.2, the scorer's escalation threshold) with what explains them:
+-- Escalatory sentences (score >= the scorer's escalatory threshold, from the scoring_thresholds
+-- table that init_schema fills from pipeline.score) with what explains them:
 -- score and its parts, the matched terms, the actors tagged, and the article, its link and its feed.
 -- The day is the article's published day (UTC). The actor and term lists come from
 -- _sentence_lists (the only dialect-specific part).
@@ -20,7 +21,7 @@ with escalatory as (
         ar.feed_id
     from sentences as s
     inner join articles as ar on ar.article_id = s.article_id
-    where s.score >= 0.2
+    where s.score >= (select t.value from scoring_thresholds as t where t.name = 'escalatory')
 )
 
 select

@@ -1,22 +1,110 @@
-"""Alert channels beyond the log and the generic webhook: Slack-compatible webhooks and SMTP email
-with a PNG chart of the last 60 days. Targets and credentials come from settings (env), never code;
-error messages name hosts only, never URLs with tokens or passwords.
+"""Alert channels: the log, a generic JSON webhook, Slack-compatible webhooks and SMTP email with a
+PNG chart of the last 60 days. Targets and credentials come from settings (env), never code; error
+messages name hosts only, never URLs with tokens or passwords. Each channel sends one alert and
+raises on failure; pipeline/delivery.py decides what to send and records the outcome.
 """
 
 from __future__ import annotations
 
 import html
 import io
+import logging
 import smtplib
-from datetime import timedelta
+from datetime import date, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
+from urllib.parse import urlsplit
 
-import sqlalchemy as sa
+import httpx
 
-from pipeline.alerts import KINDS, Alert, WebhookNotifier
-from pipeline.warehouse import Warehouse, daily_signals
+from pipeline.config import Settings
+from pipeline.delivery import Notifier
+from pipeline.detector import KINDS
+from pipeline.store import Alert, Warehouse, alert_to_dict
+
+log = logging.getLogger(__name__)
+
+
+class LogNotifier:
+    channel = "log"
+
+    def send(self, alert: Alert) -> None:
+        top = alert.evidence[0]["text"] if alert.evidence else ""
+        log.warning(
+            "ALERT %s %s %s on %s: %.2f vs baseline %.2f (z=%.1f, %d articles, %d sources) e.g. %r",
+            alert.severity.upper(),
+            alert.actor,
+            alert.kind,
+            alert.day,
+            alert.value,
+            alert.baseline,
+            alert.surprise,
+            alert.articles,
+            alert.sources,
+            top[:200],
+        )
+
+
+class WebhookNotifier:
+    """JSON POST to a URL that is a secret (it often embeds a token): errors name its host only."""
+
+    channel = "webhook"
+
+    def __init__(self, url: str, timeout_s: float = 10.0):
+        self._url = url
+        self._timeout_s = timeout_s
+        self.host = urlsplit(url).hostname or "?"
+
+    def __repr__(self) -> str:
+        return f"WebhookNotifier(host={self.host!r})"
+
+    def post(self, payload: dict[str, Any]) -> None:
+        try:
+            response = httpx.post(self._url, json=payload, timeout=self._timeout_s)
+        except httpx.HTTPError as exc:
+            raise RuntimeError(f"webhook {self.host}: {type(exc).__name__}") from None
+        if response.status_code >= 300:
+            raise RuntimeError(f"webhook {self.host}: HTTP {response.status_code}")
+
+    def send(self, alert: Alert) -> None:
+        self.post({"type": "escalation_alert", **alert_to_dict(alert)})
+
+
+def build_notifiers(settings: Settings, warehouse: Warehouse | None = None) -> list[Notifier]:
+    """Every configured channel: the log always; webhook, Slack and email when their settings are set.
+    With a warehouse, emails carry a 60-day chart."""
+    notify = settings.notify
+    notifiers: list[Notifier] = [LogNotifier()]
+    if notify.webhook_url:
+        notifiers.append(WebhookNotifier(notify.webhook_url))
+    if notify.slack_webhook_url:
+        notifiers.append(SlackNotifier(notify.slack_webhook_url))
+    if notify.smtp_host and notify.email_recipients:
+        notifiers.append(
+            EmailNotifier(
+                notify.smtp_host,
+                notify.smtp_port,
+                notify.smtp_from,
+                notify.email_recipients,
+                user=notify.smtp_user,
+                password=notify.smtp_password,
+                starttls=notify.smtp_starttls,
+                warehouse=warehouse,
+            )
+        )
+    return notifiers
+
+
+def send_operational_message(settings: Settings, message: str) -> None:
+    """Pipeline trouble for the on-call channel; never raises (it runs inside failure handlers)."""
+    log.error("%s", message)
+    if settings.notify.webhook_url:
+        try:
+            WebhookNotifier(settings.notify.webhook_url).post({"type": "pipeline_failure", "text": message})
+        except Exception as exc:  # a notifier must not turn one failure into two
+            log.error("could not deliver the failure message: %s", exc)
+
 
 CHART_DAYS = 60
 SEVERITY_EMOJI = {
@@ -64,16 +152,10 @@ def measure_of(alert: Alert) -> str:
     return alert.measure or KINDS[alert.kind][0][0]
 
 
-def series_for_chart(warehouse: Warehouse, alert: Alert) -> list[tuple[Any, float]]:
-    column = daily_signals.c[measure_of(alert)]
+def series_for_chart(warehouse: Warehouse, alert: Alert) -> list[tuple[date, float]]:
+    """The alert's measure over the CHART_DAYS days up to its day, a day without a row as 0."""
     start = alert.day - timedelta(days=CHART_DAYS - 1)
-    with warehouse.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(daily_signals.c.day, column)
-            .where(daily_signals.c.actor == alert.actor, daily_signals.c.day.between(start, alert.day))
-            .order_by(daily_signals.c.day)
-        ).all()
-    known = {day: float(value) for day, value in rows}
+    known = warehouse.measure_values(alert.actor, measure_of(alert), start, alert.day)
     return [(start + timedelta(days=i), known.get(start + timedelta(days=i), 0.0)) for i in range(CHART_DAYS)]
 
 

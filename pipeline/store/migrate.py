@@ -1,10 +1,11 @@
-"""Schema evolution: Alembic migrations (pipeline/migrations/) plus the analyst views of sql/views/.
+"""Schema evolution: Alembic migrations (pipeline/store/migrations/) plus the analyst views of sql/views/.
 
 `ensure_schema` is what every command calls: an empty database gets the model's tables, stamped
 with the head revision; an older one is migrated; one at head returns at once. The views hold no
 data, so they are dropped before migrating (SQLite copies tables to alter them) and recreated from
 sql/views/ afterwards. A database created before migrations existed (no alembic_version table) is
-recognised by its columns and stamped with the revision it matches before upgrading.
+recognised by its columns and stamped with the revision it matches before upgrading. The
+`scoring_thresholds` rows follow the scorer's constants: rewritten whenever they differ.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
-from pipeline import analytics
+from pipeline.store import views
+from pipeline.store.engine import advisory_lock
+from pipeline.store.schema import metadata, thresholds_are_current, write_thresholds
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_LOCK_KEY = 0x6573_6361  # "esca": one schema change at a time across processes
@@ -57,7 +60,7 @@ def _legacy_revision(conn: Connection) -> str | None:
     if "articles" not in tables:
         return None
     columns = {c["name"] for c in inspector.get_columns("alerts")} if "alerts" in tables else set()
-    return head_revision() if "measure" in columns else "0001"
+    return "0002" if "measure" in columns else "0001"
 
 
 def upgrade(engine: Engine, revision: str = "head") -> UpgradeReport:
@@ -85,13 +88,11 @@ def upgrade(engine: Engine, revision: str = "head") -> UpgradeReport:
 
 
 def _upgrade_in(conn: Connection, revision: str) -> UpgradeReport:
-    from pipeline.warehouse import advisory_lock, metadata
-
     advisory_lock(conn, _PG_LOCK_KEY)
     before = MigrationContext.configure(conn).get_current_revision()
     config = _config(conn)
-    views = analytics.view_sql(conn.dialect.name)
-    analytics.drop_views(conn, views)
+    existing = views.view_sql(conn.dialect.name)
+    views.drop_views(conn, existing)
     if before is None:
         legacy = _legacy_revision(conn)
         if legacy is None and revision == "head":
@@ -105,14 +106,24 @@ def _upgrade_in(conn: Connection, revision: str) -> UpgradeReport:
     else:
         command.upgrade(config, revision)
     after = MigrationContext.configure(conn).get_current_revision()
-    created = analytics.create_views(conn) if after == head_revision() else []
+    created: list[str] = []
+    if after == head_revision():
+        write_thresholds(conn)  # before the views that read them
+        created = views.create_views(conn)
     return UpgradeReport(before, after or "", tuple(created))
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Cheap when nothing is to do: one version read and one read of the views' definitions."""
+    """Cheap when nothing is to do: one version read, one read of the views' definitions and one
+    of the scoring thresholds."""
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
-        if current == head_revision() and analytics.views_are_current(conn):
+        at_head = current == head_revision() and views.views_are_current(conn)
+        if at_head and thresholds_are_current(conn):
             return
-    upgrade(engine)
+    if not at_head:
+        upgrade(engine)
+        return
+    with engine.begin() as conn:  # the scorer's thresholds changed: the views read the new ones
+        advisory_lock(conn, _PG_LOCK_KEY)
+        write_thresholds(conn)

@@ -1,10 +1,10 @@
-"""Alembic environment: always called from pipeline.migrate with an open connection (no alembic.ini)."""
+"""Alembic environment: always called from pipeline.store.migrate with an open connection (no alembic.ini)."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from pipeline.warehouse import metadata
+from pipeline.store.schema import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -1,0 +1,22 @@
+"""The store layer: the only part of the pipeline that builds SQL or holds a database connection.
+
+Everything else receives a `Warehouse` and asks it (tests/test_layers.py keeps it that way).
+"""
+
+from pipeline.store.alerts import Alert, alert_to_dict
+from pipeline.store.engine import ConcurrentWriteError, WarehouseError
+from pipeline.store.feeds import FeedWriter, FetchRecord, StoreResult
+from pipeline.store.schema import ALL_ACTORS
+from pipeline.store.warehouse import Warehouse
+
+__all__ = [
+    "ALL_ACTORS",
+    "Alert",
+    "ConcurrentWriteError",
+    "FeedWriter",
+    "FetchRecord",
+    "StoreResult",
+    "Warehouse",
+    "WarehouseError",
+    "alert_to_dict",
+]

@@ -1,0 +1,192 @@
+"""daily_signals: the aggregation SQL that (re)computes a range of days (its definition is in
+pipeline/signals.py), and the reads of the signal series (detection, report, charts)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from pipeline.clock import now_utc
+from pipeline.score import DEESCALATORY_THRESHOLD, ESCALATORY_THRESHOLD
+from pipeline.store.engine import advisory_lock, run_transaction
+from pipeline.store.schema import (
+    ALL_ACTORS,
+    article_sources,
+    articles,
+    daily_signals,
+    sentence_actors,
+    sentences,
+)
+
+SIGNALS_LOCK_KEY = 0x7369_676E  # "sign"
+MEASURES = (
+    "escalation_index",
+    "deescalation_index",
+    "escalatory_sentences",
+    "deescalatory_sentences",
+    "articles",
+    "sources",
+    "sentences",
+    "max_score",
+)
+
+
+def _aggregate(
+    day_column: sa.ColumnElement,
+    actor_column: sa.ColumnElement,
+    source: sa.FromClause,
+    since: date,
+    until: date,
+    shrinkage: float,
+) -> sa.Select:
+    s = sentences.c
+    positive = sa.case((s.score > 0, s.score), else_=0.0)
+    negative = sa.case((s.score < 0, -s.score), else_=0.0)
+    n = sa.func.count(s.sentence_id)
+    return (
+        sa.select(
+            day_column.label("day"),
+            actor_column.label("actor"),
+            sa.func.count(sa.distinct(articles.c.article_id)).label("articles"),
+            n.label("sentences"),
+            sa.func.sum(sa.case((s.score >= ESCALATORY_THRESHOLD, 1), else_=0)).label("escalatory_sentences"),
+            sa.func.sum(sa.case((s.score <= DEESCALATORY_THRESHOLD, 1), else_=0)).label(
+                "deescalatory_sentences"
+            ),
+            (100.0 * sa.func.sum(positive) / (n + shrinkage)).label("escalation_index"),
+            (100.0 * sa.func.sum(negative) / (n + shrinkage)).label("deescalation_index"),
+            sa.func.max(s.score).label("max_score"),
+        )
+        .select_from(source)
+        .where(articles.c.published_day.between(since, until))
+        .group_by(day_column, actor_column)
+    )
+
+
+def _sources(
+    day_column: sa.ColumnElement,
+    actor_column: sa.ColumnElement,
+    source: sa.FromClause,
+    since: date,
+    until: date,
+) -> sa.Select:
+    """Distinct feeds per (day, actor): a separate query, since one article can have many sources."""
+    return (
+        sa.select(day_column, actor_column, sa.func.count(sa.distinct(article_sources.c.feed_id)))
+        .select_from(source.join(article_sources, article_sources.c.article_id == articles.c.article_id))
+        .where(articles.c.published_day.between(since, until))
+        .group_by(day_column, actor_column)
+    )
+
+
+class SignalStore:
+    """Writes and reads of daily_signals (a part of `Warehouse`)."""
+
+    engine: Engine
+
+    def recompute_daily_signals(self, since: date, until: date, *, shrinkage: float) -> int:
+        """Delete the signal rows of [since, until] and insert them anew from the sentences, in one
+        transaction; returns the rows written. `shrinkage`: the pseudo-sentences of the index."""
+        by_actor = sentences.join(articles, articles.c.article_id == sentences.c.article_id).join(
+            sentence_actors, sentence_actors.c.sentence_id == sentences.c.sentence_id
+        )
+        everything = sentences.join(articles, articles.c.article_id == sentences.c.article_id)
+        day = articles.c.published_day
+        all_label = sa.literal(ALL_ACTORS, sa.String(32))
+        computed_at = now_utc()
+
+        def work(conn: Connection) -> int:
+            # Two recomputations at once (overlapping ingests, a backfill next to the daily run) would
+            # both delete the range and both insert it: one at a time, and each reads after the lock.
+            advisory_lock(conn, SIGNALS_LOCK_KEY)
+            sources = {
+                (d, a): count
+                for d, a, count in [
+                    *conn.execute(_sources(day, sentence_actors.c.actor, by_actor, since, until)).all(),
+                    *conn.execute(_sources(day, all_label, everything, since, until)).all(),
+                ]
+            }
+            rows = [
+                *conn.execute(
+                    _aggregate(day, sentence_actors.c.actor, by_actor, since, until, shrinkage)
+                ).mappings(),
+                *conn.execute(_aggregate(day, all_label, everything, since, until, shrinkage)).mappings(),
+            ]
+            conn.execute(daily_signals.delete().where(daily_signals.c.day.between(since, until)))
+            values = [
+                {
+                    **row,
+                    "escalatory_sentences": int(row["escalatory_sentences"] or 0),
+                    "deescalatory_sentences": int(row["deescalatory_sentences"] or 0),
+                    "escalation_index": float(row["escalation_index"] or 0.0),
+                    "deescalation_index": float(row["deescalation_index"] or 0.0),
+                    "max_score": float(row["max_score"] or 0.0),
+                    "sources": sources.get((row["day"], row["actor"]), 0),
+                    "computed_at": computed_at,
+                }
+                for row in rows
+            ]
+            if values:
+                conn.execute(daily_signals.insert(), values)
+            return len(values)
+
+        # Two concurrent recomputations of one range: the loser runs again from the start.
+        return run_transaction(self.engine, work, f"signals {since}..{until}", retry_on_conflict=True)
+
+    def signal_rows(
+        self, since: date, until: date, actors: Sequence[str] | None = None
+    ) -> dict[str, dict[date, dict[str, Any]]]:
+        """actor -> day -> the signal row (every measure), for the days of [since, until] that have one."""
+        s = daily_signals.c
+        query = sa.select(s.day, s.actor, *(s[m] for m in MEASURES)).where(s.day.between(since, until))
+        if actors is not None:
+            query = query.where(s.actor.in_(list(actors)))
+        by_actor: dict[str, dict[date, dict[str, Any]]] = defaultdict(dict)
+        with self.engine.connect() as conn:
+            for row in conn.execute(query).mappings():
+                by_actor[row["actor"]][row["day"]] = dict(row)
+        return dict(by_actor)
+
+    def first_signal_days(self) -> dict[str, date]:
+        """actor -> the first day it has a signal row (its first appearance)."""
+        s = daily_signals.c
+        with self.engine.connect() as conn:
+            return dict(conn.execute(sa.select(s.actor, sa.func.min(s.day)).group_by(s.actor)).all())
+
+    def measure_values(self, actor: str, measure: str, since: date, until: date) -> dict[date, float]:
+        """day -> value of one measure of one actor, for the days of [since, until] that have a row."""
+        if measure not in MEASURES:
+            raise ValueError(f"unknown signal measure {measure!r}")
+        s = daily_signals.c
+        query = (
+            sa.select(s.day, s[measure]).where(s.actor == actor, s.day.between(since, until)).order_by(s.day)
+        )
+        with self.engine.connect() as conn:
+            return {day: float(value) for day, value in conn.execute(query).all()}
+
+    def top_actors(self, measure: str, since: date, until: date, limit: int) -> list[tuple[str, float]]:
+        """The actors (not ALL) with the largest positive sum of `measure` over [since, until]."""
+        if measure not in MEASURES:
+            raise ValueError(f"unknown signal measure {measure!r}")
+        column = daily_signals.c[measure]
+        total = sa.func.sum(column).label("total")
+        query = (
+            sa.select(daily_signals.c.actor, total)
+            .where(daily_signals.c.day.between(since, until), daily_signals.c.actor != ALL_ACTORS)
+            .group_by(daily_signals.c.actor)
+            .having(sa.func.sum(column) > 0)
+            .order_by(total.desc(), daily_signals.c.actor)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [(actor, float(value)) for actor, value in conn.execute(query).all()]
+
+    def has_signals(self, since: date, until: date) -> bool:
+        query = sa.select(daily_signals.c.day).where(daily_signals.c.day.between(since, until)).limit(1)
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
