@@ -353,9 +353,9 @@ def extract(
     from rich.text import Text
 
     from pipeline.extract import extract_page
-    from pipeline.fetch import FetchSettings, fetch_one
+    from pipeline.fetch import fetch_one
 
-    fetch_settings = FetchSettings.from_settings(_settings())
+    fetch_settings = _settings().fetch
     failed = 0
     for source in sources:
         is_url = urlsplit(source).scheme in ("http", "https")
