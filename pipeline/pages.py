@@ -1,6 +1,7 @@
 """Article pages: the page behind each feed link, fetched politely and safely (issue 14).
 
-`fetch_pages(urls, settings)` returns one `PageResult` per URL, in input order; it never raises for a
+`fetch_pages(urls, settings)` (`settings`: `pipeline.config.PageSettings`, the `pages` section of the one
+config) returns one `PageResult` per URL, in input order; it never raises for a
 bad page. Each URL is canonicalised (`pipeline.parse.canonical_url`: lower-case host, no fragment, no
 default port, no tracking parameters) and each distinct canonical URL is requested once, however many
 feeds carry it; the request goes to the canonical URL. The HTML bytes come back undecoded with the
@@ -61,9 +62,9 @@ import functools
 import ipaddress
 import math
 import time
-from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import MappingProxyType
@@ -72,7 +73,7 @@ from urllib.parse import urlsplit
 import httpx
 from protego import Protego
 
-from pipeline.config import ConfigError
+from pipeline.config import PageSettings
 from pipeline.fetch import (
     AddressPolicy,
     BadEncoding,
@@ -89,7 +90,6 @@ from pipeline.fetch import (
 )
 from pipeline.parse import canonical_url
 
-DEFAULT_USER_AGENT = "escalation-signals/0.1 (+https://github.com/escalation-signals)"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 ROBOTS_MAX_BYTES = 512 * 1024  # Google reads the first 500 KiB; a bigger one is "unavailable" here
 _PRIVATE_HINT = " (not fetched unless ESCALATION_ARTICLE_ALLOW_PRIVATE=1)"
@@ -106,118 +106,6 @@ BAD_ENCODING = "bad content encoding"
 TIMEOUT = "timeout"
 TOO_MANY_REDIRECTS = "too many redirects"
 CONNECTION_FAILED = "connection failed"
-
-
-@dataclass(frozen=True)
-class PageSettings:
-    enabled: bool = True
-    allow_private: bool = False  # loopback and private networks allowed (the feeds' rule)
-    allow_link_local: bool = False  # with allow_private only: link-local / cloud metadata too
-    allowed_networks: tuple[str, ...] = ()  # CIDRs allowed even without allow_private
-    per_host_concurrency: int = 2
-    per_host_delay_s: float = 1.0  # between two request starts at one host
-    concurrency: int = 16  # requests in flight in all
-    timeout_s: float = 10.0  # connect, and each read or write
-    deadline_s: float = 30.0  # one page in all: every hop, retry and retry wait
-    max_redirects: int = 5
-    max_bytes: int = 5 * 1024 * 1024  # of the decoded body
-    retries: int = 2
-    backoff_s: float = 1.0
-    max_retry_after_s: float = 30.0
-    max_crawl_delay_s: float = 10.0
-    user_agent: str = DEFAULT_USER_AGENT
-
-    def __post_init__(self) -> None:
-        positive_ints = ("per_host_concurrency", "concurrency", "max_bytes")
-        for name in positive_ints:
-            if getattr(self, name) < 1:
-                raise _FieldError(name, f"must be at least 1, not {getattr(self, name)}")
-        for name in ("max_redirects", "retries"):
-            if getattr(self, name) < 0:
-                raise _FieldError(name, f"must not be negative, not {getattr(self, name)}")
-        for name in ("per_host_delay_s", "backoff_s", "max_retry_after_s", "max_crawl_delay_s"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise _FieldError(name, f"must be a number of seconds >= 0, not {value}")
-        for name in ("timeout_s", "deadline_s"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise _FieldError(name, f"must be a number of seconds > 0, not {value}")
-        for network in self.allowed_networks:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError:
-                raise _FieldError(
-                    "allowed_networks", f"{network!r} is not a network (e.g. 10.1.0.0/16)"
-                ) from None
-        if not self.user_agent or not self.user_agent.isascii() or not self.user_agent.isprintable():
-            raise _FieldError("user_agent", "must be printable ASCII text")
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> PageSettings:
-        """Read the settings from `ENV_VARS` in `environ` (unset or empty: the default).
-
-        Raises ConfigError naming the variable when a value cannot be used."""
-        types = {f.name: str(f.type) for f in fields(cls)}
-        values: dict[str, object] = {}
-        for name, env_name in ENV_VARS:
-            raw = environ.get(env_name)
-            if raw is None or raw.strip() == "":
-                continue
-            values[name] = _convert(env_name, raw.strip(), types[name])
-        try:
-            return cls(**values)  # type: ignore[arg-type]
-        except _FieldError as exc:
-            env_name = dict(ENV_VARS).get(exc.field, exc.field)
-            raise ConfigError(f"{env_name}: {exc.problem}") from None
-
-
-# field -> environment variable; ESCALATION_USER_AGENT and ESCALATION_FETCH_ALLOW_LINK_LOCAL are
-# shared with the feed fetcher.
-ENV_VARS: tuple[tuple[str, str], ...] = (
-    ("enabled", "ESCALATION_ARTICLE_FETCH"),
-    ("allow_private", "ESCALATION_ARTICLE_ALLOW_PRIVATE"),
-    ("allow_link_local", "ESCALATION_FETCH_ALLOW_LINK_LOCAL"),
-    ("allowed_networks", "ESCALATION_ARTICLE_ALLOWED_NETWORKS"),
-    ("per_host_concurrency", "ESCALATION_ARTICLE_HOST_CONCURRENCY"),
-    ("per_host_delay_s", "ESCALATION_ARTICLE_HOST_DELAY_S"),
-    ("concurrency", "ESCALATION_ARTICLE_CONCURRENCY"),
-    ("timeout_s", "ESCALATION_ARTICLE_TIMEOUT_S"),
-    ("deadline_s", "ESCALATION_ARTICLE_DEADLINE_S"),
-    ("max_redirects", "ESCALATION_ARTICLE_MAX_REDIRECTS"),
-    ("max_bytes", "ESCALATION_ARTICLE_MAX_BYTES"),
-    ("retries", "ESCALATION_ARTICLE_RETRIES"),
-    ("backoff_s", "ESCALATION_ARTICLE_BACKOFF_S"),
-    ("max_retry_after_s", "ESCALATION_ARTICLE_MAX_RETRY_AFTER_S"),
-    ("max_crawl_delay_s", "ESCALATION_ARTICLE_MAX_CRAWL_DELAY_S"),
-    ("user_agent", "ESCALATION_USER_AGENT"),
-)
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
-
-
-class _FieldError(ValueError):
-    def __init__(self, field_name: str, problem: str):
-        super().__init__(f"{field_name} {problem}")
-        self.field = field_name
-        self.problem = problem
-
-
-def _convert(env_name: str, raw: str, type_name: str) -> object:
-    if type_name == "bool":
-        if raw.lower() in _TRUE | _FALSE:
-            return raw.lower() in _TRUE
-        raise ConfigError(f"{env_name}={raw!r} is not 0 or 1")
-    if type_name.startswith("tuple"):
-        return tuple(part.strip() for part in raw.split(",") if part.strip())
-    try:
-        if type_name == "int":
-            return int(raw)
-        if type_name == "float":
-            return float(raw)
-    except ValueError:
-        raise ConfigError(f"{env_name}={raw!r} is not a valid {type_name}") from None
-    return raw
 
 
 @dataclass(frozen=True)
