@@ -67,8 +67,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from types import MappingProxyType
-from urllib.parse import urlsplit
 
 import httpx
 from protego import Protego
@@ -88,7 +86,9 @@ from pipeline.fetch import (
     read_body,
     retry_after_seconds,
 )
-from pipeline.parse import canonical_url
+from pipeline.parse import DEFAULT_PORTS, canonical_url, host_key
+
+__all__ = ["PageResult", "PageSettings", "RobotsCache", "fetch_pages", "host_groups", "host_key"]
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 ROBOTS_MAX_BYTES = 512 * 1024  # Google reads the first 500 KiB; a bigger one is "unavailable" here
@@ -166,20 +166,6 @@ class RobotsCache:
 
 
 # -- hosts ------------------------------------------------------------------------------------------------
-_DEFAULT_PORTS = MappingProxyType({"http": 80, "https": 443})
-
-
-def host_key(url: str) -> str:
-    """The host that per-host limits count: lower-case host, plus the port unless it is the default."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower().rstrip(".")
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return host if port is None or port == _DEFAULT_PORTS.get(parts.scheme.lower()) else f"{host}:{port}"
 
 
 def host_groups(urls: Iterable[str], n_groups: int) -> list[list[str]]:
@@ -208,7 +194,7 @@ def host_groups(urls: Iterable[str], n_groups: int) -> list[list[str]]:
 
 
 def _origin(url: httpx.URL) -> str:
-    default = _DEFAULT_PORTS.get(url.scheme)
+    default = DEFAULT_PORTS.get(url.scheme)
     port = "" if url.port is None or url.port == default else f":{url.port}"
     host = url.raw_host.decode("ascii").lower()
     return f"{url.scheme}://{f'[{host}]' if ':' in host else host}{port}"

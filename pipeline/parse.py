@@ -26,6 +26,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from xml.parsers import expat
@@ -129,6 +130,22 @@ class ParsedFeed:
     duplicates_dropped: int = 0
     dates_fixed: int = 0
     entries_truncated: int = 0
+
+
+DEFAULT_PORTS = MappingProxyType({"http": 80, "https": 443})
+
+
+def host_key(url: str) -> str:
+    """The host that per-host limits count: lower-case host, plus the port unless it is the default."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return host if port is None or port == DEFAULT_PORTS.get(parts.scheme.lower()) else f"{host}:{port}"
 
 
 def canonical_url(url: str) -> str:
