@@ -5,6 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DB ?= sqlite:///data/demo.db
+DEMO_PAGES_PORT ?= 8765
 
 .PHONY: install run demo test lint bench audit
 
@@ -21,9 +22,16 @@ run: install
 	$(BIN)/escalation run
 
 # The demo always starts from an empty demo warehouse so it shows the same story every time.
+# samples/pages/ is served on 127.0.0.1:$(DEMO_PAGES_PORT) for the run (the teaser-only demo item links
+# there; samples/make_demo_feeds.py PAGES_ORIGIN), and loopback is allowed for article pages.
 demo: install
 	rm -f data/demo.db data/demo.db-wal data/demo.db-shm
-	ESCALATION_DB_URL=$(DEMO_DB) $(BIN)/escalation run --feeds samples/demo_feeds.yaml --trigger demo
+	$(BIN)/python -m http.server $(DEMO_PAGES_PORT) --bind 127.0.0.1 --directory samples/pages >/dev/null 2>&1 & \
+	server=$$!; trap 'kill $$server' EXIT; \
+	for i in $$(seq 50); do $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $(DEMO_PAGES_PORT)), 1)" \
+	  2>/dev/null && break; sleep 0.1; done; \
+	ESCALATION_DB_URL=$(DEMO_DB) ESCALATION_ARTICLE_ALLOWED_NETWORKS=127.0.0.0/8 \
+	  $(BIN)/escalation run --feeds samples/demo_feeds.yaml --trigger demo
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -126,6 +126,15 @@ def _top_sentences_table(rows: list[dict], title: str) -> Table:
     return table
 
 
+def _pages_line(pages) -> str:
+    """The page step in one line: 'pages: 3 read, 1 failed (http 404: 1), 1 to retry, 0 not scored'."""
+    reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(pages.reasons.items()))
+    return (
+        f"pages: {pages.done} read, {pages.failed} failed, {pages.retry} to retry, {pages.not_scored} not scored"
+        + (f" ({reasons})" if reasons else "")
+    )
+
+
 @app.command()
 def run(
     feeds: Annotated[
@@ -156,6 +165,7 @@ def run(
     summary.add_row("feeds ok / failed", f"{report.feeds_ok} / {report.feeds_failed}")
     summary.add_row("new articles", str(report.new_articles))
     summary.add_row("new sentences", str(report.new_sentences))
+    summary.add_row("article pages", _pages_line(report.pages))
     days = f"{report.days[0]} .. {report.days[-1]}" if report.days else "none"
     summary.add_row("days recomputed", days)
     summary.add_row("signal rows", str(report.signal_rows))
@@ -173,15 +183,16 @@ def ingest(
     sources: Annotated[list[str], typer.Argument(help="http(s) URLs or local paths of RSS/Atom/RDF feeds")],
 ) -> None:
     """Fetch, parse, clean, split, score, tag and store the given feeds (idempotent)."""
-    from pipeline.ingest import build_context, finish_pipeline_run, ingest_sources
+    from pipeline.ingest import build_context, finish_pipeline_run, ingest_run
 
     ctx = build_context(_settings())
     run_id = ctx.warehouse.start_run("cli-ingest", {"sources": len(sources)})
     with _progress() as progress:
         task = progress.add_task("ingesting feeds", total=len(sources))
-        outcomes = ingest_sources(sources, ctx, run_id, on_feed_done=lambda o: progress.advance(task))
+        outcomes, pages = ingest_run(sources, ctx, run_id, on_feed_done=lambda o: progress.advance(task))
     finish_pipeline_run(ctx.warehouse, run_id, outcomes)  # the run-status rule of CycleReport
     console.print(_feed_table(outcomes))
+    console.print(_pages_line(pages))
     if not all(o.ok for o in outcomes):
         raise typer.Exit(1)
 
