@@ -83,6 +83,7 @@ def read_pages(
     *,
     hosts: Iterable[str] | None = None,
     robots_cache: RobotsCache | None = None,
+    run_id: str | None = None,
 ) -> PageStepReport:
     """Fetch, extract, score and store the pending pages (of `hosts` only, when given); see above.
 
@@ -105,7 +106,9 @@ def read_pages(
     def store(result: PageResult) -> None:
         for article in by_url[result.requested_url]:
             record, sentences = _page_outcome(result, article, version, scorer, gazetteer)
-            days.update(warehouse.replace_article_text(article.article_id, record, sentences, scorer.version))
+            days.update(warehouse.replace_article_text(
+                    article.article_id, record, sentences, scorer.version, run_id
+                ))
             _count(report, record, sentences)
 
     with ThreadPoolExecutor(1, thread_name_prefix="page-store") as writer:

@@ -379,9 +379,11 @@ def ingest_sources(
     return outcomes
 
 
-def read_pages_of_hosts(ctx: PipelineContext, hosts: Sequence[str] | None = None) -> PageStepReport:
+def read_pages_of_hosts(
+    ctx: PipelineContext, run_id: str | None, hosts: Sequence[str] | None = None
+) -> PageStepReport:
     """The page step over the pending pages (of `hosts` only: one Airflow mapped task per host group)."""
-    return read_pages(ctx.warehouse, ctx.settings.pages, ctx.scorer, ctx.gazetteer, hosts=hosts)
+    return read_pages(ctx.warehouse, ctx.settings.pages, ctx.scorer, ctx.gazetteer, hosts=hosts, run_id=run_id)
 
 
 def ingest_run(
@@ -393,7 +395,7 @@ def ingest_run(
     """The feeds of a run, then the page step: every pending page (this run's teasers and any an
     earlier, interrupted run left), fetched with one robots.txt cache."""
     outcomes = ingest_sources(sources, ctx, run_id, on_feed_done)
-    return outcomes, read_pages_of_hosts(ctx)
+    return outcomes, read_pages_of_hosts(ctx, run_id)
 
 
 @dataclass

@@ -143,6 +143,7 @@ CREATE TABLE article_pages (
 	extractor_version VARCHAR(64), 
 	language VARCHAR(8), 
 	error TEXT, 
+	run_id TEXT, 
 	updated_at DATETIME NOT NULL, 
 	PRIMARY KEY (article_id), 
 	FOREIGN KEY(article_id) REFERENCES articles (article_id)

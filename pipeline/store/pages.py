@@ -103,6 +103,17 @@ class PageStore:
             row = conn.execute(query).mappings().first()
         return dict(row) if row else None
 
+    def run_page_days(self, run_id: str) -> list[date]:
+        """The published days of the articles whose page text a pipeline run stored, in order."""
+        query = (
+            sa.select(articles.c.published_day)
+            .join(article_pages, article_pages.c.article_id == articles.c.article_id)
+            .where(article_pages.c.run_id == run_id, article_pages.c.body_source == "page")
+            .distinct()
+        )
+        with self.engine.connect() as conn:
+            return sorted(conn.execute(query).scalars())
+
     def page_state_counts(self) -> dict[str, int]:
         query = sa.select(article_pages.c.page_state, sa.func.count()).group_by(article_pages.c.page_state)
         with self.engine.connect() as conn:
@@ -114,6 +125,7 @@ class PageStore:
         page: PageRecord,
         new_sentences: Sequence[SentenceRecord] | None,
         scorer_version: str,
+        run_id: str | None = None,
     ) -> tuple[date, ...]:
         """Record what the page step found for a pending article and, with `new_sentences` (state
         'done'), replace the article's sentences and their actor rows with them: ONE transaction,
@@ -137,6 +149,7 @@ class PageStore:
                 "extractor_version": page.extractor_version,
                 "language": page.language,
                 "error": clean_text(page.error),
+                "run_id": run_id,
                 "updated_at": now_utc(),
             }
             if new_sentences is not None:

@@ -100,6 +100,7 @@ article_pages = sa.Table(
     sa.Column("extractor_version", sa.String(64)),
     sa.Column("language", sa.String(8)),  # ISO 639-1 of the page's text
     sa.Column("error", sa.Text),  # why the page gave no text (pipeline.pages / pipeline.extract reasons)
+    sa.Column("run_id", sa.Text),  # the pipeline run whose page step last wrote the row
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index("ix_article_pages_state_host", "page_state", "host"),
 )

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("extractor_version", sa.String(length=64), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("run_id", sa.Text(), nullable=True),
         sa.Column("updated_at", UTC_TIME, nullable=False),
         sa.ForeignKeyConstraint(["article_id"], ["articles.article_id"]),
         sa.PrimaryKeyConstraint("article_id"),
