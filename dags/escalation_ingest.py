@@ -146,8 +146,8 @@ def escalation_ingest() -> None:
             "feeds": len(results),
             "feeds_failed": sum(1 for o in results if not o["ok"]),
             "new_articles": warehouse.run_totals(_run_id())[0],  # a retried feed reports none
-            "pages_read": sum(int(p["done"]) for p in pages),
-            "pages_failed": sum(int(p["failed"]) for p in pages),
+            # From the warehouse: a retried page task reports only what its last try did.
+            "pages": warehouse.page_state_counts(run_id=_run_id()),
             "page_tasks": [p["hosts"] for p in pages],
             "pipeline_run": _run_id(),
             "source": DAG_ID,

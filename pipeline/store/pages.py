@@ -114,8 +114,11 @@ class PageStore:
         with self.engine.connect() as conn:
             return sorted(conn.execute(query).scalars())
 
-    def page_state_counts(self) -> dict[str, int]:
+    def page_state_counts(self, run_id: str | None = None) -> dict[str, int]:
+        """Articles by page state (those a pipeline run's page step wrote last, with `run_id`)."""
         query = sa.select(article_pages.c.page_state, sa.func.count()).group_by(article_pages.c.page_state)
+        if run_id is not None:
+            query = query.where(article_pages.c.run_id == run_id)
         with self.engine.connect() as conn:
             return {state: int(n) for state, n in conn.execute(query).all()}
 
