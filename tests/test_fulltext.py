@@ -384,3 +384,40 @@ def test_a_real_feed_body_is_not_fetched(warehouse_url, warehouse, servers):
     assert requested(site) == ["/feed.xml"]
     row = page_rows(warehouse)["Full story"]
     assert (row["page_state"], row["body_source"], row["error"]) == ("skipped", "feed", None)
+
+
+def test_escalation_ingest_runs_the_page_step(servers, tmp_path):
+    """The command as a user runs it (a subprocess): a local feed file with a teaser, its page served."""
+    import os
+    import subprocess
+    import sys
+
+    site = servers()
+    site.expect_request("/one").respond_with_data(english_page("One", TALKS), content_type="text/html")
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(feed_xml([("Story one", site.url_for("/one"), "First.")]))
+    db = tmp_path / "warehouse.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ESCALATION_")}
+    env.update(
+        ESCALATION_DB_URL=f"sqlite:///{db}",
+        ESCALATION_ARTICLE_ALLOWED_NETWORKS="127.0.0.0/8",
+        ESCALATION_ARTICLE_HOST_DELAY_S="0",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "ingest", str(feed)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "pages: 1 read, 0 failed" in result.stdout
+    assert requested(site) == ["/robots.txt", "/one"]
+    engine = sa.create_engine(f"sqlite:///{db}")
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(sa.text("select page_state, body_source from article_pages")).one()
+    finally:
+        engine.dispose()
+    assert tuple(row) == ("done", "page")
