@@ -62,10 +62,14 @@ def is_teaser(title: str, body_text: str) -> bool:
     on ..."), at most one paragraph and fewer than TEASER_MAX_WORDS words. Several paragraphs are a
     body, however short (a feed that carries the article gives it in paragraphs); so is a long
     single paragraph."""
-    text = body_text
+    blocks = [p for p in body_text.split("\n\n") if p.strip()]
+    if len(blocks) > 2:  # two paragraphs beyond a repeated headline at most: a body (no segmenting)
+        return False
+    if len(_WORD.findall(body_text)) >= TEASER_MAX_WORDS + len(_WORD.findall(title)):
+        return False
     headline = {s.casefold().rstrip(".!? ") for s in split_sentences(title)}
     paragraphs = []
-    for paragraph in (p for p in text.split("\n\n") if p.strip()):
+    for paragraph in blocks:
         rest = [s for s in split_sentences(paragraph) if s.casefold().rstrip(".!? ") not in headline]
         if rest:
             paragraphs.append(" ".join(rest))
