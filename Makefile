@@ -5,6 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DB ?= sqlite:///data/demo.db
+DEMO_PAGES_PORT ?= 8765
 
 .PHONY: install run demo test lint bench audit
 
@@ -22,9 +23,16 @@ run: install
 	$(BIN)/escalation run
 
 # The demo always starts from an empty demo warehouse so it shows the same story every time.
+# samples/pages/ is served on 127.0.0.1:$(DEMO_PAGES_PORT) for the run (the teaser-only demo item links
+# there; samples/make_demo_feeds.py PAGES_ORIGIN), and loopback is allowed for article pages.
 demo: install
 	rm -f data/demo.db data/demo.db-wal data/demo.db-shm
-	ESCALATION_DB_URL=$(DEMO_DB) $(BIN)/escalation run --feeds samples/demo_feeds.yaml --trigger demo
+	$(BIN)/python -m http.server $(DEMO_PAGES_PORT) --bind 127.0.0.1 --directory samples/pages >/dev/null 2>&1 & \
+	server=$$!; trap 'kill $$server' EXIT; \
+	for i in $$(seq 50); do $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $(DEMO_PAGES_PORT)), 1)" \
+	  2>/dev/null && break; sleep 0.1; done; \
+	ESCALATION_DB_URL=$(DEMO_DB) ESCALATION_ARTICLE_ALLOWED_NETWORKS=127.0.0.0/8 \
+	  $(BIN)/escalation run --feeds samples/demo_feeds.yaml --trigger demo
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -36,13 +44,16 @@ lint: install
 # labelled sentences; the warehouse bench uses PostgreSQL when BENCH_PG_URL is set.
 CAMEO       ?= ../shared/data/cameo_dev.tsv
 NEWS        ?= ../shared/data/world_news_2021_2022.jsonl.gz
+EXTRACTION_DEV ?= ../shared/data/extraction_dev
 BENCH_PG_URL ?= $(ESCALATION_TEST_PG_URL)
 bench: install
 	$(BIN)/python bench/bench_scorer.py $(CAMEO)
 	$(BIN)/python bench/bench_score_process.py $(NEWS)
+	$(BIN)/python bench/bench_extract.py $(EXTRACTION_DEV) --validate
 	$(BIN)/python bench/bench_detectors.py
 	$(BIN)/python bench/bench_ingest.py --stages --profile
 	$(BIN)/python bench/bench_concurrency.py
+	$(BIN)/python bench/bench_pages.py $(if $(wildcard pipeline/extract.py),--extract)
 	$(BIN)/python bench/bench_warehouse.py $(if $(BENCH_PG_URL),--postgresql $(BENCH_PG_URL))
 
 # Known vulnerabilities in the installed, pinned dependency set (pip-audit queries PyPI's JSON API /

@@ -55,6 +55,7 @@ from pipeline import alerts as alerting
 from pipeline.actors import load_gazetteer
 from pipeline.archive import import_archive
 from pipeline.config import DetectionParams, load_settings
+from pipeline.detector import robust_surprise, severity_of
 from pipeline.incidents import (
     GLOBAL_ACTOR,
     Candidate,
@@ -298,13 +299,13 @@ def research_candidates(
             ]
             if len(history) < knobs.min_history_days:
                 continue
-            baseline, spread, surprise = alerting.robust_surprise(history, value, knobs.floor)
+            baseline, spread, surprise = robust_surprise(history, value, knobs.floor)
             if features.calm:
                 # A zero-median actor that flares every few weeks is not news on each flare; one that
                 # was silent for months is (a break from a long calm).
                 spread = max(spread, statistics.pstdev(history))
                 surprise = (value - baseline) / spread
-            severity = params.severity(surprise)
+            severity = severity_of(surprise, params)
             if severity is None:
                 continue
             texts = list(cell.texts.values())
@@ -327,7 +328,7 @@ def production_candidates(
 ) -> dict[date, list[Candidate]]:
     alerting.detect(warehouse, since, until, params, mode="backtest")
     out: dict[date, list[Candidate]] = defaultdict(list)
-    for alert in alerting.load_alerts(warehouse, since, until):
+    for alert in warehouse.load_alerts(since, until):
         cell = corpus.days.get(alert.actor, {}).get(alert.day)
         texts = list(cell.texts.values()) if cell else []
         share = sum(1 for t in texts if t[2]) / len(texts) if with_context and texts else 0.0

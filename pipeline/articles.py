@@ -1,5 +1,9 @@
 """Text, score and actor stages applied to one parsed entry: the article as the warehouse stores it.
 
+Also the one rule for "this feed item carries no real body, only a teaser" (`is_teaser`), decided at
+ingest: such an article is stored with its teaser's sentences and marked for the page step
+(pipeline.fulltext), which fetches its link and replaces the teaser's sentences with the page's.
+
 This module is also what a worker process runs for a big feed (`read_and_score_part`), so it stays
 light: no SQLAlchemy, no HTTP client, only the stages it chains.
 """
@@ -8,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +21,13 @@ from typing import NamedTuple
 from pipeline.actors import Gazetteer, load_gazetteer
 from pipeline.parse import FeedPart, ParsedEntry, read_part
 from pipeline.score import Scorer, encode_matches, load_scorer
-from pipeline.text import article_sentences
+from pipeline.text import html_to_text, split_sentences, strip_boilerplate, text_sentences
+
+# The teaser rule (`is_teaser`). Feeds that carry the article (content:encoded, Atom content) give it
+# in several paragraphs; a teaser is one paragraph of a sentence or two (in the world-news sample
+# the median teaser is 118 characters; WordPress excerpts stop at 55 words plus "[...]").
+TEASER_MAX_WORDS = 80  # a one-paragraph body beyond the title shorter than this is a teaser
+_WORD = re.compile(r"\w+")
 
 
 class SentenceRecord(NamedTuple):
@@ -42,11 +53,57 @@ class ArticleRecord:
     date_source: str
     content_hash: str
     sentences: tuple[SentenceRecord, ...]
+    needs_page: bool = False  # a teaser with an http(s) link: the page step fetches it (is_teaser)
+
+
+def is_teaser(title: str, body_text: str) -> bool:
+    """Whether a feed item's body (cleaned text: `strip_boilerplate(html_to_text(html))`) is only a
+    teaser: without the title and the feed's boilerplate ("Share it", "The post ... appeared first
+    on ..."), at most one paragraph and fewer than TEASER_MAX_WORDS words. Several paragraphs are a
+    body, however short (a feed that carries the article gives it in paragraphs); so is a long
+    single paragraph."""
+    blocks = [p for p in body_text.split("\n\n") if p.strip()]
+    if len(blocks) > 2:  # two paragraphs beyond a repeated headline at most: a body (no segmenting)
+        return False
+    if len(_WORD.findall(body_text)) >= TEASER_MAX_WORDS + len(_WORD.findall(title)):
+        return False
+    headline = {s.casefold().rstrip(".!? ") for s in split_sentences(title)}
+    paragraphs = []
+    for paragraph in blocks:
+        rest = [s for s in split_sentences(paragraph) if s.casefold().rstrip(".!? ") not in headline]
+        if rest:
+            paragraphs.append(" ".join(rest))
+    words = sum(len(_WORD.findall(p)) for p in paragraphs)
+    return len(paragraphs) <= 1 and words < TEASER_MAX_WORDS
+
+
+def _has_web_link(link: str | None) -> bool:
+    return bool(link) and link.split(":", 1)[0].lower() in ("http", "https")
 
 
 def article_record(entry: ParsedEntry, scorer: Scorer, gazetteer: Gazetteer) -> ArticleRecord:
-    """One entry cleaned, split, scored and tagged."""
-    sentences = article_sentences(entry.title, entry.content_html or entry.summary_html)
+    """One entry cleaned, split, scored and tagged (and whether its page is wanted: `is_teaser`)."""
+    body_text = strip_boilerplate(html_to_text(entry.content_html or entry.summary_html))
+    records = scored_sentences(text_sentences(entry.title, body_text), scorer, gazetteer)
+    return ArticleRecord(
+        article_key=entry.entry_id,
+        guid=entry.guid,
+        url=entry.link,
+        title=entry.title,
+        published_at=entry.published_at,
+        date_source=entry.date_source,
+        content_hash=content_hash(records),
+        sentences=records,
+        needs_page=_has_web_link(entry.link) and is_teaser(entry.title, body_text),
+    )
+
+
+def content_hash(sentences: tuple[SentenceRecord, ...]) -> str:
+    return hashlib.sha1("\n".join(r.text for r in sentences).encode("utf-8")).hexdigest()
+
+
+def scored_sentences(sentences: list[str], scorer: Scorer, gazetteer: Gazetteer) -> tuple[SentenceRecord, ...]:
+    """Sentences scored and tagged, numbered from 0 (a feed item's or an article page's)."""
     records = []
     for seq, text in enumerate(sentences):
         scored = scorer.score_sentence(text)
@@ -61,16 +118,7 @@ def article_record(entry: ParsedEntry, scorer: Scorer, gazetteer: Gazetteer) -> 
                 tuple(gazetteer.codes(text)),
             )
         )
-    return ArticleRecord(
-        article_key=entry.entry_id,
-        guid=entry.guid,
-        url=entry.link,
-        title=entry.title,
-        published_at=entry.published_at,
-        date_source=entry.date_source,
-        content_hash=hashlib.sha1("\n".join(sentences).encode("utf-8")).hexdigest(),
-        sentences=tuple(records),
-    )
+    return tuple(records)
 
 
 def read_and_score_part(

@@ -126,6 +126,15 @@ def _top_sentences_table(rows: list[dict], title: str) -> Table:
     return table
 
 
+def _pages_line(pages) -> str:
+    """The page step in one line: 'pages: 3 read, 1 failed (http 404: 1), 1 to retry, 0 not scored'."""
+    reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(pages.reasons.items()))
+    return (
+        f"pages: {pages.done} read, {pages.failed} failed, {pages.retry} to retry, {pages.not_scored} not scored"
+        + (f" ({reasons})" if reasons else "")
+    )
+
+
 @app.command()
 def run(
     feeds: Annotated[
@@ -156,6 +165,7 @@ def run(
     summary.add_row("feeds ok / failed", f"{report.feeds_ok} / {report.feeds_failed}")
     summary.add_row("new articles", str(report.new_articles))
     summary.add_row("new sentences", str(report.new_sentences))
+    summary.add_row("article pages", _pages_line(report.pages))
     days = f"{report.days[0]} .. {report.days[-1]}" if report.days else "none"
     summary.add_row("days recomputed", days)
     summary.add_row("signal rows", str(report.signal_rows))
@@ -173,15 +183,16 @@ def ingest(
     sources: Annotated[list[str], typer.Argument(help="http(s) URLs or local paths of RSS/Atom/RDF feeds")],
 ) -> None:
     """Fetch, parse, clean, split, score, tag and store the given feeds (idempotent)."""
-    from pipeline.ingest import build_context, finish_pipeline_run, ingest_sources
+    from pipeline.ingest import build_context, finish_pipeline_run, ingest_run
 
     ctx = build_context(_settings())
     run_id = ctx.warehouse.start_run("cli-ingest", {"sources": len(sources)})
     with _progress() as progress:
         task = progress.add_task("ingesting feeds", total=len(sources))
-        outcomes = ingest_sources(sources, ctx, run_id, on_feed_done=lambda o: progress.advance(task))
+        outcomes, pages = ingest_run(sources, ctx, run_id, on_feed_done=lambda o: progress.advance(task))
     finish_pipeline_run(ctx.warehouse, run_id, outcomes)  # the run-status rule of CycleReport
     console.print(_feed_table(outcomes))
+    console.print(_pages_line(pages))
     if not all(o.ok for o in outcomes):
         raise typer.Exit(1)
 
@@ -359,6 +370,60 @@ def evaluate(
     except EvalError as exc:
         raise UserError(str(exc)) from None
     print_eval(report, console)
+
+
+@app.command()
+def extract(
+    sources: Annotated[list[str], typer.Argument(help="http(s) URLs of article pages or local HTML files")],
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="One JSON object per SOURCE, in the given order")
+    ] = False,
+) -> None:
+    """Extract an article page's main text, title, published time, author and language.
+
+    Exit code 0 when every SOURCE gave text, 1 when any could not be fetched or extracted (its
+    record says why; the others are still printed)."""
+    from urllib.parse import urlsplit
+
+    from rich.text import Text
+
+    from pipeline.extract import extract_page
+    from pipeline.fetch import fetch_one
+
+    fetch_settings = _settings().fetch
+    failed = 0
+    for source in sources:
+        is_url = urlsplit(source).scheme in ("http", "https")
+        # fetch_one reads a local path itself (size-capped); URLs get its SSRF guards, caps and timeouts.
+        fetched = fetch_one(source, None, fetch_settings)
+        record: dict = {
+            "source": source,
+            "url": fetched.final_url if is_url else None,
+            "status": fetched.status,
+        }
+        if fetched.ok and fetched.body is not None:
+            page = extract_page(fetched.body, record["url"], content_type=fetched.content_type)
+            record.update(page.to_dict(), url=record["url"])
+            del record["dropped"]
+        else:
+            record.update(
+                title=None, text="", published=None, author=None, language=None, error=fetched.error
+            )
+        failed += record["error"] is not None
+        if jsonl:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        elif record["error"]:
+            console.print(Text(f"{source}: {record['error']}", style="red"), soft_wrap=True)
+        else:
+            about = " | ".join(
+                str(v) for v in (record["published"], record["author"], record["language"]) if v
+            )
+            console.print(Text(record["title"] or "(no title)", style="bold"), soft_wrap=True)
+            console.print(Text(f"{source}{'  ' + about if about else ''}", style="dim"), soft_wrap=True)
+            console.print(Text(record["text"] + "\n"), soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
 
 
 # -- analysts: named queries, exports, report, schema ---------------------------------------------

@@ -10,6 +10,8 @@ them all, and nothing reads ``os.environ`` anywhere else, so a test or a DAG tas
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -24,10 +26,21 @@ ENV_PREFIX = "ESCALATION_"
 DETECTORS = ("mad", "ewma")
 SEVERITIES = ("watch", "warning", "critical")
 DEADLINE_FACTOR = 3  # a feed attempt's whole deadline, as a multiple of the per-operation timeout
+# Feeds and article pages send it; robots.txt rules are matched on its first word (the product token).
+DEFAULT_USER_AGENT = "escalation-signals/0.1 (+https://github.com/escalation-signals)"
 
 
 class ConfigError(ValueError):
     """A setting has a value we cannot use; the message names the variable."""
+
+
+class FieldError(ValueError):
+    """A section's own validation of one field; the loader turns it into a ConfigError naming the variable."""
+
+    def __init__(self, field_name: str, problem: str):
+        super().__init__(f"{field_name} {problem}")
+        self.field = field_name
+        self.problem = problem
 
 
 def env(name: str, *, kind: str | None = None, secret: bool = False, default: Any = None, **kw: Any) -> Any:
@@ -45,7 +58,7 @@ class FetchSettings:
     retries: int = env("FETCH_RETRIES", default=2)
     backoff_s: float = env("FETCH_BACKOFF_S", default=1.0)
     concurrency: int = env("FETCH_CONCURRENCY", default=16)
-    user_agent: str = env("USER_AGENT", default="escalation-signals/0.1 (+https://github.com/escalation-signals)")
+    user_agent: str = env("USER_AGENT", default=DEFAULT_USER_AGENT)  # the article pages' too
     # The whole attempt incl. redirects and body; None: DEADLINE_FACTOR x timeout_s.
     deadline_s: float | None = env("FETCH_DEADLINE_S", default=None)
     allow_link_local: bool = env("FETCH_ALLOW_LINK_LOCAL", default=False)  # cloud-metadata addresses (SSRF)
@@ -53,6 +66,53 @@ class FetchSettings:
     @property
     def attempt_deadline_s(self) -> float:
         return self.deadline_s if self.deadline_s is not None else DEADLINE_FACTOR * self.timeout_s
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    """Article pages (pipeline.pages; the rules are in its docstring). `user_agent` and
+    `allow_link_local` are not variables of their own: `Settings` copies them from its fetch
+    section (ESCALATION_USER_AGENT, ESCALATION_FETCH_ALLOW_LINK_LOCAL), so feeds and pages agree."""
+
+    enabled: bool = env("ARTICLE_FETCH", default=True)  # 0: no page is ever requested (archive replay)
+    allow_private: bool = env("ARTICLE_ALLOW_PRIVATE", default=False)  # loopback and private (the feeds' rule)
+    allowed_networks: tuple[str, ...] = env("ARTICLE_ALLOWED_NETWORKS", default=())  # CIDRs allowed anyway
+    per_host_concurrency: int = env("ARTICLE_HOST_CONCURRENCY", default=2)
+    per_host_delay_s: float = env("ARTICLE_HOST_DELAY_S", default=1.0)  # between two request starts at one host
+    concurrency: int = env("ARTICLE_CONCURRENCY", default=16)  # requests in flight in all
+    timeout_s: float = env("ARTICLE_TIMEOUT_S", default=10.0)  # connect, and each read or write
+    deadline_s: float = env("ARTICLE_DEADLINE_S", default=30.0)  # one page in all: hops, retries, waits
+    max_redirects: int = env("ARTICLE_MAX_REDIRECTS", default=5)
+    max_bytes: int = env("ARTICLE_MAX_BYTES", kind="bytes", default=5 * 1024 * 1024)  # of the decoded body
+    retries: int = env("ARTICLE_RETRIES", default=2)
+    backoff_s: float = env("ARTICLE_BACKOFF_S", default=1.0)
+    max_retry_after_s: float = env("ARTICLE_MAX_RETRY_AFTER_S", default=30.0)
+    max_crawl_delay_s: float = env("ARTICLE_MAX_CRAWL_DELAY_S", default=10.0)
+    allow_link_local: bool = False  # with allow_private only: link-local / cloud metadata too
+    user_agent: str = DEFAULT_USER_AGENT
+
+    def __post_init__(self) -> None:
+        for name in ("per_host_concurrency", "concurrency", "max_bytes"):
+            if getattr(self, name) < 1:
+                raise FieldError(name, f"must be at least 1, not {getattr(self, name)}")
+        for name in ("max_redirects", "retries"):
+            if getattr(self, name) < 0:
+                raise FieldError(name, f"must not be negative, not {getattr(self, name)}")
+        for name in ("per_host_delay_s", "backoff_s", "max_retry_after_s", "max_crawl_delay_s"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise FieldError(name, f"must be a number of seconds >= 0, not {value}")
+        for name in ("timeout_s", "deadline_s"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise FieldError(name, f"must be a number of seconds > 0, not {value}")
+        for network in self.allowed_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise FieldError("allowed_networks", f"{network!r} is not a network (e.g. 10.1.0.0/16)") from None
+        if not self.user_agent or not self.user_agent.isascii() or not self.user_agent.isprintable():
+            raise FieldError("user_agent", "must be printable ASCII text")
 
 
 @dataclass(frozen=True)
@@ -133,7 +193,7 @@ class NotifySettings:
         return [r.strip() for r in (self.alert_email_to or "").split(",") if r.strip()]
 
 
-SECTIONS = ("fetch", "scoring", "ingest", "detection", "notify")
+SECTIONS = ("fetch", "pages", "scoring", "ingest", "detection", "notify")
 
 
 @dataclass(frozen=True)
@@ -142,10 +202,21 @@ class Settings:
     db_url: str = env("DB_URL", default=f"sqlite:///{PROJECT_ROOT / 'data' / 'warehouse.db'}")
     feeds_file: Path = env("FEEDS_FILE", default=PROJECT_ROOT / "feeds.yaml")
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    pages: PageSettings = field(default_factory=PageSettings)
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
     detection: DetectionParams = field(default_factory=DetectionParams)
     notify: NotifySettings = field(default_factory=NotifySettings)
+
+    def __post_init__(self) -> None:
+        # One user agent and one link-local rule for feeds and pages: the fetch section's.
+        shared = {"user_agent": self.fetch.user_agent, "allow_link_local": self.fetch.allow_link_local}
+        if any(getattr(self.pages, name) != value for name, value in shared.items()):
+            try:
+                pages = replace(self.pages, **shared)
+            except FieldError as exc:
+                raise ConfigError(f"{ENV_PREFIX}USER_AGENT: {exc.problem}") from None
+            object.__setattr__(self, "pages", pages)
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some values changed: a top-level field by name, a section by a mapping of its
@@ -196,6 +267,8 @@ def _convert(env_name: str, raw: str, hint: Any, kind: str | None) -> object:
         if hint is float or hint == float | None:
             type_name = "float"
             return float(raw)
+        if hint == tuple[str, ...]:  # comma-separated
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
     except ValueError:
         what = "size (e.g. 10MiB or 10485760)" if kind == "bytes" else type_name
         raise ConfigError(f"{env_name}={raw!r} is not a valid {what}") from None
@@ -218,6 +291,9 @@ def _section(cls: type, env_map: Mapping[str, str]) -> Any:
         values[f.name] = _convert(f.metadata["env"], raw, hint, f.metadata["kind"])
     try:
         return cls(**values)
+    except FieldError as exc:  # one field's own validation: name its variable
+        f = next((f for f, _ in _env_fields(cls) if f.name == exc.field), None)
+        raise ConfigError(f"{f.metadata['env'] if f else exc.field}: {exc.problem}") from None
     except ValueError as exc:  # a section's own validation (e.g. thresholds that do not rise)
         raise ConfigError(str(exc)) from None
 
@@ -227,7 +303,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env_map = os.environ if environ is None else environ
     top = _section(Settings, env_map)
     sections = {name: _section(type(getattr(top, name)), env_map) for name in SECTIONS}
-    return replace(top, **sections)
+    return replace(top, **sections)  # __post_init__ shares the fetch section's user agent with pages
 
 
 def env_names() -> dict[str, str]:

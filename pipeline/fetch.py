@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import ipaddress
 import math
 import re
@@ -86,7 +87,7 @@ class FetchResult:
     attempts: int = 0
 
 
-class _Final(Exception):
+class PermanentFetchError(Exception):
     """A failure that another attempt would only repeat (refused address, too large, bad encoding)."""
 
     def __init__(self, reason: str):
@@ -94,13 +95,21 @@ class _Final(Exception):
         self.reason = reason
 
 
-class _TooLarge(_Final):
+class BodyTooLarge(PermanentFetchError):
     def __init__(self, max_bytes: int):
         super().__init__(f"body larger than {max_bytes} bytes")
 
 
-class _Refused(_Final):
-    pass
+class TargetRefused(PermanentFetchError):
+    """The address check refused a request (or a connection) before anything was sent."""
+
+
+class SchemeRefused(TargetRefused):
+    """A URL (or a redirect) to something other than http or https."""
+
+
+class BadEncoding(PermanentFetchError):
+    """A Content-Encoding we do not decode, or a compressed body that is corrupt."""
 
 
 class _Retryable(Exception):
@@ -112,22 +121,41 @@ class _Retryable(Exception):
 
 
 # -- SSRF: which addresses we connect to ----------------------------------------------------------------
-def address_refusal(address: str, allow_link_local: bool = False) -> str | None:
-    """Why a connection to this IP address is refused, or None when it is allowed."""
-    if allow_link_local:
-        return None
+# An address policy maps one IP address (text, as resolved) to why a connection to it is refused, or
+# None when it is allowed. Feeds use `address_refusal` (below); article pages, whose URLs come from
+# untrusted feed content, use the stricter `public_address_refusal` (pipeline/pages.py).
+AddressPolicy = Callable[[str], "str | None"]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _parse_ip(address: str) -> IPAddress | None:
     try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
+        return ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
     except ValueError:
         return None
-    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+
+
+def _ipv4_forms(ip: IPAddress) -> list[IPAddress]:
+    """The address and the IPv4 target it is another spelling of (::ffff:169.254.169.254, or NAT64
+    64:ff9b::a9fe:a9fe)."""
+    candidates: list[IPAddress] = [ip]
     if isinstance(ip, ipaddress.IPv6Address):
-        # The same IPv4 target written as IPv6 (::ffff:169.254.169.254, or NAT64 64:ff9b::a9fe:a9fe).
         if ip.ipv4_mapped is not None:
             candidates.append(ip.ipv4_mapped)
         if ip in _NAT64:
             candidates.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    for candidate in candidates:
+    return candidates
+
+
+def address_refusal(address: str, allow_link_local: bool = False) -> str | None:
+    """The feeds' policy: why a connection to this IP address is refused, or None when it is allowed."""
+    if allow_link_local:
+        return None
+    ip = _parse_ip(address)
+    if ip is None:
+        return None
+    for candidate in _ipv4_forms(ip):
         if candidate in METADATA_ADDRESSES:
             return f"{address} is a cloud metadata address ({_ALLOW_HINT})"
         if candidate.is_link_local:
@@ -135,12 +163,54 @@ def address_refusal(address: str, allow_link_local: bool = False) -> str | None:
     return None
 
 
+def _non_public_kind(ip: IPAddress) -> str | None:
+    if ip in METADATA_ADDRESSES:
+        return "cloud metadata"
+    for kind, flag in (
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("unspecified", ip.is_unspecified),  # 0.0.0.0 reaches this machine on Linux
+        ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
+        ("non-public", not ip.is_global),  # e.g. 100.64.0.0/10 (carrier-grade NAT)
+    ):
+        if flag:
+            return kind
+    return None
+
+
+def public_address_refusal(address: str, exempt: Sequence[IPNetwork] = (), hint: str = "") -> str | None:
+    """A stricter policy: only globally routable addresses, apart from the `exempt` networks.
+
+    Refuses loopback, private, link-local (and cloud metadata), multicast, unspecified, reserved and
+    other non-global addresses, also when written as IPv4-mapped, NAT64, 6to4 or Teredo IPv6.
+    `hint` is appended to the reason (which setting would allow it).
+    """
+    ip = _parse_ip(address)
+    if ip is None:
+        return None
+    candidates = _ipv4_forms(ip)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.sixtofour is not None:
+            candidates.append(ip.sixtofour)
+        if ip.teredo is not None:
+            candidates.extend(ip.teredo)
+    for candidate in candidates:
+        if any(candidate.version == net.version and candidate in net for net in exempt):
+            continue
+        kind = _non_public_kind(candidate)
+        if kind is not None:
+            return f"{address} is a {kind} address{hint}"
+    return None
+
+
+def feed_address_policy(allow_link_local: bool) -> AddressPolicy:
+    return functools.partial(address_refusal, allow_link_local=allow_link_local)
+
+
 def _ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return False
-    return True
+    return _parse_ip(host) is not None
 
 
 async def _resolve(host: str, port: int) -> list[str]:
@@ -151,31 +221,33 @@ async def _resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def _first_refusal(host: str, addresses: Iterable[str], allow_link_local: bool) -> str | None:
+def _first_refusal(host: str, addresses: Iterable[str], policy: AddressPolicy) -> str | None:
     for address in addresses:
-        reason = address_refusal(address, allow_link_local)
+        reason = policy(address)
         if reason is not None:
             return f"refused to fetch from {host}: {reason}" if address != host else f"refused: {reason}"
     return None
 
 
-async def _check_target(url: httpx.URL, settings: FetchSettings) -> None:
+async def check_target(url: httpx.URL, policy: AddressPolicy) -> None:
     """Before each request and each redirect hop: http(s) only, and not a refused address.
+
+    Raises SchemeRefused or TargetRefused (with the reason).
 
     This check also covers requests sent through a proxy (where the connect-time guard only sees the
     proxy); without a proxy, `_GuardedBackend` checks again on the address actually connected to.
     """
     if url.scheme not in ("http", "https"):
-        raise _Refused(
+        raise SchemeRefused(
             f"redirected to an unsupported URL scheme {url.scheme!r} (only http and https are fetched)"
         )
     try:
         addresses = await _resolve(url.host, url.port or (443 if url.scheme == "https" else 80))
     except OSError:
         return  # the connection reports the DNS failure with its own clear reason
-    reason = _first_refusal(url.host, addresses, settings.allow_link_local)
+    reason = _first_refusal(url.host, addresses, policy)
     if reason is not None:
-        raise _Refused(reason)
+        raise TargetRefused(reason)
 
 
 class _GuardedBackend(httpcore.AsyncNetworkBackend):
@@ -186,9 +258,9 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
     passes separately as the SNI / server_hostname.
     """
 
-    def __init__(self, inner: httpcore.AsyncNetworkBackend, allow_link_local: bool):
+    def __init__(self, inner: httpcore.AsyncNetworkBackend, policy: AddressPolicy):
         self._inner = inner
-        self._allow_link_local = allow_link_local
+        self._policy = policy
 
     async def connect_tcp(
         self,
@@ -202,9 +274,9 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
             addresses = await _resolve(host, port)
         except OSError as exc:
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        reason = _first_refusal(host, addresses, self._allow_link_local)
+        reason = _first_refusal(host, addresses, self._policy)
         if reason is not None:
-            raise _Refused(reason)
+            raise TargetRefused(reason)
         last: Exception | None = None
         for address in addresses:
             try:
@@ -224,13 +296,14 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def _install_address_guard(client: httpx.AsyncClient, allow_link_local: bool) -> None:
+def install_address_guard(client: httpx.AsyncClient, policy: AddressPolicy) -> None:
+    """Make every TCP connection of `client` check `policy` on the address it actually connects to."""
     # httpx has no public hook for the connection's network backend; constraints.txt pins httpx and
     # httpcore, and this fails closed (no client at all) if their internals ever move.
     pool = getattr(getattr(client, "_transport", None), "_pool", None)
     if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(pool, "_network_backend"):
         raise RuntimeError("cannot install the fetch address guard: httpx/httpcore internals changed")
-    pool._network_backend = _GuardedBackend(pool._network_backend, allow_link_local)
+    pool._network_backend = _GuardedBackend(pool._network_backend, policy)
 
 
 # -- bodies -----------------------------------------------------------------------------------------------
@@ -241,7 +314,7 @@ class _BoundedDecoder:
         codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
         codings = [c for c in codings if c and c != "identity"]
         if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
-            raise _Final(f"unsupported Content-Encoding {content_encoding!r}")
+            raise BadEncoding(f"unsupported Content-Encoding {content_encoding!r}")
         self._coding = codings[0] if codings else None
         self._zlib: Any = None
         self._limit = limit
@@ -257,7 +330,7 @@ class _BoundedDecoder:
     def _take(self, out: bytes) -> bytes:
         self.size += len(out)
         if self.size > self._limit:
-            raise _TooLarge(self._limit)
+            raise BodyTooLarge(self._limit)
         return out
 
     def feed(self, data: bytes) -> bytes:
@@ -274,7 +347,7 @@ class _BoundedDecoder:
                 if not data and self._zlib.eof and self._zlib.unused_data[:2] == b"\x1f\x8b":
                     data, self._zlib = self._zlib.unused_data, None  # concatenated gzip members
         except zlib.error as exc:
-            raise _Final(f"corrupt {self._coding} body: {exc}") from None
+            raise BadEncoding(f"corrupt {self._coding} body: {exc}") from None
         return b"".join(parts)
 
     def flush(self) -> bytes:
@@ -283,20 +356,21 @@ class _BoundedDecoder:
         try:
             return self._take(self._zlib.flush(self._limit - self.size + 1))
         except zlib.error as exc:
-            raise _Final(f"corrupt {self._coding} body: {exc}") from None
+            raise BadEncoding(f"corrupt {self._coding} body: {exc}") from None
 
 
-async def _read_body(response: httpx.Response, settings: FetchSettings) -> bytes:
-    """The decoded body, streamed; raises _TooLarge as soon as the cap is passed."""
+async def read_body(response: httpx.Response, max_bytes: int) -> bytes:
+    """The decoded body of a streamed response; raises BodyTooLarge as soon as the cap is passed
+    (on the wire or decoded), BadEncoding for an encoding we do not decode or a corrupt one."""
     declared = response.headers.get("Content-Length")
-    if declared and declared.isdigit() and int(declared) > settings.max_bytes:
-        raise _TooLarge(settings.max_bytes)
-    decoder = _BoundedDecoder(response.headers.get("Content-Encoding"), settings.max_bytes)
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise BodyTooLarge(max_bytes)
+    decoder = _BoundedDecoder(response.headers.get("Content-Encoding"), max_bytes)
     chunks, raw_size = [], 0
     async for chunk in response.aiter_raw():
         raw_size += len(chunk)
-        if raw_size > settings.max_bytes:  # also bounds a compressed stream that inflates to nothing
-            raise _TooLarge(settings.max_bytes)
+        if raw_size > max_bytes:  # also bounds a compressed stream that inflates to nothing
+            raise BodyTooLarge(max_bytes)
         chunks.append(decoder.feed(chunk))
     chunks.append(decoder.flush())
     return b"".join(chunks)
@@ -345,7 +419,7 @@ def _read_local(source: str, path: Path, settings: FetchSettings, started: float
     )
 
 
-def _retry_after(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None) -> float | None:
     """Seconds the server asks us to wait (not capped here: the caller decides), or None."""
     if not value:
         return None
@@ -381,7 +455,7 @@ async def _get(
     """GET with redirects followed by hand: every hop checked, no redirect body ever read."""
     request = client.build_request("GET", source, headers=_request_headers(validators, settings))
     for _hop in range(MAX_REDIRECTS + 1):
-        await _check_target(request.url, settings)
+        await check_target(request.url, feed_address_policy(settings.allow_link_local))
         response = await client.send(request, stream=True, follow_redirects=False)
         try:
             if response.next_request is not None:
@@ -391,15 +465,15 @@ async def _get(
             if status >= 500 or status in RETRY_STATUSES:
                 raise _Retryable(
                     f"HTTP {status} {response.reason_phrase}",
-                    _retry_after(response.headers.get("Retry-After")),
+                    retry_after_seconds(response.headers.get("Retry-After")),
                     status,
                 )
             if status >= 300:  # 304, an error, or a redirect without a Location: the body is not needed
                 return response, b""
-            return response, await _read_body(response, settings)
+            return response, await read_body(response, settings.max_bytes)
         finally:
             await response.aclose()
-    raise _Final(f"more than {MAX_REDIRECTS} redirects")
+    raise PermanentFetchError(f"more than {MAX_REDIRECTS} redirects")
 
 
 async def _attempt(
@@ -415,10 +489,10 @@ async def _attempt(
     except httpx.TimeoutException:
         raise _Retryable(f"timed out after {settings.timeout_s:g}s") from None
     except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-        raise _Retryable(_network_reason(exc)) from None
+        raise _Retryable(network_reason(exc)) from None
 
 
-def _network_reason(exc: Exception) -> str:
+def network_reason(exc: Exception) -> str:
     # httpx wraps the OS error (often with an empty message) in two layers: use the innermost words.
     texts, cause, depth = [], exc, 0
     while cause is not None and depth < 8:
@@ -441,7 +515,7 @@ def _network_reason(exc: Exception) -> str:
 
 
 def _final_reason(exc: Exception) -> str:
-    if isinstance(exc, _Final):
+    if isinstance(exc, PermanentFetchError):
         return exc.reason[:300]
     if isinstance(exc, httpx.UnsupportedProtocol):
         return f"redirected to an unsupported URL: {exc}"[:300]
@@ -461,7 +535,11 @@ async def _fetch_http(
         fetched_at = now_utc()
         try:
             response, body = await _attempt(client, source, validators, settings)
-        except (_Final, httpx.HTTPError, httpx.InvalidURL) as exc:  # retrying would give the same answer
+        except (
+            PermanentFetchError,
+            httpx.HTTPError,
+            httpx.InvalidURL,
+        ) as exc:  # retrying would give the same answer
             return FetchResult(
                 source,
                 False,
@@ -526,7 +604,7 @@ def _client(settings: FetchSettings) -> httpx.AsyncClient:
         follow_redirects=False,  # _get follows them, checking every hop
         limits=httpx.Limits(max_connections=max(settings.concurrency, 1)),
     )
-    _install_address_guard(client, settings.allow_link_local)
+    install_address_guard(client, feed_address_policy(settings.allow_link_local))
     return client
 
 

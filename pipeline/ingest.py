@@ -1,7 +1,10 @@
-"""Orchestration shared by the CLI and the Airflow DAGs: fetch -> parse -> text -> score -> actors -> store.
+"""Orchestration shared by the CLI and the Airflow DAGs: fetch -> parse -> text -> score -> actors -> store,
+then the page step (pipeline.fulltext) for the articles whose feed item was only a teaser.
 
 One feed is one unit of work and one warehouse transaction: a feed that fails (network, bad XML, a bug
-in a later stage) is recorded with its reason and never stops the others.
+in a later stage) is recorded with its reason and never stops the others. `ingest_run` (feeds, then
+pages) is what `escalation ingest` and `escalation run` call; the ingest DAG runs the same two
+functions as tasks (`ingest_source` per feed, `read_pages_of_hosts` per host group).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pipeline.articles import ArticleRecord, article_record, read_and_score_part
 from pipeline.channels import build_notifiers, send_operational_message
 from pipeline.config import Settings
 from pipeline.fetch import FetchResult, Validators, fetch_many, fetch_one
+from pipeline.fulltext import PageStepReport, read_pages
 from pipeline.parse import FeedPart, ParsedEntry, ParsedFeed, assemble, parse_feed, split_feed
 from pipeline.records import from_plain, to_plain
 from pipeline.score import Scorer, load_scorer
@@ -183,7 +187,9 @@ def _ingest_in_workers(result: FetchResult, ctx: PipelineContext, run_id: str) -
             return records
 
         try:
-            with warehouse.feed_writer(_fetch_record(result), run_id, ctx.scorer.version) as writer:
+            with warehouse.feed_writer(
+                _fetch_record(result), run_id, ctx.scorer.version, pages_enabled=ctx.settings.pages.enabled
+            ) as writer:
                 while (records := next_part()) is not None:
                     writer.add(records)
                 parsed = assemble(result.source, [part for part, _ in collected])
@@ -281,6 +287,7 @@ def _store_parsed(
         run_id,
         ctx.scorer.version,
         seen_keys=[e.entry_id for e in parsed.entries],
+        pages_enabled=ctx.settings.pages.enabled,
     )
     return _outcome(result, parsed, stored, articles)
 
@@ -359,10 +366,30 @@ def ingest_sources(
     return outcomes
 
 
+def read_pages_of_hosts(
+    ctx: PipelineContext, run_id: str | None, hosts: Sequence[str] | None = None
+) -> PageStepReport:
+    """The page step over the pending pages (of `hosts` only: one Airflow mapped task per host group)."""
+    return read_pages(ctx.warehouse, ctx.settings.pages, ctx.scorer, ctx.gazetteer, hosts=hosts, run_id=run_id)
+
+
+def ingest_run(
+    sources: Sequence[str],
+    ctx: PipelineContext,
+    run_id: str,
+    on_feed_done: Callable[[FeedOutcome], None] | None = None,
+) -> tuple[list[FeedOutcome], PageStepReport]:
+    """The feeds of a run, then the page step: every pending page (this run's teasers and any an
+    earlier, interrupted run left), fetched with one robots.txt cache."""
+    outcomes = ingest_sources(sources, ctx, run_id, on_feed_done)
+    return outcomes, read_pages_of_hosts(ctx, run_id)
+
+
 @dataclass
 class CycleReport:
     run_id: str
     feeds: list[FeedOutcome] = field(default_factory=list)
+    pages: PageStepReport = field(default_factory=PageStepReport)
     days: tuple[date, ...] = ()
     signal_rows: int = 0
     alerts: list[dict[str, object]] = field(default_factory=list)
@@ -407,8 +434,8 @@ def run_cycle(
     run_id = warehouse.start_run(trigger, {"feeds": len(sources)})
     report = CycleReport(run_id=run_id)
     try:
-        report.feeds = ingest_sources(sources, ctx, run_id, on_feed_done)
-        report.days = touched_days(report.feeds)
+        report.feeds, report.pages = ingest_run(sources, ctx, run_id, on_feed_done)
+        report.days = tuple(sorted({*touched_days(report.feeds), *report.pages.days}))
         if report.days:
             since, until = report.days[0], report.days[-1]
             report.signal_rows = compute_signals(warehouse, since, until).rows_written

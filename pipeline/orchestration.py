@@ -55,9 +55,10 @@ def run_article_days(warehouse: Warehouse, run_id: str) -> list[str]:
     """The days of the articles a pipeline run stored, from the warehouse itself.
 
     Covers what the per-feed outcomes can miss: a feed task that committed its batch and then died
-    is retried, and the retry sees those articles as already known (its outcome has no days).
+    is retried, and the retry sees those articles as already known (its outcome has no days); and
+    the articles whose page text this run stored (a page task retried after some pages were done).
     """
-    return normalize_days(warehouse.run_article_days(run_id))
+    return normalize_days([*warehouse.run_article_days(run_id), *warehouse.run_page_days(run_id)])
 
 
 def interval_days(start: datetime | None, end: datetime | None) -> list[str]:

@@ -26,6 +26,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from xml.parsers import expat
@@ -131,6 +132,22 @@ class ParsedFeed:
     entries_truncated: int = 0
 
 
+DEFAULT_PORTS = MappingProxyType({"http": 80, "https": 443})
+
+
+def host_key(url: str) -> str:
+    """The host that per-host limits count: lower-case host, plus the port unless it is the default."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return host if port is None or port == DEFAULT_PORTS.get(parts.scheme.lower()) else f"{host}:{port}"
+
+
 def canonical_url(url: str) -> str:
     """Lower-case scheme and host, no fragment, no default port, no tracking parameters."""
     try:
@@ -139,6 +156,8 @@ def canonical_url(url: str) -> str:
         return url.strip()
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
+    if ":" in host:  # urlsplit drops the brackets of an IPv6 literal
+        host = f"[{host}]"
     try:
         port = parts.port
     except ValueError:

@@ -234,8 +234,14 @@ def split_sentences(text: str) -> list[str]:
 
 def article_sentences(title: str, body_html: str) -> list[str]:
     """The title (a headline is signal too), then the cleaned body's sentences, each kept once."""
+    return text_sentences(title, strip_boilerplate(html_to_text(body_html)))
+
+
+def text_sentences(title: str, text: str) -> list[str]:
+    """The title's sentences, then those of a plain text (paragraphs separated by blank lines, as
+    html_to_text or an extracted article page give them), each kept once."""
     sentences = split_sentences(title) if title.strip() else []
-    sentences += split_sentences(strip_boilerplate(html_to_text(body_html)))
+    sentences += split_sentences(text)
     seen: set[str] = set()
     unique = []
     for sentence in sentences:

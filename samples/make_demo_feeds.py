@@ -21,6 +21,15 @@ OUT = Path(__file__).resolve().parent / "feeds"
 START = datetime(2026, 10, 1, tzinfo=UTC)
 DAYS = 16
 DESCRIPTION = "Fictional sample wire copy for the escalation-signals demo"
+# `make demo` serves samples/pages/ here for the duration of the run (Makefile DEMO_PAGES_PORT).
+PAGES_ORIGIN = "http://127.0.0.1:8765"
+TEASER_LINK = f"{PAGES_ORIGIN}/militia-attack-warning.html"
+TEASER_TITLE = "US intelligence warns Iran-aligned militias plan more attacks on American troops"
+TEASER_TEXT = (
+    "American intelligence agencies have picked up signs that armed groups backed by Iran are preparing"
+    " to step up their strikes on US troops, according to a report broadcast on Monday."
+)
+TEASER_WHEN = datetime(2026, 10, 13, 5, 30, tzinfo=UTC)
 
 NEUTRAL = [
     (
@@ -321,7 +330,7 @@ def rdf(items: list[Item], shared: Item) -> str:
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"'
-        ' xmlns:dc="http://purl.org/dc/elements/1.1/">',
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:content="http://purl.org/rss/1.0/modules/content/">',
         '<channel rdf:about="https://gulf-ledger.example/rss"><title>Gulf Ledger Daily</title>',
         f"<link>https://gulf-ledger.example/</link><description>{DESCRIPTION}</description></channel>",
     ]
@@ -334,8 +343,19 @@ def rdf(items: list[Item], shared: Item) -> str:
             f"<link>{escape(link)}</link>",
             f"<dc:date>{item.when.isoformat()}</dc:date>",
             f"<description>{escape(' '.join(item.paragraphs))}</description>",
+            f"<content:encoded><![CDATA[{''.join(f'<p>{escape(p)}</p>' for p in item.paragraphs)}]]></content:encoded>",
             "</item>",
         ]
+    # A teaser-only item (one sentence, no body) whose link is the sample article page, which the
+    # demo serves on PAGES_ORIGIN: the page step fetches it and stores the page's sentences.
+    out += [
+        f'<item rdf:about="{TEASER_LINK}">',
+        f"<title>{escape(TEASER_TITLE)}</title>",
+        f"<link>{TEASER_LINK}</link>",
+        f"<dc:date>{TEASER_WHEN.isoformat()}</dc:date>",
+        f"<description>{escape(TEASER_TEXT)}</description>",
+        "</item>",
+    ]
     out.append("</rdf:RDF>")
     return "\n".join(out) + "\n"
 

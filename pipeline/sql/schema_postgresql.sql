@@ -129,6 +129,28 @@ CREATE TABLE fetch_log (
 
 CREATE INDEX ix_fetch_log_feed_time ON fetch_log (feed_id, fetched_at);
 
+CREATE TABLE article_pages (
+	article_id INTEGER NOT NULL, 
+	body_source VARCHAR(8) NOT NULL, 
+	page_state VARCHAR(8) NOT NULL, 
+	page_url TEXT, 
+	host TEXT, 
+	attempts INTEGER NOT NULL, 
+	http_status INTEGER, 
+	final_url TEXT, 
+	fetched_at TIMESTAMP WITH TIME ZONE, 
+	extractor VARCHAR(32), 
+	extractor_version VARCHAR(64), 
+	language VARCHAR(8), 
+	error TEXT, 
+	run_id TEXT, 
+	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	PRIMARY KEY (article_id), 
+	FOREIGN KEY(article_id) REFERENCES articles (article_id)
+);
+
+CREATE INDEX ix_article_pages_state_host ON article_pages (page_state, host);
+
 CREATE TABLE article_sources (
 	article_id INTEGER NOT NULL, 
 	feed_id INTEGER NOT NULL, 

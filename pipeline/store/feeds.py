@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pipeline.articles import ArticleRecord, SentenceRecord
 from pipeline.clock import now_utc
+from pipeline.parse import canonical_url, host_key
 from pipeline.store.engine import (
     ConcurrentWriteError,
     chunks,
@@ -27,7 +28,15 @@ from pipeline.store.engine import (
     run_transaction,
     sqlite_time,
 )
-from pipeline.store.schema import article_sources, articles, feeds, fetch_log, sentence_actors, sentences
+from pipeline.store.schema import (
+    article_pages,
+    article_sources,
+    articles,
+    feeds,
+    fetch_log,
+    sentence_actors,
+    sentences,
+)
 
 _SQLITE_SLICE = 20_000  # rows per driver-level executemany
 
@@ -65,13 +74,27 @@ class FeedWriter:
     ingests of overlapping feeds then wait for each other on the same key instead of deadlocking),
     then `finish` once. A key already stored (earlier, by another feed of this run, by a concurrent
     ingest, or by an earlier batch) is skipped: the first occurrence wins. Made by
-    `Warehouse.feed_writer` (or `store_feed_batch`), never directly."""
+    `Warehouse.feed_writer` (or `store_feed_batch`), never directly.
 
-    def __init__(self, conn: Connection, fetch: FetchRecord, run_id: str | None, scorer_version: str):
+    Every created article gets its `article_pages` row: a teaser (`ArticleRecord.needs_page`) is
+    'pending' for the page step, or 'skipped' with error 'disabled' when `pages_enabled` is False
+    (ESCALATION_ARTICLE_FETCH=0: an archive replay must not leave thousands of old links to fetch
+    later); a real feed body is 'skipped'."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        fetch: FetchRecord,
+        run_id: str | None,
+        scorer_version: str,
+        *,
+        pages_enabled: bool = True,
+    ):
         self._conn = conn
         self._fetch = fetch
         self._run_id = run_id
         self._scorer_version = scorer_version
+        self._pages_enabled = pages_enabled
         self._scored_at = now_utc()
         self._feed_id = _upsert_feed(conn, fetch)
         self._created: dict[str, int] = {}
@@ -120,6 +143,9 @@ class FeedWriter:
             [(created[a.article_key], a) for a in ordered if a.article_key in created],
             self._scorer_version,
             self._scored_at,
+        )
+        _insert_page_rows(
+            conn, [(created[a.article_key], a) for a in ordered if a.article_key in created], self._pages_enabled
         )
         self._created.update(created)
         self._days.update(row["published_day"] for row in rows if row["article_key"] in created)
@@ -179,7 +205,7 @@ class FeedStore:
 
     @contextmanager
     def feed_writer(
-        self, fetch: FetchRecord, run_id: str | None, scorer_version: str
+        self, fetch: FetchRecord, run_id: str | None, scorer_version: str, *, pages_enabled: bool = True
     ) -> Generator[FeedWriter, None, None]:
         """`with warehouse.feed_writer(fetch, run_id, version) as w: w.add(batch) ...; w.finish(final, keys)`:
         ONE transaction, committed when the block ends after `finish`; nothing is written when the
@@ -187,7 +213,7 @@ class FeedStore:
         timeout raises ConcurrentWriteError (the caller may redo the feed with store_feed_batch)."""
         try:
             with self.engine.begin() as conn:
-                writer = FeedWriter(conn, fetch, run_id, scorer_version)
+                writer = FeedWriter(conn, fetch, run_id, scorer_version, pages_enabled=pages_enabled)
                 yield writer
                 if writer.result is None:
                     raise RuntimeError(f"feed writer of {fetch.feed_url} ended without finish(): rolled back")
@@ -206,6 +232,7 @@ class FeedStore:
         scorer_version: str,
         *,
         seen_keys: Iterable[str] = (),
+        pages_enabled: bool = True,
     ) -> StoreResult:
         """A feed whose articles are all at hand: one FeedWriter transaction, run again from the
         start when a concurrent writer gets in the way. `seen_keys`: every entry key the feed carried
@@ -213,7 +240,7 @@ class FeedStore:
         seen = list(seen_keys)
 
         def work(conn: Connection) -> StoreResult:
-            writer = FeedWriter(conn, fetch, run_id, scorer_version)
+            writer = FeedWriter(conn, fetch, run_id, scorer_version, pages_enabled=pages_enabled)
             writer.add(batch)
             return writer.finish(fetch, seen)
 
@@ -363,6 +390,42 @@ def _insert_articles_sqlite(conn: Connection, rows: Sequence[Mapping[str, Any]])
     return {row["article_key"]: article_id for article_id, row in zip(ids, fresh, strict=True)}
 
 
+def _insert_page_rows(conn: Connection, stored: Sequence[tuple[int, ArticleRecord]], pages_enabled: bool) -> None:
+    """How the new articles' text was obtained (the feed) and whether their page is wanted."""
+    if not stored:
+        return
+    now = now_utc()
+    rows = []
+    for article_id, article in stored:
+        page_url = canonical_url(article.url) if article.url else None
+        wanted = article.needs_page and page_url is not None
+        rows.append(
+            {
+                "article_id": article_id,
+                "body_source": "feed",
+                "page_state": "pending" if wanted and pages_enabled else "skipped",
+                "page_url": clean_text(page_url),
+                "host": clean_text(host_key(page_url)) if wanted else None,
+                "attempts": 0,
+                "error": "disabled" if wanted and not pages_enabled else None,
+                "updated_at": now,
+            }
+        )
+    if conn.dialect.name == "sqlite":  # straight to the driver, as the articles (per-row processing costs)
+        stamp = sqlite_time(now)
+        conn.exec_driver_sql(
+            "insert into article_pages (article_id, body_source, page_state, page_url, host, attempts, error,"
+            " updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (r["article_id"], r["body_source"], r["page_state"], r["page_url"], r["host"], 0, r["error"], stamp)
+                for r in rows
+            ],
+        )
+        return
+    for chunk in chunks(rows, 5000):
+        conn.execute(article_pages.insert(), list(chunk))
+
+
 def _insert_sentences(
     conn: Connection,
     stored: Sequence[tuple[int, ArticleRecord]],
@@ -370,7 +433,19 @@ def _insert_sentences(
     scored_at: datetime,
 ) -> int:
     """Sentences and actor mentions of newly stored articles, in batched inserts."""
-    records = [(article_id, r) for article_id, article in stored for r in article.sentences]
+    return insert_sentence_records(
+        conn, [(article_id, r) for article_id, article in stored for r in article.sentences], scorer_version, scored_at
+    )
+
+
+def insert_sentence_records(
+    conn: Connection,
+    records: Sequence[tuple[int, SentenceRecord]],
+    scorer_version: str,
+    scored_at: datetime,
+) -> int:
+    """(article id, sentence) rows and their actor mentions; on SQLite the transaction must already
+    hold the write lock (it has written before), as the ids are numbered here."""
     if not records:
         return 0
     if conn.dialect.name == "sqlite":

@@ -79,6 +79,32 @@ article_sources = sa.Table(
     sa.Column("first_seen_at", UTCDateTime, nullable=False),
 )
 
+# How each article's text was obtained (issue 14): from the feed item, or from its page. Every article
+# stored since migration 0004 has a row (older ones got body_source 'feed', page_state 'skipped').
+# page_state: pending (a teaser whose page is to be fetched) | done (the page's text replaced the
+# teaser's) | failed (the teaser kept; error says why) | skipped (a real body in the feed, page
+# fetching turned off, or a page in a language the scorer does not read).
+article_pages = sa.Table(
+    "article_pages",
+    metadata,
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.article_id"), primary_key=True),
+    sa.Column("body_source", sa.String(8), nullable=False),  # feed | page
+    sa.Column("page_state", sa.String(8), nullable=False),
+    sa.Column("page_url", sa.Text),  # the canonical article link that is (or was) fetched
+    sa.Column("host", sa.Text),  # pipeline.parse.host_key(page_url): what per-host limits count
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),  # page-step runs that tried it
+    sa.Column("http_status", sa.Integer),
+    sa.Column("final_url", sa.Text),  # after redirects
+    sa.Column("fetched_at", UTCDateTime),
+    sa.Column("extractor", sa.String(32)),
+    sa.Column("extractor_version", sa.String(64)),
+    sa.Column("language", sa.String(8)),  # ISO 639-1 of the page's text
+    sa.Column("error", sa.Text),  # why the page gave no text (pipeline.pages / pipeline.extract reasons)
+    sa.Column("run_id", sa.Text),  # the pipeline run whose page step last wrote the row
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_article_pages_state_host", "page_state", "host"),
+)
+
 sentences = sa.Table(
     "sentences",
     metadata,

@@ -269,16 +269,20 @@ def test_every_task_has_retries_timeout_and_failure_callback(dagbag):
 
 def test_ingest_dag_shape(dagbag):
     dag = dagbag.dags["escalation_ingest"]
-    assert set(dag.task_ids) == {"list_feeds", "ingest_feed", "finish_run"}
+    assert set(dag.task_ids) == {"list_feeds", "ingest_feed", "plan_pages", "fetch_pages", "finish_run"}
     assert type(dag.timetable).__name__ == "CronDataIntervalTimetable"
     assert dag.timetable.expression == "0 6 * * *"
     ingest = dag.get_task("ingest_feed")
     assert ingest.max_active_tis_per_dag == 8
     assert ingest.pool == FETCH_POOL
     assert ingest.upstream_task_ids == {"list_feeds"}
+    plan, pages = dag.get_task("plan_pages"), dag.get_task("fetch_pages")
+    assert plan.upstream_task_ids == {"ingest_feed"} and plan.trigger_rule == "none_failed"
+    assert pages.upstream_task_ids == {"plan_pages"}  # mapped over its host groups
+    assert pages.max_active_tis_per_dag == 8 and pages.pool == FETCH_POOL and pages.retries == 2
     finish = dag.get_task("finish_run")
     assert finish.trigger_rule == "none_failed"  # an empty feed list still finishes the run
-    assert finish.upstream_task_ids == {"ingest_feed"}
+    assert finish.upstream_task_ids == {"ingest_feed", "fetch_pages"}
     assert [(a.name, a.uri) for a in finish.outlets] == [(ASSET_NAME, ASSET_URI)]
 
 
@@ -523,6 +527,87 @@ def test_a_task_that_fails_for_good_calls_back_and_closes_the_run(
     assert "escalation_ingest.ingest_feed" in posted[0]["text"]
     assert _query(db_url, "select status from pipeline_runs") == [("failed",)]
     assert all(e["source_run_id"] != run.run_id for e in _asset_events())  # no event from a failed run
+
+
+def _page(title: str) -> str:
+    paragraphs = [
+        f"{title}: negotiators met for a third day on Wednesday to discuss the border crossings.",
+        "A spokesman said the delegations had agreed on a timetable for reopening the main road.",
+        "Aid groups welcomed the step but warned that food stocks in the northern towns were low.",
+    ]
+    return (
+        f"<!doctype html><html lang='en'><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+        + "".join(f"<p>{p}</p>" for p in paragraphs)
+        + "</article></body></html>"
+    )
+
+
+def test_page_tasks_one_per_host_group_and_a_transient_page_is_retried(
+    airflow_db, dagbag, tmp_path, monkeypatch
+):
+    """Teasers on three hosts: plan_pages puts every host in exactly one mapped fetch_pages task (so
+    per-host limits hold across parallel tasks); a page answering 500 once makes its task fail and
+    Airflow's retry completes it; the page texts' day reaches the asset event."""
+    from email.utils import format_datetime
+
+    from pytest_httpserver import HTTPServer
+
+    from pipeline.pages import host_key
+
+    hosts = [HTTPServer(host="127.0.0.1", threaded=True) for _ in range(3)]
+    try:
+        items = []
+        for h, server in enumerate(hosts):
+            server.start()
+            server.expect_request("/robots.txt").respond_with_data("none", status=404)
+            for p in range(2):
+                if (h, p) == (1, 0):
+                    server.expect_oneshot_request(f"/story{p}").respond_with_data("busy", status=500)
+                server.expect_request(f"/story{p}").respond_with_data(_page(f"Story {h}-{p}"), content_type="text/html")
+                items.append((f"Story {h}-{p}", server.url_for(f"/story{p}")))
+        when = format_datetime(datetime(2026, 10, 20, 8, tzinfo=UTC))
+        feed = tmp_path / "teasers.xml"
+        feed.write_text(
+            "<?xml version='1.0'?><rss version='2.0'><channel><title>Teasers</title>"
+            + "".join(
+                f"<item><title>{t}</title><link>{u}</link><pubDate>{when}</pubDate>"
+                f"<description>Talks went on.</description></item>"
+                for t, u in items
+            )
+            + "</channel></rss>"
+        )
+        db_url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+        monkeypatch.setenv("ESCALATION_DB_URL", db_url)
+        monkeypatch.setenv("ESCALATION_FEEDS_FILE", str(_feeds_file(tmp_path / "feeds", [feed])))
+        monkeypatch.setenv("ESCALATION_ARTICLE_ALLOWED_NETWORKS", "127.0.0.0/8")
+        monkeypatch.setenv("ESCALATION_ARTICLE_HOST_DELAY_S", "0")
+        monkeypatch.setenv("ESCALATION_ARTICLE_RETRIES", "0")  # Airflow's retry must do it
+        dag = dagbag.dags["escalation_ingest"]
+        _no_retry_delay(monkeypatch, dag.get_task("fetch_pages"))
+        before = {e["id"] for e in _asset_events()}
+
+        run = _run(dag, logical_date=pendulum.datetime(2026, 11, 10, 6, tz="UTC"))
+
+        tries = sorted(
+            (ti.map_index, ti.try_number) for ti in run.get_task_instances() if ti.task_id == "fetch_pages"
+        )
+        assert len(tries) == 3 and sorted(t for _, t in tries) == [1, 1, 2]  # one task retried
+        event = next(e for e in _asset_events("escalation_ingest") if e["id"] not in before)
+        groups = event["extra"]["page_tasks"]
+        every_host = sorted(h for group in groups for h in group)
+        assert every_host == sorted(host_key(server.url_for("/")) for server in hosts)  # each exactly once
+        assert event["extra"]["pages"] == {"done": 6} and event["extra"]["days"] == ["2026-10-20"]
+        assert _query(db_url, "select page_state, body_source, count(*) from article_pages group by 1, 2") == [
+            ("done", "page", 6)
+        ]
+        for server in hosts:  # robots.txt once per host and task try, each page read (the 500 once more)
+            paths = [request.path for request, _ in server.log]
+            assert sorted(set(paths)) == ["/robots.txt", "/story0", "/story1"]
+    finally:
+        for server in hosts:
+            server.clear()
+            if server.is_running():
+                server.stop()
 
 
 # -- escalation_signals --------------------------------------------------------------------------------

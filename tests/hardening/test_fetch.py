@@ -139,6 +139,6 @@ def test_redirect_loop_and_non_http_redirect(httpserver):
     ],
 )
 def test_retry_after_values(value, seconds):
-    from pipeline.fetch import _retry_after
+    from pipeline.fetch import retry_after_seconds
 
-    assert _retry_after(value) == seconds
+    assert retry_after_seconds(value) == seconds

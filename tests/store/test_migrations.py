@@ -93,6 +93,9 @@ def test_an_old_database_with_data_upgrades_without_losing_anything(engine):
         views = set(sa.inspect(conn).get_view_names())
     assert measures == {"escalation": "escalation_index", "deescalation": "deescalation_index"}
     assert text == "Troops massed."
+    with engine.connect() as conn:  # 0004: the old articles took their text from the feed; none pending
+        pages = conn.execute(sa.text("select body_source, page_state, attempts from article_pages")).all()
+    assert [tuple(row) for row in pages] == [("feed", "skipped", 0)] * before["articles"]
     assert set(analytics.view_sql(engine.dialect.name)) <= views
     # and the upgraded database works with the current code
     assert Warehouse(engine).top_sentences(day=date(2026, 11, 1), actor="IRN", limit=1)

@@ -33,6 +33,8 @@ KNOWLEDGE = {
     "pipeline.fetch",
     "pipeline.articles",
     "pipeline.feeds",
+    "pipeline.pages",
+    "pipeline.extract",
 }
 STAGES = {
     "pipeline.signals",
@@ -45,6 +47,7 @@ STAGES = {
     "pipeline.analytics",
     "pipeline.orchestration",
     "pipeline.ingest",
+    "pipeline.fulltext",
     "pipeline.simulate",
     "pipeline.cli",
 }
