@@ -35,8 +35,10 @@ REQUIRE_PYPI_ENV = "ESCALATION_REQUIRE_PYPI"
 
 # Modules whose imports may come from an optional extra instead of the core dependencies.
 EXTRA_FOR_MODULE = {"evaluate.py": "eval"}
-# Declared although no module imports it: SQLAlchemy loads the driver for postgresql+psycopg:// URLs.
-LOADED_BY_NAME = {"psycopg"}
+# Declared although no module imports it: SQLAlchemy loads the driver for postgresql+psycopg:// URLs;
+# trafilatura's jusText imports lxml.html.clean, which lxml >= 5.2 moved to lxml_html_clean (a
+# fresh install without it fails on the first extraction, seen in this test).
+LOADED_BY_NAME = {"psycopg", "lxml-html-clean"}
 # What pip prints when it cannot reach the index (as opposed to a real resolution failure).
 NETWORK_ERRORS = (
     "NewConnectionError",
