@@ -417,7 +417,14 @@ def test_warehouse_equals_the_cli_run_over_the_same_feeds(celery_run):
     warehouse, cli = celery_run["warehouse"], celery_run["cli"]
     for table in _CORPUS:
         assert warehouse[table], table
-        assert warehouse[table] == cli[table], table
+        if table != "daily_signals":
+            assert warehouse[table] == cli[table], table
+    # The indexes are float sums over the day's sentences, which PostgreSQL adds in storage order, and
+    # that order is the order the feed tasks committed in: equal up to rounding in the last digits.
+    assert len(warehouse["daily_signals"]) == len(cli["daily_signals"])
+    for ours, theirs in zip(warehouse["daily_signals"], cli["daily_signals"], strict=True):
+        assert ours[:7] == theirs[:7]
+        assert ours[7:] == pytest.approx(theirs[7:], rel=1e-12, abs=1e-12), ours[:2]
 
 
 @stack_test
