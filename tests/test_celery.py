@@ -11,10 +11,12 @@ The run under test is the deployment's own 06:00 run: with catchup=False the sch
 latest interval's run as soon as the DAG is parsed (as docker-compose's stack does), and a manual
 trigger would only queue behind it (max_active_runs=1).
 
-Minutes, not seconds (Airflow process start-up, a 30 s heartbeat timeout, then the DAG's own
-60-120 s retry delay, and a 120 s queued timeout for a task the dead worker had only received): marked `celery`, deselect with `-m "not celery"`. Needs PostgreSQL
+Minutes, not seconds (7 min 20 s on the shared 2-core machine): Airflow process start-up, a 30 s
+heartbeat timeout, the DAG's own retry delay of 2-4 min, a 120 s queued timeout for a task the dead
+worker had only received. Marked `celery`: deselect with `-m "not celery"`. Needs PostgreSQL
 (ESCALATION_TEST_PG_URL's server) and Redis on 127.0.0.1:6379; skipped without them unless
-ESCALATION_REQUIRE_CELERY=1 (CI), which makes that a failure.
+ESCALATION_REQUIRE_CELERY=1 (CI), which makes that a failure. The compose comparison at the end
+starts nothing and always runs.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ WORKERS = 2
 CONCURRENCY = 3
 HEARTBEAT_TIMEOUT_S = 30
 QUEUED_TIMEOUT_S = 120
-RUN_TIMEOUT_S = 900  # generous: the machine is shared, and the retry alone waits 60-120 s
+RUN_TIMEOUT_S = 900  # generous: the machine is shared, and the retry alone waits 2-4 min
 MAPPED = "ingest_feed"
 
 
