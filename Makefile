@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 DEMO_DB ?= sqlite:///data/demo.db
 DEMO_PAGES_PORT ?= 8765
 
-.PHONY: install run demo test lint bench audit
+.PHONY: install run demo test lint bench audit celery-up celery-down celery-status bench-celery
 
 install: $(STAMP)
 
@@ -61,3 +61,22 @@ bench: install
 audit: install
 	$(BIN)/python -m pip install --quiet pip-audit
 	$(BIN)/pip-audit --local --skip-editable
+
+# CeleryExecutor on this machine without Docker (the compose `celery` profile's services, see
+# deploy/celery-local): its own PostgreSQL databases and Redis database, free ports on 127.0.0.1.
+# `make celery-down` stops exactly what celery-up started; CELERY_PURGE=1 also drops its databases.
+CELERY_WORKERS     ?= 2
+CELERY_CONCURRENCY ?= 4
+CELERY_STATE       ?= $(or $(TMPDIR),/tmp)/escalation-celery-local-$(shell id -u)
+celery-up: install
+	$(BIN)/python deploy/celery-local start --state-dir $(CELERY_STATE) --workers $(CELERY_WORKERS) --concurrency $(CELERY_CONCURRENCY) $(CELERY_ARGS)
+
+celery-status:
+	$(BIN)/python deploy/celery-local status --state-dir $(CELERY_STATE)
+
+celery-down:
+	$(BIN)/python deploy/celery-local stop --state-dir $(CELERY_STATE) $(if $(CELERY_PURGE),--purge)
+
+# escalation_ingest over 200 slow local feeds on 1, 2 and 4 Celery workers (tens of minutes).
+bench-celery: install
+	$(BIN)/python bench/bench_celery.py
