@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
+
+import slow_feeds  # bench/ is on the path when a bench script runs
 
 from pipeline.config import load_settings
 from pipeline.ingest import build_context, ingest_sources
@@ -38,23 +39,7 @@ def feed_body(number: int, items: int = 20) -> bytes:
 
 
 def serve(latency: float) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            time.sleep(latency)
-            body = feed_body(int(self.path.strip("/").split("/")[-1]))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return slow_feeds.serve(latency, feed_body)
 
 
 def main() -> None:
