@@ -404,10 +404,15 @@ def test_feed_tasks_ran_on_more_than_one_worker(celery_run):
 def test_tasks_of_the_killed_worker_were_retried_on_the_survivor(celery_run):
     killed = set(celery_run["killed_map_indexes"])
     assert killed
-    retried = {t["map_index"]: t for t in _mapped(celery_run) if t["map_index"] in killed}
+    victims = {t["map_index"]: t for t in _mapped(celery_run) if t["map_index"] in killed}
+    # A victim seen running may still commit its success in the instant before SIGKILL lands: it then
+    # stays worker-1's first try. Every other victim is retried on the survivor, and at least one is.
+    # (A task the dead worker had only received is re-queued by task_queued_timeout and may keep its
+    # try number, so the host is what tells.)
+    retried = {i: t for i, t in victims.items() if not (t["try_number"] == 1 and t["hostname"] == "worker-1")}
+    assert retried, victims
     for index, ti in retried.items():
-        assert ti["try_number"] >= 2, (index, ti["try_number"])
-        assert ti["hostname"] == "worker-2", (index, ti["hostname"])
+        assert ti["hostname"] == "worker-2", (index, ti["hostname"], ti["try_number"])
     for pid in celery_run["killed_pids"]:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
