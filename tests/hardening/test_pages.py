@@ -551,7 +551,9 @@ def test_global_limit_holds_across_hosts(slow_servers):
     urls = [server.url(f"/p{i}") for server in servers for i in range(3)]
     results = fetch_pages(urls, replace(LOCAL, per_host_concurrency=2, concurrency=3))
     assert all(result.ok for result in results)
-    assert recorder.peak_all == 3
+    # At most the global limit (without it 4 hosts x 2 would overlap); at least two hosts at once
+    # (an exact 3 depends on how the 0.3 s answers overlap on a loaded machine).
+    assert 2 <= recorder.peak_all <= 3
     assert max(recorder.peak.values()) <= 2
 
 
