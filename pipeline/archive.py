@@ -32,6 +32,7 @@ from typing import IO, Any
 
 from pipeline.actors import Gazetteer
 from pipeline.articles import ArticleRecord, article_record
+from pipeline.clock import now_utc
 from pipeline.parse import EARLIEST_TRUSTED, MAX_LINK_CHARS, MAX_TITLE_CHARS, ParsedEntry, canonical_url
 from pipeline.score import Scorer
 from pipeline.store import FetchRecord, StoreResult, Warehouse
@@ -206,7 +207,7 @@ def import_lines(
     batch_size: int = DEFAULT_BATCH_SIZE,
     run_id: str | None = None,
     on_progress: Callable[[ImportProgress], None] | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = now_utc,
 ) -> ImportReport:
     """Import archive lines (see the module docstring); `lines` is consumed lazily."""
     if batch_size < 1:

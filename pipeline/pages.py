@@ -65,12 +65,13 @@ import time
 from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 from protego import Protego
 
+from pipeline.clock import now_utc
 from pipeline.config import PageSettings
 from pipeline.fetch import (
     AddressPolicy,
@@ -413,7 +414,7 @@ class _Run:
                 started = time.monotonic()
                 if outcome.first_request is None:
                     outcome.first_request = started
-                outcome.fetched_at = datetime.now(UTC)
+                outcome.fetched_at = now_utc()
                 outcome.final_url = str(current)
                 try:
                     async with asyncio.timeout(budget):
@@ -524,7 +525,7 @@ class _Run:
 def _result(requested: str, canonical: str, outcome: _Outcome | None, error: str | None = None) -> PageResult:
     if outcome is None:
         return PageResult(
-            requested, canonical, None, None, None, None, None, datetime.now(UTC), 0.0, 0, error
+            requested, canonical, None, None, None, None, None, now_utc(), 0.0, 0, error
         )
     return PageResult(
         requested_url=requested,
@@ -534,7 +535,7 @@ def _result(requested: str, canonical: str, outcome: _Outcome | None, error: str
         content_type=outcome.content_type,
         charset=_charset(outcome.content_type),
         body=outcome.body if outcome.error is None else None,
-        fetched_at=outcome.fetched_at or datetime.now(UTC),
+        fetched_at=outcome.fetched_at or now_utc(),
         elapsed_s=outcome.finished - outcome.first_request if outcome.first_request is not None else 0.0,
         attempts=outcome.attempts if outcome.first_request is not None else 0,
         error=outcome.error,

@@ -3,10 +3,41 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 
 from pipeline.articles import ArticleRecord, SentenceRecord
 from pipeline.store import FetchRecord
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def escalation(
+    *args: str,
+    db_url: str | None = None,
+    stdin: str | None = None,
+    env: dict | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess:
+    """Run `escalation ARGS` as a new process from the checkout, with no ESCALATION_* setting of the
+    test run leaking in (only db_url and env)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ESCALATION_")}
+    full_env["PYTHONPATH"] = str(REPO)
+    if db_url:
+        full_env["ESCALATION_DB_URL"] = db_url
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        cwd=REPO,
+        env=full_env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def fetch_record(url: str = "https://feeds.example/rss", ok: bool = True, **changes) -> FetchRecord:

@@ -4,29 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import escalation
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def escalation(*args: str, db_url: str | None = None, stdin: str | None = None, env: dict | None = None):
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ESCALATION_")}
-    if db_url:
-        full_env["ESCALATION_DB_URL"] = db_url
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
-        cwd=REPO,
-        env=full_env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.fixture

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from helpers import escalation
 
 from pipeline.actors import load_gazetteer
 from pipeline.archive import (
@@ -25,7 +23,6 @@ from pipeline.archive import (
 from pipeline.score import load_scorer
 from pipeline.store.schema import articles, feeds, metadata
 
-REPO = Path(__file__).resolve().parents[2]
 OUTLETS = ("Northern Gazette", "Harbour Times", "Valley Wire")
 
 
@@ -158,21 +155,17 @@ def test_unreadable_files_are_one_clear_error(tmp_path, warehouse, knowledge):
         import_archive(latin, warehouse, *knowledge)
 
 
-def _cli(*args: str, db_url: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "ESCALATION_DB_URL": db_url, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
-
-
 def test_cli_import_twice_and_bad_lines(tmp_path):
     db = tmp_path / "cli.db"
     path = _write(tmp_path / "a.jsonl.gz", [*_lines(6), "garbage\n"])
-    first = _cli("import", str(path), db_url=f"sqlite:///{db}")
+    first = escalation("import", str(path), timeout=120, db_url=f"sqlite:///{db}")
     assert first.returncode == 1, first.stderr
     assert "6 new articles" in first.stdout and "1 bad lines skipped" in first.stdout
     assert "line 7" in first.stderr
-    second = _cli("import", str(path), db_url=f"sqlite:///{db}")
+    second = escalation("import", str(path), timeout=120, db_url=f"sqlite:///{db}")
     assert "0 new articles" in second.stdout and "6 already stored" in second.stdout
-    missing = _cli("import", str(tmp_path / "nope.jsonl"), db_url=f"sqlite:///{tmp_path / 'never.db'}")
+    missing = escalation(
+        "import", str(tmp_path / "nope.jsonl"), timeout=120, db_url=f"sqlite:///{tmp_path / 'never.db'}"
+    )
     assert missing.returncode == 2 and "archive not found" in missing.stderr
     assert not (tmp_path / "never.db").exists()

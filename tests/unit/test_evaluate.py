@@ -4,18 +4,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import escalation
 
 from pipeline.evaluate import EvalError, read_examples, run_eval
 from pipeline.score import encode_text_score, load_scorer
 from pipeline.score_lines import BATCH_LINES, score_jsonl
-
-REPO = Path(__file__).resolve().parents[2]
 
 CONFLICT = [
     "Rebels shelled the northern villages overnight.",
@@ -104,20 +100,6 @@ def test_the_baseline_note_says_why_it_did_not_run(tmp_path):
     baseline = report.systems[2]
     assert baseline.auc_conflict is None
     assert "two sentences each" in baseline.note and "not installed" not in baseline.note
-
-
-def escalation(*args: str, stdin: str | None = None, env: dict | None = None):
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ESCALATION_")}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
-        cwd=REPO,
-        env=full_env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_eval_command_prints_both_baselines_and_the_root_table(tmp_path):

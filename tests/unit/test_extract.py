@@ -7,13 +7,11 @@ taken from the shared benchmark data.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from helpers import escalation
 
 from pipeline.extract import (
     EMPTY_EXTRACTION,
@@ -370,18 +368,6 @@ def test_to_dict_is_json_ready():
 
 
 # -- the command ---------------------------------------------------------------------------------------
-def escalation(*args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ESCALATION_")}
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
-        cwd=REPO,
-        env={**env, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_extract_command_jsonl_keeps_order_and_reports_each_failure(httpserver, tmp_path):
     httpserver.expect_request("/news/warning").respond_with_data(
         SAMPLE_PAGE.read_bytes(), content_type="text/html; charset=utf-8"
@@ -399,7 +385,7 @@ def test_extract_command_jsonl_keeps_order_and_reports_each_failure(httpserver, 
         httpserver.url_for("/gone"),
         str(tmp_path / "missing.html"),
     ]
-    result = escalation("extract", "--jsonl", *sources)
+    result = escalation("extract", "--jsonl", *sources, timeout=120)
     assert result.returncode == 1, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["source"] for r in records] == sources
@@ -423,7 +409,7 @@ def test_extract_command_for_a_person_exits_0_when_all_extracted(httpserver):
     httpserver.expect_request("/news/warning").respond_with_data(
         SAMPLE_PAGE.read_bytes(), content_type="text/html"
     )
-    result = escalation("extract", str(SAMPLE_PAGE), httpserver.url_for("/news/warning"))
+    result = escalation("extract", str(SAMPLE_PAGE), httpserver.url_for("/news/warning"), timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("US intelligence warns Iran-aligned militias plan more attacks") == 2
     assert "Quds Force" in result.stdout and "Share it" not in result.stdout
@@ -431,5 +417,5 @@ def test_extract_command_for_a_person_exits_0_when_all_extracted(httpserver):
 
 
 def test_extract_command_needs_a_source():
-    result = escalation("extract")
+    result = escalation("extract", timeout=120)
     assert result.returncode == 2 and "SOURCE" in (result.stderr + result.stdout).upper()
