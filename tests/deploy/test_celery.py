@@ -97,21 +97,56 @@ def _feed_xml(index: int) -> str:
     )
 
 
+class _Gate:
+    """Holds feed responses while closed, so a task seen waiting on one cannot finish before the kill."""
+
+    def __init__(self):
+        self._open = threading.Event()
+        self._open.set()
+        self._lock = threading.Lock()
+        self._held: set[int] = set()
+
+    def close(self) -> None:
+        self._open.clear()
+
+    def open(self) -> None:
+        self._open.set()
+
+    def held(self) -> set[int]:
+        with self._lock:
+            return set(self._held)
+
+    def pass_through(self, index: int) -> None:
+        with self._lock:
+            self._held.add(index)
+        try:
+            self._open.wait(timeout=300)
+        finally:
+            with self._lock:
+                self._held.discard(index)
+
+
 class _SlowFeeds(BaseHTTPRequestHandler):
-    """Serves /feed-<i>.xml after FEED_DELAY_S, so feed tasks are still running when a worker dies."""
+    """Serves /feed-<i>.xml after FEED_DELAY_S (and while the server's gate is open), so feed tasks are
+    still running when a worker dies."""
 
     def do_GET(self):  # noqa: N802 (http.server's name)
         name = self.path.strip("/")
         if not (name.startswith("feed-") and name.endswith(".xml")):
             self.send_error(404)
             return
+        index = int(name[5:-4])
         time.sleep(FEED_DELAY_S)
-        body = _feed_xml(int(name[5:-4])).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.server.gate.pass_through(index)
+        body = _feed_xml(index).encode()
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the killed worker's request
 
     def log_message(self, *args):
         pass
@@ -252,6 +287,7 @@ def celery_run(tmp_path_factory):
     started = time.monotonic()
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _SlowFeeds)
+    httpd.gate = _Gate()
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     feeds_file = root / "feeds.yaml"
     feeds_file.write_text(
@@ -313,16 +349,34 @@ def celery_run(tmp_path_factory):
         )
         outcome["run_id"] = run_id
 
-        # Kill worker-1 once it has finished a feed and is running others (the fetches take 1.5 s).
+        # Kill worker-1 once it has finished a feed and is running others (the fetches take 1.5 s). The
+        # gate holds every feed response from then on, so a worker-1 task whose request is held cannot
+        # commit in the instant before SIGKILL lands: it must be retried.
+        def running_on_worker_1():
+            return [
+                t for t in _task_instances(metadata, "escalation_ingest", run_id)
+                if t["task_id"] == MAPPED and t["hostname"] == "worker-1" and t["state"] == "running"
+            ]
+
         def worker_1_busy():
             tis = [t for t in _task_instances(metadata, "escalation_ingest", run_id) if t["task_id"] == MAPPED]
             done = [t for t in tis if t["hostname"] == "worker-1" and t["state"] == "success"]
-            running = [t for t in tis if t["hostname"] == "worker-1" and t["state"] == "running"]
-            return running if done and running else None
+            return bool(done and running_on_worker_1())
 
-        victims = _wait(worker_1_busy, RUN_TIMEOUT_S, "worker-1 to run feed tasks", every=0.5)
-        outcome["killed_pids"] = _kill_tree(state["services"]["worker-1"]["pid"])
+        _wait(worker_1_busy, RUN_TIMEOUT_S, "worker-1 to run feed tasks", every=0.5)
+        httpd.gate.close()
+        try:
+            def held_on_worker_1():
+                held = httpd.gate.held()
+                running = running_on_worker_1()
+                return (running, held) if any(t["map_index"] in held for t in running) else None
+
+            victims, held = _wait(held_on_worker_1, 120, "a worker-1 feed task waiting on its feed", every=0.2)
+            outcome["killed_pids"] = _kill_tree(state["services"]["worker-1"]["pid"])
+        finally:
+            httpd.gate.open()
         outcome["killed_map_indexes"] = sorted(t["map_index"] for t in victims)
+        outcome["held_map_indexes"] = sorted(t["map_index"] for t in victims if t["map_index"] in held)
         outcome["killed_at_s"] = time.monotonic() - started
 
         final = _wait(
@@ -403,16 +457,20 @@ def test_feed_tasks_ran_on_more_than_one_worker(celery_run):
 @pytest.mark.timeout(1800)
 def test_tasks_of_the_killed_worker_were_retried_on_the_survivor(celery_run):
     killed = set(celery_run["killed_map_indexes"])
-    assert killed
+    held = set(celery_run["held_map_indexes"])
+    assert held and held <= killed
     victims = {t["map_index"]: t for t in _mapped(celery_run) if t["map_index"] in killed}
-    # A victim seen running may still commit its success in the instant before SIGKILL lands: it then
-    # stays worker-1's first try. Every other victim is retried on the survivor, and at least one is.
-    # (A task the dead worker had only received is re-queued by task_queued_timeout and may keep its
-    # try number, so the host is what tells.)
-    retried = {i: t for i, t in victims.items() if not (t["try_number"] == 1 and t["hostname"] == "worker-1")}
-    assert retried, victims
-    for index, ti in retried.items():
-        assert ti["hostname"] == "worker-2", (index, ti["hostname"], ti["try_number"])
+    # A held victim was waiting on its feed when SIGKILL landed: it cannot have finished on worker-1.
+    for index in held:
+        ti = victims[index]
+        assert ti["hostname"] == "worker-2" and ti["state"] == "success", (index, ti)
+    # Any other victim seen running may still have committed its success in the instant before the kill:
+    # it then stays worker-1's first try; otherwise it too ended on the survivor. (A task the dead worker
+    # had only received is re-queued by task_queued_timeout and may keep its try number, so the host is
+    # what tells.)
+    for index, ti in victims.items():
+        if not (ti["try_number"] == 1 and ti["hostname"] == "worker-1"):
+            assert ti["hostname"] == "worker-2", (index, ti["hostname"], ti["try_number"])
     for pid in celery_run["killed_pids"]:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
