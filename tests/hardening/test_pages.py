@@ -84,22 +84,20 @@ class SlowServer:
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 host = server_self.host
                 recorder.enter(host, self.path, dict(self.headers))
-                try:
-                    time.sleep(latency)
-                    if self.path == "/robots.txt":
-                        status, body, kind = (
-                            (404, b"", "text/plain") if robots is None else (200, robots, "text/plain")
-                        )
-                    else:
-                        status, body, kind = 200, PAGE, "text/html; charset=utf-8"
-                    self.send_response(status)
-                    self.send_header("Content-Type", kind)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.send_header("Set-Cookie", "session=abc; Path=/")
-                    self.end_headers()
-                    self.wfile.write(body)
-                finally:
-                    recorder.leave(host)
+                time.sleep(latency)
+                # Leave before the answer goes out: once the client has it, it may send its next
+                # request before this thread would get past the write (one request too many counted).
+                recorder.leave(host)
+                if self.path == "/robots.txt":
+                    status, body, kind = (404, b"", "text/plain") if robots is None else (200, robots, "text/plain")
+                else:
+                    status, body, kind = 200, PAGE, "text/html; charset=utf-8"
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Set-Cookie", "session=abc; Path=/")
+                self.end_headers()
+                self.wfile.write(body)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -553,7 +551,7 @@ def test_global_limit_holds_across_hosts(slow_servers):
     assert all(result.ok for result in results)
     # At most the global limit (without it 4 hosts x 2 would overlap); at least two hosts at once
     # (an exact 3 depends on how the 0.3 s answers overlap on a loaded machine).
-    assert 2 <= recorder.peak_all <= 3
+    assert 2 <= recorder.peak_all <= 3, recorder.peak_all
     assert max(recorder.peak.values()) <= 2
 
 
