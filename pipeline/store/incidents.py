@@ -249,12 +249,28 @@ class IncidentStore:
         def work(conn: Connection) -> SavedFold:
             saved = SavedFold()
             i = incidents.c
-            existing = {
-                (row.kind, row.opened, row.lead): row.incident_id
-                for row in conn.execute(
-                    sa.select(i.incident_id, i.kind, i.opened, i.lead).where(i.mode == mode)
+            compared = (
+                "actors",
+                "last_alert",
+                "closed",
+                "severity",
+                "peak_surprise",
+                "alerts",
+                "evidence",
+                "paged_severity",
+                "first_paged",
+            )
+            rows = (
+                conn.execute(
+                    sa.select(i.incident_id, i.kind, i.opened, i.lead, *(i[c] for c in compared)).where(
+                        i.mode == mode
+                    )
                 )
-            }
+                .mappings()
+                .all()
+            )
+            existing = {(row["kind"], row["opened"], row["lead"]): row["incident_id"] for row in rows}
+            stored_values = {row["incident_id"]: {c: row[c] for c in compared} for row in rows}
             for item in folded:
                 values = {
                     "actors": _actors_text(item.actors),
@@ -282,7 +298,9 @@ class IncidentStore:
                         )
                         .returning(i.incident_id)
                     ).scalar_one()
-                else:
+                elif {c: values[c] for c in compared} != stored_values[
+                    incident_id
+                ]:  # unchanged rows keep updated_at
                     conn.execute(incidents.update().where(i.incident_id == incident_id).values(**values))
                 saved.incident_ids[item.key] = incident_id
                 conn.execute(incident_alerts.delete().where(incident_alerts.c.incident_id == incident_id))
