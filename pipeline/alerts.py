@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from pipeline import incidents as folding
+from pipeline.clock import today_utc
 from pipeline.config import DetectionParams
 from pipeline.delivery import Notifier, deliver, deliver_pages
 from pipeline.detector import DayRow
@@ -267,7 +268,11 @@ def detect(
     for alert in found:
         report.alerts.append(replace(alert, alert_id=warehouse.store_alert(alert)))
     stored_alerts = warehouse.alerts_to_fold(mode)
-    timeline = fold_alerts(stored_alerts, incident_params(params), until=until)
+    # Live incidents stand as of today (a quiet spell since the range closes them); backtest ones
+    # as of the range's last day.
+    timeline = fold_alerts(
+        stored_alerts, incident_params(params), until=max(until, today_utc()) if mode == "live" else until
+    )
     folded, pages = stored_form(mode, timeline, stored_alerts)
     saved = warehouse.save_incident_fold(mode, folded, pages)
     report.incidents = warehouse.load_incidents(since, until, mode)

@@ -648,7 +648,8 @@ def _incident_dict(incident) -> dict:
         "closed": incident.closed.isoformat() if incident.closed else None,
         "peak_severity": incident.severity,
         "peak_surprise": round(incident.peak_surprise, 2),
-        "paged": incident.first_paged is not None,
+        # live: a page reached a person (a channel other than the log); backtest: it would have
+        "paged": incident.sent_to_people > 0 if incident.mode == "live" else incident.first_paged is not None,
         "first_paged": incident.first_paged.isoformat() if incident.first_paged else None,
         "paged_severity": incident.paged_severity,
         "alerts": incident.alerts,
@@ -693,7 +694,7 @@ def incidents(
             item["opened"],
             item["closed"] or "open",
             item["peak_severity"],
-            item["first_paged"] or "no",
+            ("yes " if item["paged"] else "no ") + (item["first_paged"] or ""),
             str(item["alerts"]),
             evidence,
         )

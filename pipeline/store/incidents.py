@@ -72,6 +72,7 @@ class StoredIncident:
     alert_ids: tuple[int, ...] = ()
     incident_id: int | None = None
     pages: int = 0  # stored pages (read side)
+    sent_to_people: int = 0  # page deliveries sent on a channel other than the log (read side)
 
     @property
     def key(self) -> tuple[str, date, str]:
@@ -389,6 +390,7 @@ class IncidentStore:
             ids = [r["incident_id"] for r in rows]
             links: dict[int, list[int]] = {}
             pages: Counter[int] = Counter()
+            sent: Counter[int] = Counter()
             if ids:
                 for incident_id, alert_id in conn.execute(
                     sa.select(incident_alerts.c.incident_id, incident_alerts.c.alert_id)
@@ -402,6 +404,17 @@ class IncidentStore:
                     .group_by(incident_pages.c.incident_id)
                 ):
                     pages[incident_id] = int(count)
+                for incident_id, count in conn.execute(
+                    sa.select(incident_pages.c.incident_id, sa.func.count())
+                    .join(page_deliveries, page_deliveries.c.page_id == incident_pages.c.page_id)
+                    .where(
+                        incident_pages.c.incident_id.in_(ids),
+                        page_deliveries.c.status == "sent",
+                        page_deliveries.c.channel != "log",
+                    )
+                    .group_by(incident_pages.c.incident_id)
+                ):
+                    sent[incident_id] = int(count)
         return [
             StoredIncident(
                 mode=r["mode"],
@@ -420,6 +433,7 @@ class IncidentStore:
                 alert_ids=tuple(links.get(r["incident_id"], ())),
                 incident_id=r["incident_id"],
                 pages=pages[r["incident_id"]],
+                sent_to_people=sent[r["incident_id"]],
             )
             for r in rows
         ]
