@@ -70,6 +70,16 @@ def incident_params(params: DetectionParams) -> folding.IncidentParams:
     )
 
 
+def history_starts(first_days: Mapping[str, date]) -> dict[str, date]:
+    """Where each actor's baseline history starts: the first day of the warehouse's signals, for
+    every actor. The warehouse watched the whole corpus since then, so an actor it did not mention
+    was silent (a value, 0), not unobserved: a country that first makes the news with a coup or an
+    assassination is a break from a long calm, not a new actor without history. min_history_days
+    then only holds back the first days of the warehouse itself."""
+    start = min(first_days.values(), default=None)
+    return {actor: start for actor in first_days} if start is not None else {}
+
+
 def find_alerts(
     warehouse: Warehouse,
     since: date,
@@ -83,7 +93,7 @@ def find_alerts(
     history_start = since - timedelta(days=params.guard_days + params.baseline_days)
     series = {actor: day_rows(rows) for actor, rows in warehouse.signal_rows(history_start, until).items()}
     days = [since + timedelta(days=offset) for offset in range((until - since).days + 1)]
-    found = find_candidates(series, warehouse.first_signal_days(), days, params, earlier)
+    found = find_candidates(series, history_starts(warehouse.first_signal_days()), days, params, earlier)
     out: list[Alert] = []
     for candidate in found.candidates:  # by day, actor, kind: the order they were always stored in
         escalatory = candidate.kind == "escalation"

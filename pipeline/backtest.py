@@ -126,7 +126,10 @@ def _first_hit(
     pages: Sequence[Page], actors_of: Mapping[int, frozenset[str]], event: KnownEvent
 ) -> tuple[Page | None, list[Page]]:
     hits = [
-        p for p in pages if actors_of.get(p.incident.number, p.incident.actors) & event.actors and event.first <= p.day <= event.last
+        p
+        for p in pages
+        if actors_of.get(p.incident.number, p.incident.actors) & event.actors
+        and event.first <= p.day <= event.last
     ]
     opening = next((p for p in hits if p.reason == "open"), None)
     return opening or (hits[0] if hits else None), hits
@@ -177,8 +180,20 @@ def incident_line(incident: Incident) -> dict[str, Any]:
     }
 
 
-def judgement_dict(judgement: Judgement) -> dict[str, Any]:
+def strongest_alert(alerts: Iterable[Any], event: KnownEvent, kind: str = "escalation") -> Any | None:
+    """The most surprising alert of the event's actors and `kind` in its window (what came closest
+    to paging when the event did not page), or None when the detector raised nothing there."""
+    inside = [
+        a for a in alerts if a.kind == kind and a.actor in event.actors and event.first <= a.day <= event.last
+    ]
+    return max(inside, key=lambda a: a.surprise, default=None)
+
+
+def judgement_dict(judgement: Judgement, alerts: Sequence[Any] = ()) -> dict[str, Any]:
+    """Every figure as JSON; with the run's alerts, each event also names its strongest alert."""
+
     def event(o: EventOutcome) -> dict[str, Any]:
+        best = strongest_alert(alerts, o.event)
         return {
             "name": o.event.name,
             "actors": sorted(o.event.actors),
@@ -188,6 +203,16 @@ def judgement_dict(judgement: Judgement) -> dict[str, Any]:
             "day": o.day.isoformat() if o.day else None,
             "reason": o.reason or None,
             "incident_actors": sorted(o.incident.actors) if o.incident else None,
+            "strongest_alert": None
+            if best is None
+            else {
+                "day": best.day.isoformat(),
+                "actor": best.actor,
+                "severity": best.severity,
+                "surprise": round(best.surprise, 2),
+                "sources": best.sources,
+                "context_share": round(best.context_share, 3),
+            },
         }
 
     return {

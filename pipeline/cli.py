@@ -701,6 +701,13 @@ def incidents(
     console.print(table)
 
 
+def _strongest(alert: dict | None) -> str:
+    if alert is None:
+        return "none"
+    context = f", {alert['context_share']:.0%} disaster context" if alert["context_share"] else ""
+    return f"{alert['actor']} {alert['day']} {alert['severity']} z={alert['surprise']:.1f}{context}"
+
+
 @app.command()
 def backtest(
     events: Annotated[Path, typer.Option(help="Known events (YAML: escalations and quiet windows)")],
@@ -732,7 +739,7 @@ def backtest(
             f"--until {until_day}` first"
         )
     run = alerting.backtest(warehouse, since_day, until_day, settings.detection)
-    result = judgement_dict(judge(run.timeline, escalations, quiet, since_day, until_day))
+    result = judgement_dict(judge(run.timeline, escalations, quiet, since_day, until_day), run.alerts)
     result["alerts"] = len(run.alerts)
     if as_json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
@@ -748,7 +755,7 @@ def backtest(
         highlight=False,
     )
     table = Table(title="Known events")
-    for column in ("event", "actors", "window", "kind", "outcome", "incident"):
+    for column in ("event", "actors", "window", "kind", "outcome", "incident", "strongest alert"):
         table.add_column(column, overflow="fold")
     for kind, rows in (("escalation", result["events"]), ("quiet", result["quiet"])):
         for row in rows:
@@ -760,6 +767,7 @@ def backtest(
                 kind,
                 outcome,
                 "/".join(row["incident_actors"] or []),
+                _strongest(row["strongest_alert"]),
             )
     console.print(table)
     if listing:
