@@ -295,13 +295,13 @@ def detect(
     )
     alerts = [alert_to_dict(a) for a in report.alerts]
     console.print(_alerts_table(alerts))
-    console.print(f"{len(alerts)} alert(s), mode {mode}, {since_day} .. {until_day}")
     console.print(
         f"{len(report.incidents)} incident(s) active in the range, {len(report.pages)} page(s) on its days "
         f"({'delivered to the channels' if notify and mode == 'live' else 'recorded, not sent'}); "
         "see `escalation incidents`",
         highlight=False,
     )
+    console.print(f"{len(alerts)} alert(s), mode {mode}, {since_day} .. {until_day}")  # the last line: the count
 
 
 @app.command()
