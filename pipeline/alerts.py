@@ -277,14 +277,16 @@ def detect(
     found, report.suppressed = find_alerts(warehouse, since, until, params, mode, earlier)
     for alert in found:
         report.alerts.append(replace(alert, alert_id=warehouse.store_alert(alert)))
-    stored_alerts = warehouse.alerts_to_fold(mode)
     # Live incidents stand as of today (a quiet spell since the range closes them); backtest ones
     # as of the range's last day.
-    timeline = fold_alerts(
-        stored_alerts, incident_params(params), until=max(until, today_utc()) if mode == "live" else until
-    )
-    folded, pages = stored_form(mode, timeline, stored_alerts)
-    saved = warehouse.save_incident_fold(mode, folded, pages)
+    as_of = max(until, today_utc()) if mode == "live" else until
+
+    def refold(stored_alerts: list[Alert]) -> tuple[list[StoredIncident], list[IncidentPage]]:
+        return stored_form(
+            mode, fold_alerts(stored_alerts, incident_params(params), until=as_of), stored_alerts
+        )
+
+    saved, pages = warehouse.refold_incidents(mode, refold)
     report.incidents = warehouse.load_incidents(since, until, mode)
     in_range = [p for p in pages if since <= p.day <= until]
     report.pages = [

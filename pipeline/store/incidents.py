@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from pipeline.clock import now_utc
 from pipeline.store import alerts as alert_store
-from pipeline.store.engine import run_transaction
+from pipeline.store.engine import advisory_lock, run_transaction
 from pipeline.store.schema import (
     ALL_ACTORS,
     alerts,
@@ -39,6 +39,7 @@ from pipeline.store.schema import (
 # (pipeline/data/lexicon.yaml, modifiers.disaster): deaths and damage without a perpetrator.
 CONTEXT_MODIFIER_PREFIX = "disaster:"
 SEVERITY_ORDER = ("watch", "warning", "critical")
+_FOLD_LOCK_KEY = 0x6573_6369  # "esci": one incident fold at a time across processes
 
 
 @dataclass(frozen=True)
@@ -231,11 +232,26 @@ class IncidentStore:
     def alerts_to_fold(self, mode: str) -> list[alert_store.Alert]:
         """The stored alerts a fold of `mode` reads, by day: live incidents are made of live alerts
         only; backtest incidents of every stored alert (what would have happened)."""
-        query = sa.select(alerts).order_by(alerts.c.day, alerts.c.actor, alerts.c.kind)
-        if mode == "live":
-            query = query.where(alerts.c.mode == "live")
         with self.engine.connect() as conn:
-            return [alert_store._row_to_alert(r) for r in conn.execute(query).mappings()]
+            return _alerts_to_fold(conn, mode)
+
+    def refold_incidents(
+        self,
+        mode: str,
+        fold: Callable[[list[alert_store.Alert]], tuple[Sequence[StoredIncident], Sequence[IncidentPage]]],
+    ) -> tuple[SavedFold, list[IncidentPage]]:
+        """Read the mode's alerts, fold them with `fold` (the caller's pure logic) and save the result
+        in one transaction. On PostgreSQL an advisory lock makes it one fold at a time, so two
+        detection runs at the same moment cannot save a fold that misses the other's alerts; on
+        SQLite (one writer, the read outside the write lock) the later run's fold may miss alerts the
+        other stored meanwhile, until the next run refolds them."""
+
+        def work(conn: Connection) -> tuple[SavedFold, list[IncidentPage]]:
+            advisory_lock(conn, _FOLD_LOCK_KEY)
+            folded, pages = fold(_alerts_to_fold(conn, mode))
+            return _save_fold(conn, mode, folded, pages, now_utc()), list(pages)
+
+        return run_transaction(self.engine, work, f"incidents ({mode})", retry_on_conflict=True)
 
     # -- the fold's result ------------------------------------------------------------------------
     def save_incident_fold(
@@ -246,132 +262,12 @@ class IncidentStore:
         and remove the incidents of an earlier fold that no longer exist, unless one of their pages
         went to a channel (what was sent stays on record). One transaction."""
         stamp = now_utc()
-
-        def work(conn: Connection) -> SavedFold:
-            saved = SavedFold()
-            i = incidents.c
-            compared = (
-                "actors",
-                "last_alert",
-                "closed",
-                "severity",
-                "peak_surprise",
-                "alerts",
-                "evidence",
-                "paged_severity",
-                "first_paged",
-            )
-            rows = (
-                conn.execute(
-                    sa.select(i.incident_id, i.kind, i.opened, i.lead, *(i[c] for c in compared)).where(
-                        i.mode == mode
-                    )
-                )
-                .mappings()
-                .all()
-            )
-            existing = {(row["kind"], row["opened"], row["lead"]): row["incident_id"] for row in rows}
-            stored_values = {row["incident_id"]: {c: row[c] for c in compared} for row in rows}
-            for item in folded:
-                values = {
-                    "actors": _actors_text(item.actors),
-                    "last_alert": item.last_alert,
-                    "closed": item.closed,
-                    "severity": item.severity,
-                    "peak_surprise": item.peak_surprise,
-                    "alerts": item.alerts,
-                    "evidence": _evidence_json(item.evidence),
-                    "paged_severity": item.paged_severity,
-                    "first_paged": item.first_paged,
-                    "updated_at": stamp,
-                }
-                incident_id = existing.pop(item.key, None)
-                if incident_id is None:
-                    incident_id = conn.execute(
-                        incidents.insert()
-                        .values(
-                            mode=mode,
-                            kind=item.kind,
-                            opened=item.opened,
-                            lead=item.lead,
-                            created_at=stamp,
-                            **values,
-                        )
-                        .returning(i.incident_id)
-                    ).scalar_one()
-                elif {c: values[c] for c in compared} != stored_values[
-                    incident_id
-                ]:  # unchanged rows keep updated_at
-                    conn.execute(incidents.update().where(i.incident_id == incident_id).values(**values))
-                saved.incident_ids[item.key] = incident_id
-                conn.execute(incident_alerts.delete().where(incident_alerts.c.incident_id == incident_id))
-                if item.alert_ids:
-                    conn.execute(
-                        incident_alerts.insert(),
-                        [{"incident_id": incident_id, "alert_id": a} for a in dict.fromkeys(item.alert_ids)],
-                    )
-            p = incident_pages.c
-            for page in pages:
-                incident_id = saved.incident_ids[page.incident_key]
-                page_id = conn.execute(
-                    sa.select(p.page_id).where(p.incident_id == incident_id, p.day == page.day)
-                ).scalar_one_or_none()
-                if page_id is None:
-                    page_id = conn.execute(
-                        incident_pages.insert()
-                        .values(
-                            incident_id=incident_id,
-                            day=page.day,
-                            reason=page.reason,
-                            severity=page.severity,
-                            previous_severity=page.previous_severity,
-                            surprise=page.surprise,
-                            cause_actor=page.cause_actor,
-                            why=page.why,
-                            evidence=_evidence_json(page.evidence),
-                            created_at=stamp,
-                        )
-                        .returning(p.page_id)
-                    ).scalar_one()
-                saved.page_ids[(page.incident_key, page.day)] = page_id
-            kept_pages = set(saved.page_ids.values())
-            for incident_id in existing.values():  # no longer in the fold
-                page_ids = list(
-                    conn.execute(sa.select(p.page_id).where(p.incident_id == incident_id)).scalars()
-                )
-                delivered = (
-                    page_ids
-                    and conn.execute(
-                        sa.select(sa.func.count())
-                        .select_from(page_deliveries)
-                        .where(page_deliveries.c.page_id.in_(page_ids))
-                    ).scalar_one()
-                )
-                if delivered:
-                    continue
-                conn.execute(incident_pages.delete().where(p.incident_id == incident_id))
-                conn.execute(incident_alerts.delete().where(incident_alerts.c.incident_id == incident_id))
-                conn.execute(incidents.delete().where(i.incident_id == incident_id))
-                saved.removed += 1
-            # Pages of a kept incident that the fold no longer makes (and nobody got) go too.
-            stale = conn.execute(
-                sa.select(p.page_id).where(
-                    p.incident_id.in_(list(saved.incident_ids.values())) if saved.incident_ids else sa.false()
-                )
-            ).scalars()
-            for page_id in stale:
-                if page_id in kept_pages:
-                    continue
-                sent = conn.execute(
-                    sa.select(sa.func.count())
-                    .select_from(page_deliveries)
-                    .where(page_deliveries.c.page_id == page_id)
-                ).scalar_one()
-                if not sent:
-                    conn.execute(incident_pages.delete().where(p.page_id == page_id))
-            return saved
-
-        return run_transaction(self.engine, work, f"incidents ({mode})", retry_on_conflict=True)
+        return run_transaction(
+            self.engine,
+            lambda conn: _save_fold(conn, mode, folded, pages, stamp),
+            f"incidents ({mode})",
+            retry_on_conflict=True,
+        )
 
     # -- reads ------------------------------------------------------------------------------------
     def load_incidents(self, since: date, until: date, mode: str | None = None) -> list[StoredIncident]:
@@ -528,3 +424,138 @@ class IncidentStore:
                     sa.select(page_deliveries).order_by(page_deliveries.c.page_id, page_deliveries.c.channel)
                 ).mappings()
             ]
+
+
+def _alerts_to_fold(conn: Connection, mode: str) -> list[alert_store.Alert]:
+    query = sa.select(alerts).order_by(alerts.c.day, alerts.c.actor, alerts.c.kind)
+    if mode == "live":
+        query = query.where(alerts.c.mode == "live")
+    return [alert_store._row_to_alert(r) for r in conn.execute(query).mappings()]
+
+
+def _save_fold(
+    conn: Connection,
+    mode: str,
+    folded: Sequence[StoredIncident],
+    pages: Sequence[IncidentPage],
+    stamp: datetime,
+) -> SavedFold:
+    """The body of `save_incident_fold`, in the caller's transaction."""
+    saved = SavedFold()
+    i = incidents.c
+    compared = (
+        "actors",
+        "last_alert",
+        "closed",
+        "severity",
+        "peak_surprise",
+        "alerts",
+        "evidence",
+        "paged_severity",
+        "first_paged",
+    )
+    rows = (
+        conn.execute(
+            sa.select(i.incident_id, i.kind, i.opened, i.lead, *(i[c] for c in compared)).where(
+                i.mode == mode
+            )
+        )
+        .mappings()
+        .all()
+    )
+    existing = {(row["kind"], row["opened"], row["lead"]): row["incident_id"] for row in rows}
+    stored_values = {row["incident_id"]: {c: row[c] for c in compared} for row in rows}
+    for item in folded:
+        values = {
+            "actors": _actors_text(item.actors),
+            "last_alert": item.last_alert,
+            "closed": item.closed,
+            "severity": item.severity,
+            "peak_surprise": item.peak_surprise,
+            "alerts": item.alerts,
+            "evidence": _evidence_json(item.evidence),
+            "paged_severity": item.paged_severity,
+            "first_paged": item.first_paged,
+            "updated_at": stamp,
+        }
+        incident_id = existing.pop(item.key, None)
+        if incident_id is None:
+            incident_id = conn.execute(
+                incidents.insert()
+                .values(
+                    mode=mode,
+                    kind=item.kind,
+                    opened=item.opened,
+                    lead=item.lead,
+                    created_at=stamp,
+                    **values,
+                )
+                .returning(i.incident_id)
+            ).scalar_one()
+        elif {c: values[c] for c in compared} != stored_values[incident_id]:  # unchanged rows keep updated_at
+            conn.execute(incidents.update().where(i.incident_id == incident_id).values(**values))
+        saved.incident_ids[item.key] = incident_id
+        conn.execute(incident_alerts.delete().where(incident_alerts.c.incident_id == incident_id))
+        if item.alert_ids:
+            conn.execute(
+                incident_alerts.insert(),
+                [{"incident_id": incident_id, "alert_id": a} for a in dict.fromkeys(item.alert_ids)],
+            )
+    p = incident_pages.c
+    for page in pages:
+        incident_id = saved.incident_ids[page.incident_key]
+        page_id = conn.execute(
+            sa.select(p.page_id).where(p.incident_id == incident_id, p.day == page.day)
+        ).scalar_one_or_none()
+        if page_id is None:
+            page_id = conn.execute(
+                incident_pages.insert()
+                .values(
+                    incident_id=incident_id,
+                    day=page.day,
+                    reason=page.reason,
+                    severity=page.severity,
+                    previous_severity=page.previous_severity,
+                    surprise=page.surprise,
+                    cause_actor=page.cause_actor,
+                    why=page.why,
+                    evidence=_evidence_json(page.evidence),
+                    created_at=stamp,
+                )
+                .returning(p.page_id)
+            ).scalar_one()
+        saved.page_ids[(page.incident_key, page.day)] = page_id
+    kept_pages = set(saved.page_ids.values())
+    for incident_id in existing.values():  # no longer in the fold
+        page_ids = list(conn.execute(sa.select(p.page_id).where(p.incident_id == incident_id)).scalars())
+        delivered = (
+            page_ids
+            and conn.execute(
+                sa.select(sa.func.count())
+                .select_from(page_deliveries)
+                .where(page_deliveries.c.page_id.in_(page_ids))
+            ).scalar_one()
+        )
+        if delivered:
+            continue
+        conn.execute(incident_pages.delete().where(p.incident_id == incident_id))
+        conn.execute(incident_alerts.delete().where(incident_alerts.c.incident_id == incident_id))
+        conn.execute(incidents.delete().where(i.incident_id == incident_id))
+        saved.removed += 1
+    # Pages of a kept incident that the fold no longer makes (and nobody got) go too.
+    stale = conn.execute(
+        sa.select(p.page_id).where(
+            p.incident_id.in_(list(saved.incident_ids.values())) if saved.incident_ids else sa.false()
+        )
+    ).scalars()
+    for page_id in stale:
+        if page_id in kept_pages:
+            continue
+        sent = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(page_deliveries)
+            .where(page_deliveries.c.page_id == page_id)
+        ).scalar_one()
+        if not sent:
+            conn.execute(incident_pages.delete().where(p.page_id == page_id))
+    return saved

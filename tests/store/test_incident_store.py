@@ -54,7 +54,7 @@ def test_an_incident_pages_when_it_opens_and_again_only_when_it_gets_worse(wareh
         2,
         SPIKE_DAY,
     )
-    assert len(incident.alert_ids) == 2
+    assert len(incident.alert_ids) == 2 and incident.sent_to_people == 2  # two pages reached the webhook
     for _ in range(2):  # re-running both days sends nothing again and changes no incident row
         detect_with_test_floors(
             warehouse, SPIKE_DAY, SPIKE_DAY + timedelta(days=1), params, notifiers=[notifier]
