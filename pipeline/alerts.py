@@ -287,7 +287,6 @@ def detect(
         )
 
     saved, pages = warehouse.refold_incidents(mode, refold)
-    report.incidents = warehouse.load_incidents(since, until, mode)
     in_range = [p for p in pages if since <= p.day <= until]
     report.pages = [
         replace(
@@ -307,6 +306,7 @@ def detect(
         for status, count in deliver_pages(warehouse, page_ids, notifiers).items():
             outcome[status] += count
         report.deliveries = dict(outcome)
+    report.incidents = warehouse.load_incidents(since, until, mode)  # after delivery: what reached whom
     return report
 
 
