@@ -213,3 +213,45 @@ def test_a_warehouse_with_alerts_is_migrated_and_its_old_alerts_page_nobody(
         assert counts == {"alerts": before["alerts"], "alert_deliveries": before["alert_deliveries"]}
     finally:
         warehouse.dispose()
+
+
+def test_two_detection_runs_at_the_same_moment_leave_every_alert_in_an_incident(warehouse_url, request):
+    """Two processes' runs (here threads, each with its own engine) store their alerts and refold at
+    once: the last fold saved must still hold both runs' alerts (one fold at a time)."""
+    import threading
+
+    schema = request.getfixturevalue("pg_schema") if warehouse_url.startswith("postgresql") else None
+    first = Warehouse.from_url(warehouse_url, schema=schema)
+    first.init_schema()
+    second = Warehouse.from_url(warehouse_url, schema=schema)
+    actors = ("IRN", "ISR", "QAT", "UKR")  # both runs detect all four on the same day
+    for actor in actors:
+        put_series(first, actor, [*NOISY, 60])
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run(warehouse):
+        try:
+            barrier.wait()
+            for _ in range(3):
+                detect_with_test_floors(
+                    warehouse, SPIKE_DAY, SPIKE_DAY, params_with_test_floors(), mode="backtest"
+                )
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    try:
+        assert errors == []
+        found = first.load_incidents(SPIKE_DAY, SPIKE_DAY, "backtest")
+        linked = sorted(a for i in found for a in i.alert_ids)
+        stored = sorted(a.alert_id for a in first.load_alerts(SPIKE_DAY, SPIKE_DAY))
+        assert len(stored) == len(actors) and linked == stored
+        assert len({i.key for i in found}) == len(found)  # no incident twice
+    finally:
+        first.dispose()
+        second.dispose()
