@@ -10,8 +10,9 @@
     incidents per week, and (with --list) every paged incident so a reader can judge them.
 
 Variants (the detector that feeds the incidents):
-  production          today's `alerts.detect` in backtest mode (the stored alerts), one candidate per alert
-  production+context  the same, disaster/accident-context candidates held back
+  production          the production path (`alerts.backtest`, what `escalation backtest` runs) without the
+                      disaster/accident share
+  production+context  the production path as it pages (disaster/accident-context candidates held back)
   research            the harness's own per-day measure from the stored sentences: an actor's "mass" =
                       the sum of its distinct escalatory sentences' scores (wire copies once; verbal
                       conflict x rhetoric_weight; disaster/accident context and non-news desks left
@@ -326,22 +327,15 @@ def research_candidates(
 def production_candidates(
     warehouse: Warehouse, corpus: Corpus, since: date, until: date, params: DetectionParams, with_context: bool
 ) -> dict[date, list[Candidate]]:
-    alerting.detect(warehouse, since, until, params, mode="backtest")
+    """The production path's candidates (`alerts.backtest`: the detector of live detection, each alert
+    with its evidence, counterparts and disaster/accident share from the store), in memory. Without
+    `with_context` the disaster share is dropped (to measure what holding it back changes)."""
+    del corpus  # the production path reads the store itself
+    run = alerting.backtest(warehouse, since, until, params)
     out: dict[date, list[Candidate]] = defaultdict(list)
-    for alert in warehouse.load_alerts(since, until):
-        cell = corpus.days.get(alert.actor, {}).get(alert.day)
-        texts = list(cell.texts.values()) if cell else []
-        share = sum(1 for t in texts if t[2]) / len(texts) if with_context and texts else 0.0
-        partners = [p for p, n in cell.partners.most_common() if n >= 0.3 * len(texts)] if cell else []
-        evidence = tuple(
-            Evidence(text=e["text"], title=e.get("title") or "", url=e.get("url"), outlet=e.get("feed") or "",
-                     day=alert.day, score=float(e.get("score") or 0))
-            for e in alert.evidence
-        )
-        out[alert.day].append(
-            Candidate(alert.day, alert.actor, alert.kind, alert.severity, alert.surprise, tuple(partners),
-                      share if alert.kind == "escalation" else 0.0, alert.articles, alert.sources, evidence)
-        )
+    for index, alert in enumerate(run.alerts):
+        candidate = alerting.candidate_of(alert, index)
+        out[alert.day].append(candidate if with_context else replace(candidate, context_share=0.0))
     return out
 
 

@@ -2,7 +2,9 @@
 
 Not a test: prints, per detector and actor profile, the share of spikes caught within one day, the
 mean detection delay, the share caught when an earlier burst sits inside the baseline window, and
-false alerts per actor-year on spike-free noise. It runs the production detector
+false alerts per actor-year on spike-free noise, and the false pages once those alerts are folded
+into incidents (pipeline.incidents with the settings of live detection: a page when an incident
+opens at warning or higher, again only when it gets worse). It runs the production detector
 (``pipeline.detector``, through ``simulate.alert_days``) with the default parameters: the article and
 source gates, the baseline window and guard, and the cooldown are those of live detection.
 ``--no-gates`` drops the article/source gates (min_articles = min_sources = 0) to measure the
@@ -19,8 +21,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from pipeline import incidents
+from pipeline.alerts import incident_params
 from pipeline.config import DetectionParams
-from pipeline.simulate import ActorProfile, Spike, alert_days, simulate
+from pipeline.detector import detect_actor
+from pipeline.simulate import SIMULATION_START, ActorProfile, Spike, alert_days, simulate
 
 PROFILES = {
     "major (40 sent/day)": ActorProfile(mean_sentences=40, dispersion=3.0),
@@ -56,16 +61,25 @@ def spike_trials(
 
 def false_alerts_per_actor_year(
     rng: np.random.Generator, profile: ActorProfile, params: DetectionParams, actors: int
-) -> tuple[float, float]:
-    """(alerts of any severity, alerts that page: warning and up) per actor-year of spike-free noise."""
-    alerts = paging = 0
+) -> tuple[float, float, float]:
+    """(alerts of any severity, alerts of warning and up, incident pages) per actor-year of
+    spike-free noise; the incident pages are those of live detection's fold of the same alerts."""
+    alerts = paging = pages = 0
+    fold_params = incident_params(params)
     for _ in range(actors):
         series = simulate(rng, WARMUP + YEAR, profile)
-        for day, severity in alert_days(series, params).items():
-            if day >= WARMUP:
+        rows = series.day_rows()
+        found = detect_actor("SIM", rows, SIMULATION_START, rows, "escalation", params).candidates
+        by_day: dict = {}
+        for c in found:
+            if (c.day - SIMULATION_START).days >= WARMUP:
                 alerts += 1
-                paging += severity != "watch"
-    return alerts / actors, paging / actors
+                paging += c.severity != "watch"
+                by_day.setdefault(c.day, []).append(
+                    incidents.Candidate(c.day, "SIM", "escalation", c.severity, c.surprise)
+                )
+        pages += len(incidents.fold(by_day, fold_params).pages) if by_day else 0
+    return alerts / actors, paging / actors, pages / actors
 
 
 def main() -> None:
@@ -89,7 +103,7 @@ def main() -> None:
     )
     print(
         f"{'profile':38} {'detector':18} {'x3 <=1d':>8} {'delay':>6} {'x3 burst':>9} {'x5 <=1d':>8} "
-        f"{'false/yr':>9} {'paging/yr':>10}"
+        f"{'false/yr':>9} {'paging/yr':>10} {'pages/yr':>9}"
     )
     for profile_name, profile in PROFILES.items():
         for detector_name, params in detectors.items():
@@ -97,10 +111,10 @@ def main() -> None:
             caught, delay = spike_trials(rng, profile, params, args.actors, burst_before=False)
             caught_after_burst, _ = spike_trials(rng, profile, params, args.actors, burst_before=True)
             caught_x5, _ = spike_trials(rng, profile, params, args.actors, False, volume_factor=5.0)
-            false_rate, paging_rate = false_alerts_per_actor_year(rng, profile, params, args.actors)
+            false_rate, paging_rate, page_rate = false_alerts_per_actor_year(rng, profile, params, args.actors)
             print(
                 f"{profile_name:38} {detector_name:18} {caught:8.1%} {delay:6.2f} {caught_after_burst:9.1%} "
-                f"{caught_x5:8.1%} {false_rate:9.2f} {paging_rate:10.2f}"
+                f"{caught_x5:8.1%} {false_rate:9.2f} {paging_rate:10.2f} {page_rate:9.2f}"
             )
     print(f"({time.perf_counter() - started:.1f} s)")
 

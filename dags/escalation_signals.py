@@ -1,4 +1,6 @@
-"""Signals and alerts: recompute daily_signals for some days, then detect (and deliver) alerts.
+"""Signals, alerts and incidents: recompute daily_signals for some days, then detect alerts, which
+maintains the incidents (pipeline.alerts.detect refolds them from the stored alerts) and pages: the
+incident open or upgrade is what notifies people; every alert goes to the log channel.
 
 Scheduled by `AssetOrTimeSchedule`: a run starts on every event of the `escalation_scored_sentences`
 asset (emitted by escalation_ingest and escalation_rescore) AND daily at 06:30 UTC with a real data
@@ -10,8 +12,10 @@ interval (`CronDataIntervalTimetable`), so the DAG can be backfilled:
 2. the union of the "days" in the triggering asset events (asset-triggered runs have no data
    interval; an event with no days means nothing changed and the run does nothing);
 3. the UTC days overlapped by the data interval (end exclusive).
-Recomputation is idempotent: signals of a day are replaced atomically and alerts are upserted on
-(day, actor, kind), so re-running any interval (backfill, clear, retry) leaves the same rows.
+Recomputation is idempotent: signals of a day are replaced atomically, alerts are upserted on
+(day, actor, kind), incidents on (mode, kind, opened, lead) and pages on (incident, day), and a page
+is delivered once per channel, so re-running any interval (backfill, clear, retry) leaves the same
+rows and pages nobody twice.
 """
 
 from __future__ import annotations
@@ -83,8 +87,8 @@ def escalation_signals() -> None:
             compute(warehouse, since, until)
         return days
 
-    @task(trigger_rule="none_failed")
-    def detect_alerts(days: list[str] | None) -> int:
+    @task(trigger_rule="none_failed", multiple_outputs=False)
+    def detect_alerts(days: list[str] | None) -> dict[str, int]:
         from escalation_common import task_settings
 
         from pipeline import alerts as alerting
@@ -93,15 +97,16 @@ def escalation_signals() -> None:
         from pipeline.store import Warehouse
 
         if not days:
-            return 0
+            return {"alerts": 0, "pages": 0}
         settings = task_settings()
         warehouse = Warehouse.from_url(settings.db_url)
         params = settings.detection
         notifiers = build_notifiers(settings, warehouse)
-        found = 0
+        found = {"alerts": 0, "pages": 0}
         for since, until in day_ranges(days):
             report = alerting.detect(warehouse, since, until, params, mode="live", notifiers=notifiers)
-            found += len(report.alerts)
+            found["alerts"] += len(report.alerts)
+            found["pages"] += len(report.pages)
         return found
 
     detect_alerts(compute_signals(resolve_days()))

@@ -1,7 +1,9 @@
 """Alert channels: the log, a generic JSON webhook, Slack-compatible webhooks and SMTP email with a
 PNG chart of the last 60 days. Targets and credentials come from settings (env), never code; error
-messages name hosts only, never URLs with tokens or passwords. Each channel sends one alert and
-raises on failure; pipeline/delivery.py decides what to send and records the outcome.
+messages name hosts only, never URLs with tokens or passwords. Each channel sends one alert
+(`send`) or one incident page (`send_page`: the incident's id, actors, since when, severity and why
+it rose, its distinct evidence sentences with their copies and outlets) and raises on failure;
+pipeline/delivery.py decides what to send and records the outcome.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import httpx
 from pipeline.config import Settings
 from pipeline.delivery import Notifier
 from pipeline.detector import KINDS
-from pipeline.store import Alert, Warehouse, alert_to_dict
+from pipeline.store import Alert, IncidentPage, Warehouse, alert_to_dict
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,49 @@ class LogNotifier:
             alert.sources,
             top[:200],
         )
+
+    def send_page(self, page: IncidentPage) -> None:
+        log.warning("PAGE %s", page_headline(page))
+
+
+def page_payload(page: IncidentPage) -> dict[str, Any]:
+    """The JSON of a page (webhook body; Slack and email render the same facts)."""
+    return {
+        "type": "escalation_incident",
+        "incident": page.incident_id,
+        "page": page.page_id,
+        "reason": page.reason,
+        "kind": page.kind,
+        "actors": list(page.actors),
+        "since": page.opened.isoformat(),
+        "day": page.day.isoformat(),
+        "severity": page.severity,
+        "previous_severity": page.previous_severity,
+        "surprise": round(page.surprise, 2),
+        "why": page.why,
+        "alerts": page.alerts,
+        "evidence": [
+            {
+                key: item.get(key)
+                for key in ("text", "title", "url", "outlet", "day", "score", "copies", "outlets")
+            }
+            for item in page.evidence
+        ],
+    }
+
+
+def page_headline(page: IncidentPage) -> str:
+    direction = "escalation" if page.kind == "escalation" else "de-escalation"
+    what = "new" if page.reason == "open" else "worse"
+    return (
+        f"{page.severity.upper()}: {what} {direction} incident #{page.incident_id} "
+        f"{'/'.join(page.actors)} since {page.opened} ({page.why})"
+    )
+
+
+def _copies(item: dict[str, Any]) -> str:
+    copies, outlets = int(item.get("copies") or 1), int(item.get("outlets") or 1)
+    return f" [{copies} copies, {outlets} outlets]" if copies > 1 else ""
 
 
 class WebhookNotifier:
@@ -69,6 +114,9 @@ class WebhookNotifier:
 
     def send(self, alert: Alert) -> None:
         self.post({"type": "escalation_alert", **alert_to_dict(alert)})
+
+    def send_page(self, page: IncidentPage) -> None:
+        self.post(page_payload(page))
 
 
 def build_notifiers(settings: Settings, warehouse: Warehouse | None = None) -> list[Notifier]:
@@ -137,6 +185,21 @@ class SlackNotifier(WebhookNotifier):
         self.post(
             {
                 "text": alert_headline(alert),
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}],
+            }
+        )
+
+    def send_page(self, page: IncidentPage) -> None:
+        lines = [f"{SEVERITY_EMOJI.get(page.severity, '')} *{_slack_escape(page_headline(page))}*"]
+        for item in page.evidence[:3]:
+            link = f"<{_slack_escape(item.get('url') or '')}|{_slack_escape(item.get('title') or 'source')}>"
+            lines.append(
+                f"> {_slack_escape(item['text'][:300])} ({_slack_escape(item.get('outlet') or '')}, "
+                f"{item.get('day') or ''}{_copies(item)}) {link}"
+            )
+        self.post(
+            {
+                "text": page_headline(page),
                 "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}],
             }
         )
@@ -212,6 +275,47 @@ def email_message(alert: Alert, chart_png: bytes | None, sender: str, recipients
     return message
 
 
+def page_email(
+    page: IncidentPage, sender: str, recipients: list[str], chart_png: bytes | None = None
+) -> EmailMessage:
+    """Plain text + HTML (feed text escaped): the incident, why it paged, its distinct evidence, and
+    the chart of the alert that raised it inline."""
+    message = EmailMessage()
+    message["Subject"] = f"[escalation] {page_headline(page)}"
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    lines = "\n".join(
+        f"- {e['text']} ({e.get('outlet') or ''}, {e.get('day') or ''}{_copies(e)}) <{e.get('url') or ''}>"
+        for e in page.evidence
+    )
+    message.set_content(f"{page_headline(page)}\n\nWhy: {page.why}\n\nEvidence:\n{lines}\n")
+    rows = "".join(
+        f"<tr><td>{html.escape(e['text'])}</td><td>{html.escape(e.get('outlet') or '')}</td>"
+        f"<td>{html.escape(str(e.get('day') or ''))}</td><td>{int(e.get('copies') or 1)}</td>"
+        f'<td><a href="{html.escape(e.get("url") or "", quote=True)}">{html.escape(e.get("title") or "source")}</a></td></tr>'
+        for e in page.evidence
+    )
+    chart_id = make_msgid(domain="escalation.local")
+    chart_tag = f'<p><img src="cid:{chart_id[1:-1]}" alt="60-day chart"></p>' if chart_png else ""
+    message.add_alternative(
+        f"<html><body><h3>{html.escape(page_headline(page))}</h3><p>{html.escape(page.why)}</p>{chart_tag}"
+        '<table border="1" cellpadding="4"><tr><th>sentence</th><th>outlet</th><th>day</th><th>copies</th>'
+        f"<th>article</th></tr>{rows}</table></body></html>",
+        subtype="html",
+    )
+    if chart_png:
+        message.get_payload()[1].add_related(chart_png, "image", "png", cid=chart_id, filename="chart.png")
+    return message
+
+
+def cause_alert(warehouse: Warehouse, page: IncidentPage) -> Alert | None:
+    """The stored alert that raised a page (its actor, kind and day)."""
+    for alert in warehouse.load_alerts(page.day, page.day):
+        if alert.actor == page.cause_actor and alert.kind == page.kind:
+            return alert
+    return None
+
+
 class EmailNotifier:
     channel = "email"
 
@@ -237,7 +341,14 @@ class EmailNotifier:
 
     def send(self, alert: Alert) -> None:
         chart = render_chart(self._warehouse, alert) if self._warehouse is not None else None
-        message = email_message(alert, chart, self.sender, self.recipients)
+        self._deliver(email_message(alert, chart, self.sender, self.recipients))
+
+    def send_page(self, page: IncidentPage) -> None:
+        alert = cause_alert(self._warehouse, page) if self._warehouse is not None else None
+        chart = render_chart(self._warehouse, alert) if self._warehouse is not None and alert else None
+        self._deliver(page_email(page, self.sender, self.recipients, chart))
+
+    def _deliver(self, message: EmailMessage) -> None:
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self._timeout_s) as smtp:
                 if self._starttls:

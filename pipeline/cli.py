@@ -295,7 +295,13 @@ def detect(
     )
     alerts = [alert_to_dict(a) for a in report.alerts]
     console.print(_alerts_table(alerts))
-    console.print(f"{len(alerts)} alert(s), mode {mode}, {since_day} .. {until_day}")
+    console.print(
+        f"{len(report.incidents)} incident(s) active in the range, {len(report.pages)} page(s) on its days "
+        f"({'delivered to the channels' if notify and mode == 'live' else 'recorded, not sent'}); "
+        "see `escalation incidents`",
+        highlight=False,
+    )
+    console.print(f"{len(alerts)} alert(s), mode {mode}, {since_day} .. {until_day}")  # the last line: the count
 
 
 @app.command()
@@ -629,10 +635,169 @@ def import_(
         raise typer.Exit(1)
 
 
+# -- incidents and backtests ----------------------------------------------------------------------
+def _existing_warehouse(settings: Settings | None = None):
+    """The configured warehouse for a command that only reads: it must exist at the current schema."""
+    from pipeline.store import Warehouse
+
+    return Warehouse.open_existing((settings or _settings()).db_url)
+
+
+def _incident_dict(incident) -> dict:
+    return {
+        "id": incident.incident_id,
+        "mode": incident.mode,
+        "kind": incident.kind,
+        "actors": list(incident.actors),
+        "opened": incident.opened.isoformat(),
+        "last_alert": incident.last_alert.isoformat(),
+        "closed": incident.closed.isoformat() if incident.closed else None,
+        "peak_severity": incident.severity,
+        "peak_surprise": round(incident.peak_surprise, 2),
+        # live: a page reached a person (a channel other than the log); backtest: it would have
+        "paged": incident.sent_to_people > 0 if incident.mode == "live" else incident.first_paged is not None,
+        "first_paged": incident.first_paged.isoformat() if incident.first_paged else None,
+        "paged_severity": incident.paged_severity,
+        "alerts": incident.alerts,
+        "pages": incident.pages,
+        "evidence": [
+            {k: e.get(k) for k in ("text", "title", "url", "outlet", "day", "score", "copies", "outlets")}
+            for e in incident.evidence
+        ],
+    }
+
+
+@app.command()
+def incidents(
+    since: Annotated[
+        str | None, typer.Option(help="First day, YYYY-MM-DD (default: 30 days before --until)")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, UTC)")] = None,
+    mode: Annotated[str | None, typer.Option(help="live | backtest (default: both)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per incident")] = False,
+) -> None:
+    """List the incidents active in a range: actors, kind, since when, peak severity, whether it paged
+    (for a backtest: would have), alerts, top distinct evidence. Reads only."""
+    since_day, until_day = _day_range(since, until, 30)
+    if mode is not None and mode not in ("live", "backtest"):
+        raise UserError(f"--mode must be live or backtest, not {mode!r}")
+    found = [_incident_dict(i) for i in _existing_warehouse().load_incidents(since_day, until_day, mode)]
+    if as_json:
+        for item in found:
+            sys.stdout.write(json.dumps(item, ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"Incidents {since_day} .. {until_day} ({len(found)})")
+    for column in ("id", "mode", "kind", "actors", "opened", "closed", "peak", "paged", "alerts", "top evidence"):
+        table.add_column(column, overflow="fold")
+    for item in found:
+        top = item["evidence"][0] if item["evidence"] else None
+        evidence = f"{top['text'][:140]} ({top.get('outlet') or ''}, {top.get('day') or ''})" if top else ""
+        table.add_row(
+            str(item["id"]),
+            item["mode"],
+            item["kind"],
+            "/".join(item["actors"]),
+            item["opened"],
+            item["closed"] or "open",
+            item["peak_severity"],
+            ("yes " if item["paged"] else "no ") + (item["first_paged"] or ""),
+            str(item["alerts"]),
+            evidence,
+        )
+    console.print(table)
+
+
+def _strongest(alert: dict | None) -> str:
+    if alert is None:
+        return "none"
+    context = f", {alert['context_share']:.0%} disaster context" if alert["context_share"] else ""
+    return f"{alert['actor']} {alert['day']} {alert['severity']} z={alert['surprise']:.1f}{context}"
+
+
+@app.command()
+def backtest(
+    events: Annotated[Path, typer.Option(help="Known events (YAML: escalations and quiet windows)")],
+    since: Annotated[str | None, typer.Option(help="First day (default: the first stored article's)")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day (default: the last stored article's)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object with every figure")] = False,
+    listing: Annotated[bool, typer.Option("--list", help="List every paged escalation incident")] = False,
+) -> None:
+    """Replay detection and incidents over stored history with the production code path (in memory:
+    nothing is written) and judge it: each known escalation paged or not, quiet windows paged, paged
+    escalation incidents per week. The detection settings are the ESCALATION_* ones."""
+    from pipeline import alerts as alerting
+    from pipeline.backtest import judge, judgement_dict, load_events
+
+    if not events.is_file():
+        raise UserError(f"events file not found: {events}")
+    escalations, quiet = load_events(events)
+    settings = _settings()
+    warehouse = _existing_warehouse(settings)
+    bounds = warehouse.article_day_bounds(_parse_day(since, "--since"), _parse_day(until, "--until"))
+    if bounds is None:
+        raise UserError("no stored articles in that range: nothing to replay")
+    since_day, until_day = _parse_day(since, "--since") or bounds[0], _parse_day(until, "--until") or bounds[1]
+    if since_day > until_day:
+        raise UserError(f"--since {since_day} is after --until {until_day}")
+    if not warehouse.has_signals(since_day, until_day):
+        raise UserError(
+            f"no daily signals stored for {since_day} .. {until_day}: run `escalation signals --since {since_day} "
+            f"--until {until_day}` first"
+        )
+    run = alerting.backtest(warehouse, since_day, until_day, settings.detection)
+    result = judgement_dict(judge(run.timeline, escalations, quiet, since_day, until_day), run.alerts)
+    result["alerts"] = len(run.alerts)
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return
+    console.print(
+        f"backtest {since_day} .. {until_day}: {len(run.alerts)} alerts; {result['escalations_paged']}/"
+        f"{result['escalations']} known escalations paged in their window "
+        f"({result['escalations_paged_by_a_first_page']} by a first page); "
+        f"{result['quiet_windows_paged']}/{result['quiet_windows']} quiet windows paged; "
+        f"{result['paged_escalation_incidents']} paged escalation incidents = "
+        f"{result['paged_incidents_per_week']:.2f}/week",
+        soft_wrap=True,
+        highlight=False,
+    )
+    table = Table(title="Known events")
+    for column in ("event", "actors", "window", "kind", "outcome", "incident", "strongest alert"):
+        table.add_column(column, overflow="fold")
+    for kind, rows in (("escalation", result["events"]), ("quiet", result["quiet"])):
+        for row in rows:
+            outcome = f"paged {row['day']} ({row['reason']})" if row["paged"] else "not paged"
+            table.add_row(
+                row["name"],
+                "/".join(row["actors"]),
+                f"{row['first']} .. {row['last']}",
+                kind,
+                outcome,
+                "/".join(row["incident_actors"] or []),
+                _strongest(row["strongest_alert"]),
+            )
+    console.print(table)
+    if listing:
+        paged = Table(title=f"Paged escalation incidents ({len(result['incidents'])})")
+        for column in ("first page", "actors", "opened", "peak", "alerts", "top evidence"):
+            paged.add_column(column, overflow="fold")
+        for item in result["incidents"]:
+            top = item["top_evidence"] or {}
+            paged.add_row(
+                item["first_paged"] or "",
+                "/".join(item["actors"]),
+                item["opened"],
+                item["peak_severity"],
+                str(item["alerts"]),
+                f"{(top.get('title') or top.get('text') or '')[:120]} ({top.get('outlet') or ''})",
+            )
+        console.print(paged)
+
+
 # Errors a user can fix, by module: only the modules a command has loaded can have raised theirs,
 # so `escalation score` does not import the warehouse (SQLAlchemy) just to name its error class.
 _USER_ERROR_CLASSES = (
     ("pipeline.actors", "GazetteerError"),
+    ("pipeline.backtest", "EventsError"),
     ("pipeline.feeds", "FeedListError"),
     ("pipeline.score", "LexiconError"),
     ("pipeline.store", "WarehouseError"),

@@ -156,6 +156,15 @@ class DetectionParams:
     # Lower alerts are stored and logged, not pushed to people.
     notify_min_severity: str = env("NOTIFY_MIN_SEVERITY", default="warning")
     evidence_sentences: int = env("EVIDENCE_SENTENCES", default=5)
+    # Incidents (pipeline.incidents; they page from notify_min_severity up): closed after this many
+    # days without an alert; re-paged at the same severity when a day's surprise reaches this
+    # multiple of the last page's (0: only a higher severity re-pages); escalation evidence at
+    # least this share disaster/accident context opens nothing; an actor named in at least this
+    # share of an alert's sentences is its counterpart (the incident is the pair's).
+    incident_quiet_days: int = env("INCIDENT_QUIET_DAYS", default=7)
+    incident_upgrade_factor: float = env("INCIDENT_UPGRADE_FACTOR", default=1.5)
+    incident_max_context_share: float = env("INCIDENT_MAX_CONTEXT_SHARE", default=0.5)
+    incident_partner_share: float = env("INCIDENT_PARTNER_SHARE", default=0.3)
 
     def __post_init__(self) -> None:
         if self.detector not in DETECTORS:
@@ -172,6 +181,14 @@ class DetectionParams:
             )
         if not 0 < self.ewma_lambda <= 1:
             raise ValueError(f"ewma_lambda must be in (0, 1], not {self.ewma_lambda}")
+        if self.incident_quiet_days < 1:
+            raise ValueError(f"incident_quiet_days must be >= 1, not {self.incident_quiet_days}")
+        if self.incident_upgrade_factor != 0 and not self.incident_upgrade_factor > 1:
+            raise ValueError(f"incident_upgrade_factor must be > 1 (0: off), not {self.incident_upgrade_factor}")
+        if not 0 < self.incident_max_context_share <= 1:
+            raise ValueError(f"incident_max_context_share must be in (0, 1], not {self.incident_max_context_share}")
+        if not 0 < self.incident_partner_share <= 1:
+            raise ValueError(f"incident_partner_share must be in (0, 1], not {self.incident_partner_share}")
 
 
 @dataclass(frozen=True)

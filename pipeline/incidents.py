@@ -48,6 +48,8 @@ class Evidence:
     day: date | None = None
     score: float = 0.0
     sentence_id: int | None = None
+    copies: int = 1  # items that carried this very text (wire copies of one report)
+    outlets: int = 1  # distinct outlets among them
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Candidate:
     articles: int = 0
     sources: int = 0
     evidence: tuple[Evidence, ...] = ()
+    ref: int | None = None  # the caller's id of the alert behind it (kept on the incident)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -118,6 +121,8 @@ class Incident:
     paged_surprise: float | None = None  # the surprise of its last page
     first_paged: date | None = None
     closed: date | None = None
+    lead: str = ""  # the actor of the candidate that opened it (with kind and opened: its natural key)
+    refs: tuple[int, ...] = ()  # the `ref`s of the candidates that joined it, in order
 
     @property
     def is_open(self) -> bool:
@@ -136,6 +141,7 @@ class Page:
     severity: str
     previous_severity: str | None  # the severity it paged at before (upgrade), else None
     cause: Candidate  # the candidate that raised it
+    previous_surprise: float | None = None  # the surprise of its page before (upgrade), else None
 
 
 @dataclass(frozen=True)
@@ -160,12 +166,17 @@ def _rank(severity: str | None) -> int:
 
 
 def _merged_evidence(old: Sequence[Evidence], new: Iterable[Evidence], limit: int) -> tuple[Evidence, ...]:
-    """The strongest distinct sentences (by |score|; the same text from two outlets counts once)."""
+    """The strongest distinct sentences (by |score|; the same text from two outlets counts once: its
+    copies add up, its outlets are the most any one day saw)."""
     seen: dict[str, Evidence] = {}
     for item in (*old, *new):
         key = " ".join(item.text.casefold().split())
-        if key not in seen or abs(item.score) > abs(seen[key].score):
+        if key not in seen:
             seen[key] = item
+            continue
+        known = seen[key]
+        best = item if abs(item.score) > abs(known.score) else known
+        seen[key] = replace(best, copies=known.copies + item.copies, outlets=max(known.outlets, item.outlets))
     return tuple(sorted(seen.values(), key=lambda e: -abs(e.score))[:limit])
 
 
@@ -241,6 +252,8 @@ def advance(
                 peak_surprise=candidate.surprise,
                 alerts=1,
                 evidence=_merged_evidence((), candidate.evidence, params.evidence_limit),
+                lead=candidate.actor,
+                refs=() if candidate.ref is None else (candidate.ref,),
             )
             number += 1
             still_open.append(incident)
@@ -257,6 +270,7 @@ def advance(
             peak_surprise=max(incident.peak_surprise, candidate.surprise),
             alerts=incident.alerts + 1,
             evidence=_merged_evidence(incident.evidence, candidate.evidence, params.evidence_limit),
+            refs=incident.refs if candidate.ref is None else (*incident.refs, candidate.ref),
         )
         strongest.setdefault(incident.number, candidate)  # candidates come most severe first
     pages: list[Page] = []
@@ -282,7 +296,15 @@ def advance(
         )
         still_open[index] = updated
         pages.append(
-            Page(day, "open" if first else "upgrade", updated, updated.severity, incident.paged_severity, cause)
+            Page(
+                day,
+                "open" if first else "upgrade",
+                updated,
+                updated.severity,
+                incident.paged_severity,
+                cause,
+                incident.paged_surprise,
+            )
         )
     return DayOutcome(tuple(still_open), tuple(pages), tuple(closed), tuple(withheld))
 

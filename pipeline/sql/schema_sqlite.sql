@@ -17,6 +17,8 @@ CREATE TABLE alerts (
 	mode VARCHAR(16) NOT NULL, 
 	created_at DATETIME NOT NULL, 
 	updated_at DATETIME NOT NULL, 
+	counterparts TEXT, 
+	context_share FLOAT, 
 	PRIMARY KEY (alert_id), 
 	CONSTRAINT uq_alerts_day_actor_kind UNIQUE (day, actor, kind)
 );
@@ -54,6 +56,29 @@ CREATE TABLE feeds (
 	PRIMARY KEY (feed_id), 
 	UNIQUE (url)
 );
+
+CREATE TABLE incidents (
+	incident_id INTEGER NOT NULL, 
+	mode VARCHAR(16) NOT NULL, 
+	kind VARCHAR(16) NOT NULL, 
+	lead VARCHAR(32) NOT NULL, 
+	opened DATE NOT NULL, 
+	actors TEXT NOT NULL, 
+	last_alert DATE NOT NULL, 
+	closed DATE, 
+	severity VARCHAR(16) NOT NULL, 
+	peak_surprise FLOAT NOT NULL, 
+	alerts INTEGER NOT NULL, 
+	evidence TEXT NOT NULL, 
+	paged_severity VARCHAR(16), 
+	first_paged DATE, 
+	created_at DATETIME NOT NULL, 
+	updated_at DATETIME NOT NULL, 
+	PRIMARY KEY (incident_id), 
+	CONSTRAINT uq_incidents_key UNIQUE (mode, kind, opened, lead)
+);
+
+CREATE INDEX ix_incidents_mode_opened ON incidents (mode, opened);
 
 CREATE TABLE pipeline_runs (
 	run_id VARCHAR(200) NOT NULL, 
@@ -129,6 +154,33 @@ CREATE TABLE fetch_log (
 
 CREATE INDEX ix_fetch_log_feed_time ON fetch_log (feed_id, fetched_at);
 
+CREATE TABLE incident_alerts (
+	incident_id INTEGER NOT NULL, 
+	alert_id INTEGER NOT NULL, 
+	PRIMARY KEY (incident_id, alert_id), 
+	FOREIGN KEY(incident_id) REFERENCES incidents (incident_id), 
+	FOREIGN KEY(alert_id) REFERENCES alerts (alert_id)
+);
+
+CREATE INDEX ix_incident_alerts_alert ON incident_alerts (alert_id);
+
+CREATE TABLE incident_pages (
+	page_id INTEGER NOT NULL, 
+	incident_id INTEGER NOT NULL, 
+	day DATE NOT NULL, 
+	reason VARCHAR(16) NOT NULL, 
+	severity VARCHAR(16) NOT NULL, 
+	previous_severity VARCHAR(16), 
+	surprise FLOAT NOT NULL, 
+	cause_actor VARCHAR(32) NOT NULL, 
+	why TEXT NOT NULL, 
+	evidence TEXT NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	PRIMARY KEY (page_id), 
+	CONSTRAINT uq_incident_pages_incident_day UNIQUE (incident_id, day), 
+	FOREIGN KEY(incident_id) REFERENCES incidents (incident_id)
+);
+
 CREATE TABLE article_pages (
 	article_id INTEGER NOT NULL, 
 	body_source VARCHAR(8) NOT NULL, 
@@ -158,6 +210,18 @@ CREATE TABLE article_sources (
 	PRIMARY KEY (article_id, feed_id), 
 	FOREIGN KEY(article_id) REFERENCES articles (article_id), 
 	FOREIGN KEY(feed_id) REFERENCES feeds (feed_id)
+);
+
+CREATE TABLE page_deliveries (
+	page_id INTEGER NOT NULL, 
+	channel VARCHAR(32) NOT NULL, 
+	status VARCHAR(16) NOT NULL, 
+	attempts INTEGER NOT NULL, 
+	last_error TEXT, 
+	sent_at DATETIME, 
+	updated_at DATETIME NOT NULL, 
+	PRIMARY KEY (page_id, channel), 
+	FOREIGN KEY(page_id) REFERENCES incident_pages (page_id)
 );
 
 CREATE TABLE sentences (

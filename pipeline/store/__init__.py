@@ -6,6 +6,7 @@ Everything else receives a `Warehouse` and asks it (tests/test_layers.py keeps i
 from pipeline.store.alerts import Alert, alert_to_dict
 from pipeline.store.engine import ConcurrentWriteError, WarehouseError
 from pipeline.store.feeds import FeedWriter, FetchRecord, StoreResult
+from pipeline.store.incidents import AlertContext, IncidentPage, StoredIncident
 from pipeline.store.pages import PageRecord, PendingPage
 from pipeline.store.schema import ALL_ACTORS
 from pipeline.store.warehouse import Warehouse
@@ -13,12 +14,15 @@ from pipeline.store.warehouse import Warehouse
 __all__ = [
     "ALL_ACTORS",
     "Alert",
+    "AlertContext",
     "ConcurrentWriteError",
     "FeedWriter",
     "FetchRecord",
+    "IncidentPage",
     "PageRecord",
     "PendingPage",
     "StoreResult",
+    "StoredIncident",
     "Warehouse",
     "WarehouseError",
     "alert_to_dict",

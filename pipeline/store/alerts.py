@@ -33,6 +33,8 @@ class Alert:
     mode: str
     evidence: tuple[dict[str, Any], ...] = ()
     measure: str = ""  # which daily_signals column decided the alert
+    counterparts: tuple[str, ...] = ()  # other actors its evidence names, strongest first
+    context_share: float = 0.0  # share of its evidence in a disaster or accident context
     alert_id: int | None = None
 
 
@@ -41,12 +43,21 @@ def alert_to_dict(alert: Alert) -> dict[str, Any]:
     return to_plain(alert, digits=_ALERT_DIGITS, omit=("alert_id",))
 
 
-_ALERT_DIGITS = {"value": 3, "baseline": 3, "spread": 3, "surprise": 2}
+_ALERT_DIGITS = {"value": 3, "baseline": 3, "spread": 3, "surprise": 2, "context_share": 3}
 
 
 def _row_to_alert(row: Any) -> Alert:
     values = {name: row[name] for name in field_names(Alert)}
-    return from_plain(Alert, {**values, "evidence": json.loads(row["evidence"])})
+    counterparts = tuple(a for a in (row["counterparts"] or "").split(",") if a)
+    return from_plain(
+        Alert,
+        {
+            **values,
+            "evidence": json.loads(row["evidence"]),
+            "counterparts": counterparts,
+            "context_share": row["context_share"] or 0.0,
+        },
+    )
 
 
 class AlertStore:
@@ -75,6 +86,8 @@ class AlertStore:
                 "articles": alert.articles,
                 "sources": alert.sources,
                 "evidence": evidence,
+                "counterparts": ",".join(alert.counterparts),
+                "context_share": alert.context_share,
                 "updated_at": stamp,
             }
             if existing:
@@ -141,46 +154,18 @@ class AlertStore:
     # -- deliveries -----------------------------------------------------------------------------
     def add_pending_deliveries(self, alert_ids: Iterable[int], channels: Sequence[str]) -> None:
         """A 'pending' delivery per alert and channel, unless one exists (in any state)."""
-        stamp = now_utc()
-        with self.engine.begin() as conn:
-            for alert_id in alert_ids:
-                for channel in channels:
-                    conn.execute(
-                        insert_for(conn, alert_deliveries)
-                        .values(
-                            alert_id=alert_id, channel=channel, status="pending", attempts=0, updated_at=stamp
-                        )
-                        .on_conflict_do_nothing()
-                    )
+        add_pending(self.engine, alert_deliveries, "alert_id", alert_ids, channels)
 
     def unsent_deliveries(self, channels: Sequence[str]) -> list[tuple[int, str]]:
         """(alert_id, channel) of every delivery on these channels not marked 'sent'."""
-        d = alert_deliveries.c
-        with self.engine.connect() as conn:
-            return [
-                (alert_id, channel)
-                for alert_id, channel in conn.execute(
-                    sa.select(d.alert_id, d.channel).where(d.status != "sent", d.channel.in_(list(channels)))
-                ).all()
-            ]
+        return unsent(self.engine, alert_deliveries, "alert_id", channels)
 
     def claim_delivery(self, alert_id: int, channel: str, stale_before: datetime) -> int | None:
         """Mark one delivery 'sending' if it is pending, failed, or 'sending' since before
         `stale_before` (a run that died mid-send); returns its attempts so far, or None when someone
         else holds it or it was sent. The conditional UPDATE is the lock: of two runs delivering at
         the same moment, one changes the row, the other changes nothing."""
-        d = alert_deliveries.c
-        claimable = sa.or_(
-            d.status.in_(("pending", "failed")),
-            sa.and_(d.status == "sending", d.updated_at < stale_before),
-        )
-        with self.engine.begin() as conn:
-            return conn.execute(
-                alert_deliveries.update()
-                .where(d.alert_id == alert_id, d.channel == channel, claimable)
-                .values(status="sending", updated_at=now_utc())
-                .returning(d.attempts)
-            ).scalar_one_or_none()
+        return claim(self.engine, alert_deliveries, "alert_id", alert_id, channel, stale_before)
 
     def finish_delivery(
         self,
@@ -192,15 +177,7 @@ class AlertStore:
         sent_at: datetime | None,
     ) -> None:
         """Record the outcome of a claimed delivery (only while it is still 'sending')."""
-        d = alert_deliveries.c
-        with self.engine.begin() as conn:
-            conn.execute(
-                alert_deliveries.update()
-                .where(d.alert_id == alert_id, d.channel == channel, d.status == "sending")
-                .values(
-                    status=status, attempts=attempts, last_error=error, sent_at=sent_at, updated_at=now_utc()
-                )
-            )
+        finish(self.engine, alert_deliveries, "alert_id", alert_id, channel, status, attempts, error, sent_at)
 
     def delivery_states(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -210,3 +187,76 @@ class AlertStore:
                     sa.select(alert_deliveries).order_by(alert_deliveries.c.alert_id)
                 ).mappings()
             ]
+
+
+# -- the delivery state machine's SQL, for any deliveries table keyed (<key>, channel) ---------------
+def add_pending(
+    engine: Engine, table: sa.Table, key: str, ids: Iterable[int], channels: Sequence[str]
+) -> None:
+    stamp = now_utc()
+    with engine.begin() as conn:
+        for item in ids:
+            for channel in channels:
+                conn.execute(
+                    insert_for(conn, table)
+                    .values(
+                        {
+                            key: item,
+                            "channel": channel,
+                            "status": "pending",
+                            "attempts": 0,
+                            "updated_at": stamp,
+                        }
+                    )
+                    .on_conflict_do_nothing()
+                )
+
+
+def unsent(engine: Engine, table: sa.Table, key: str, channels: Sequence[str]) -> list[tuple[int, str]]:
+    d = table.c
+    with engine.connect() as conn:
+        return [
+            (item, channel)
+            for item, channel in conn.execute(
+                sa.select(d[key], d.channel)
+                .where(d.status != "sent", d.channel.in_(list(channels)))
+                .order_by(d[key], d.channel)
+            ).all()
+        ]
+
+
+def claim(
+    engine: Engine, table: sa.Table, key: str, item: int, channel: str, stale_before: datetime
+) -> int | None:
+    d = table.c
+    claimable = sa.or_(
+        d.status.in_(("pending", "failed")),
+        sa.and_(d.status == "sending", d.updated_at < stale_before),
+    )
+    with engine.begin() as conn:
+        return conn.execute(
+            table.update()
+            .where(d[key] == item, d.channel == channel, claimable)
+            .values(status="sending", updated_at=now_utc())
+            .returning(d.attempts)
+        ).scalar_one_or_none()
+
+
+def finish(
+    engine: Engine,
+    table: sa.Table,
+    key: str,
+    item: int,
+    channel: str,
+    status: str,
+    attempts: int,
+    error: str | None,
+    sent_at: datetime | None,
+) -> None:
+    d = table.c
+    with engine.begin() as conn:
+        conn.execute(
+            table.update()
+            .where(d[key] == item, d.channel == channel, d.status == "sending")
+            .values(status=status, attempts=attempts, last_error=error, sent_at=sent_at, updated_at=now_utc())
+        )

@@ -165,6 +165,10 @@ alerts = sa.Table(
     sa.Column("mode", sa.String(16), nullable=False),  # live | backtest
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Since 0005 (NULL on older alerts): the actors its evidence names with it, strongest first
+    # (comma-separated), and the share of that evidence in a disaster or accident context.
+    sa.Column("counterparts", sa.Text),
+    sa.Column("context_share", sa.Float),
     sa.UniqueConstraint("day", "actor", "kind", name="uq_alerts_day_actor_kind"),
     sa.Index("ix_alerts_actor_day", "actor", "day"),
 )
@@ -173,6 +177,75 @@ alert_deliveries = sa.Table(
     "alert_deliveries",
     metadata,
     sa.Column("alert_id", sa.Integer, sa.ForeignKey("alerts.alert_id"), primary_key=True),
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | sending | sent | failed
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Incidents (issue 15): the alerts of one story (an actor or actor pair and a kind), per mode (live
+# incidents page people; backtest ones record what would have paged). Natural key: mode, kind, the
+# day it opened and its lead actor (the actor whose alert opened it). `actors` is comma-separated,
+# sorted; `evidence` a JSON list of distinct sentences (text, title, url, outlet, day, score, copies,
+# outlets). Detection refolds them from the stored alerts, so the rows follow the alerts.
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    sa.Column("incident_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("mode", sa.String(16), nullable=False),  # live | backtest
+    sa.Column("kind", sa.String(16), nullable=False),  # escalation | deescalation
+    sa.Column("lead", sa.String(32), nullable=False),
+    sa.Column("opened", sa.Date, nullable=False),
+    sa.Column("actors", sa.Text, nullable=False),
+    sa.Column("last_alert", sa.Date, nullable=False),
+    sa.Column("closed", sa.Date),  # NULL while open
+    sa.Column("severity", sa.String(16), nullable=False),  # the highest so far
+    sa.Column("peak_surprise", sa.Float, nullable=False),
+    sa.Column("alerts", sa.Integer, nullable=False),
+    sa.Column("evidence", sa.Text, nullable=False),
+    sa.Column("paged_severity", sa.String(16)),  # the highest it paged (or would have) at
+    sa.Column("first_paged", sa.Date),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("mode", "kind", "opened", "lead", name="uq_incidents_key"),
+    sa.Index("ix_incidents_mode_opened", "mode", "opened"),
+)
+
+# Which alerts an incident is made of (an alert belongs to one incident per mode).
+incident_alerts = sa.Table(
+    "incident_alerts",
+    metadata,
+    sa.Column("incident_id", sa.Integer, sa.ForeignKey("incidents.incident_id"), primary_key=True),
+    sa.Column("alert_id", sa.Integer, sa.ForeignKey("alerts.alert_id"), primary_key=True),
+    sa.Index("ix_incident_alerts_alert", "alert_id"),
+)
+
+# A page: an incident opened at or above the paging severity (reason open) or got worse (upgrade).
+# One per incident and day; `why` says what raised it, `evidence` is the incident's as paged.
+incident_pages = sa.Table(
+    "incident_pages",
+    metadata,
+    sa.Column("page_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", sa.Integer, sa.ForeignKey("incidents.incident_id"), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("reason", sa.String(16), nullable=False),  # open | upgrade
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("previous_severity", sa.String(16)),
+    sa.Column("surprise", sa.Float, nullable=False),
+    sa.Column("cause_actor", sa.String(32), nullable=False),
+    sa.Column("why", sa.Text, nullable=False),
+    sa.Column("evidence", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("incident_id", "day", name="uq_incident_pages_incident_day"),
+)
+
+# The delivery state machine of pages, as alert_deliveries is for alerts.
+page_deliveries = sa.Table(
+    "page_deliveries",
+    metadata,
+    sa.Column("page_id", sa.Integer, sa.ForeignKey("incident_pages.page_id"), primary_key=True),
     sa.Column("channel", sa.String(32), primary_key=True),
     sa.Column("status", sa.String(16), nullable=False),  # pending | sending | sent | failed
     sa.Column("attempts", sa.Integer, nullable=False, default=0),

@@ -625,6 +625,17 @@ def test_signals_for_a_manual_range(dagbag, warehouse_copy):
     assert alerts, "the sample story escalates in mid-October"
     assert {mode for *_, mode in alerts} == {"live"}
     assert all("2026-10-01" <= str(day) <= "2026-10-16" for day, *_ in alerts)
+    # The detection step maintains incidents: every alert but the pseudo-actor ALL's is in one.
+    incidents = _query(warehouse_copy, "select incident_id, mode, kind, alerts from incidents")
+    assert incidents and {mode for _, mode, *_ in incidents} == {"live"}
+    linked = _query(
+        warehouse_copy,
+        "select count(*) from alerts where actor != 'ALL' and alert_id not in (select alert_id from incident_alerts)",
+    )
+    assert linked == [(0,)]
+    assert sum(count for *_, count in incidents) == _query(
+        warehouse_copy, "select count(*) from alerts where actor != 'ALL'"
+    )[0][0]
 
 
 def test_signals_rejects_a_malformed_range(dagbag, warehouse_copy):
@@ -671,7 +682,7 @@ def test_signals_recomputation_is_idempotent_over_past_intervals(dagbag, warehou
     dag = dagbag.dags["escalation_signals"]
     # History first, so the detector has a baseline for mid-October.
     _run(dag, logical_date=None, run_conf={"since": "2026-10-01", "until": "2026-10-12"})
-    tables = ("daily_signals", "alerts", "alert_deliveries")
+    tables = ("daily_signals", "alerts", "alert_deliveries", "incidents", "incident_alerts", "incident_pages")
     passes = []
     for _ in range(2):
         for logical_date in BACKFILL_DATES:
@@ -680,7 +691,7 @@ def test_signals_recomputation_is_idempotent_over_past_intervals(dagbag, warehou
             assert run.data_interval_end == logical_date
         passes.append({t: _snapshot(warehouse_copy, t) for t in tables})
     assert passes[0] == passes[1]
-    assert passes[0]["daily_signals"] and passes[0]["alerts"]
+    assert passes[0]["daily_signals"] and passes[0]["alerts"] and passes[0]["incidents"]
     assert _query(warehouse_copy, "select count(*) from daily_signals")[0][0] == len(
         _query(warehouse_copy, "select distinct day, actor from daily_signals")
     )

@@ -134,7 +134,7 @@ def test_webhook_down_then_up_delivers_exactly_once(warehouse, httpserver):
         "down", status=503
     )
     detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[notifier])
-    (state,) = warehouse.delivery_states()
+    (state,) = warehouse.page_delivery_states()
     assert state["status"] == "failed" and state["attempts"] == 1
     assert "503" in state["last_error"] and "SECRET-TOKEN" not in state["last_error"]
 
@@ -142,10 +142,12 @@ def test_webhook_down_then_up_delivers_exactly_once(warehouse, httpserver):
         {"ok": True}
     )
     detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[notifier])
-    (state,) = warehouse.delivery_states()
+    (state,) = warehouse.page_delivery_states()
     assert state["status"] == "sent" and state["attempts"] == 2 and state["sent_at"] is not None
     payload = httpserver.log[-1][0].get_json()
-    assert payload["actor"] == "IRN" and payload["severity"] == "critical" and "evidence" in payload
+    assert payload["type"] == "escalation_incident" and payload["reason"] == "open"
+    assert payload["actors"] == ["IRN"] and payload["severity"] == "critical" and "evidence" in payload
+    assert payload["since"] == SPIKE_DAY.isoformat() and payload["why"].startswith("opened at critical")
 
     requests_so_far = len(httpserver.log)
     detect_with_test_floors(
@@ -176,7 +178,9 @@ def test_backtest_does_not_notify(warehouse, httpserver):
         mode="backtest",
         notifiers=[WebhookNotifier(httpserver.url_for("/h"))],
     )
-    assert httpserver.log == [] and warehouse.delivery_states() == []
+    assert httpserver.log == [] and warehouse.delivery_states() == [] and warehouse.page_delivery_states() == []
+    (incident,) = warehouse.load_incidents(SPIKE_DAY, SPIKE_DAY, "backtest")
+    assert incident.first_paged == SPIKE_DAY  # it would have paged
 
 
 def test_count_of_escalatory_sentences_is_watched_too(warehouse):

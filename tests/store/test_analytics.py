@@ -70,6 +70,7 @@ def test_every_view_exists_on_both_dialects():
             "dyad_daily",
             "escalation_sentences",
             "feed_health",
+            "incident_overview",
             "pipeline_run_summary",
         ]
     )

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from pipeline.alerts import detect
+from pipeline.alerts import detect, history_starts
 from pipeline.config import DetectionParams
 from pipeline.detector import KINDS, SEVERITIES, DayRow
 from pipeline.detector import detect as detect_pure
@@ -115,7 +115,9 @@ def pure_detection(rows: list[dict], stored: list[dict], params: DetectionParams
             row["escalatory_sentences"],
             row["deescalatory_sentences"],
         )
-    first_seen = {actor: min(days) for actor, days in series.items()}
+    # Live detection starts every actor's history at the warehouse's first signal day
+    # (alerts.history_starts): silence since then is a value.
+    first_seen = history_starts({actor: min(days) for actor, days in series.items()})
     earlier: dict[tuple[str, str], list[tuple[date, str]]] = {}
     for alert in stored:
         earlier.setdefault((alert["actor"], alert["kind"]), []).append((alert["day"], alert["severity"]))

@@ -81,7 +81,8 @@ def test_email_arrives_at_a_real_smtp_server_with_chart(warehouse, smtp_server):
     images = [part for part in message.walk() if part.get_content_type() == "image/png"]
     assert len(images) == 1 and images[0].get_content().startswith(PNG_MAGIC)
     assert message.get_body(("html",)).get_content().count("cid:") == 1
-    assert warehouse.delivery_states()[0]["status"] == "sent"
+    assert "opened at critical" in message.get_body(("plain",)).get_content()  # why it paged
+    assert warehouse.page_delivery_states()[0]["status"] == "sent"
 
     detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[notifier])  # re-run: nothing resent
     assert len(inbox.messages) == 1
@@ -94,11 +95,13 @@ def test_smtp_down_then_up_delivers_once(warehouse, smtp_server):
         "127.0.0.1", 9, "a@example.org", ["b@example.org"], password="hunter2", user="u", timeout_s=2
     )
     detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[down])
-    (state,) = warehouse.delivery_states()
+    (state,) = warehouse.page_delivery_states()
     assert state["status"] == "failed" and "hunter2" not in state["last_error"]
     up = EmailNotifier("127.0.0.1", controller.port, "a@example.org", ["b@example.org"])
     detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[up])
-    assert len(inbox.messages) == 1 and warehouse.delivery_states()[0]["status"] == "sent"
+    assert len(inbox.messages) == 1 and warehouse.page_delivery_states()[0]["status"] == "sent"
+    detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[up])  # back up: never twice
+    assert len(inbox.messages) == 1
 
 
 def test_email_escapes_feed_text():
@@ -115,7 +118,8 @@ def test_slack_payload_on_a_local_server(warehouse, httpserver):
         warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[SlackNotifier(httpserver.url_for("/services/T0/B0/XYZ"))]
     )
     payload = httpserver.log[0][0].get_json()
-    assert payload["text"].startswith("CRITICAL: escalation spike for IRN")
+    assert payload["text"].startswith("CRITICAL: new escalation incident #")
+    assert "IRN since" in payload["text"]
     assert payload["blocks"][0]["type"] == "section"
 
 

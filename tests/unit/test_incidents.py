@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -167,3 +168,27 @@ def test_without_an_upgrade_factor_only_a_higher_severity_re_pages():
     timeline = fold(by_day(cand(0, "AAA", "critical", surprise=10.0), cand(1, "AAA", "critical", surprise=40.0)),
                     params)
     assert [p.reason for p in timeline.pages] == ["open"]
+
+
+def test_an_incident_keeps_its_lead_actor_and_the_refs_of_its_candidates():
+    first = replace(cand(0, "AAA", partners=("BBB",)), ref=11)
+    second = replace(cand(1, "BBB", partners=("AAA",)), ref=12)
+    (incident,) = fold(by_day(first, second), PARAMS, until=day(3)).incidents
+    assert incident.lead == "AAA" and incident.refs == (11, 12)
+
+
+def test_wire_copies_of_one_text_are_one_evidence_entry_with_their_copies_added():
+    wire = "Militia fighters stormed the airport"
+    a = replace(cand(0, "AAA"), evidence=(Evidence(text=wire, score=0.7, outlet="one", copies=2, outlets=2),))
+    b = replace(cand(1, "AAA"), evidence=(Evidence(text=wire.upper(), score=0.9, outlet="two", copies=3, outlets=1),))
+    (incident,) = fold(by_day(a, b), PARAMS, until=day(2)).incidents
+    (item,) = incident.evidence
+    assert (item.copies, item.outlets, item.score, item.outlet) == (5, 2, 0.9, "two")
+
+
+def test_an_upgrade_page_at_the_same_severity_says_what_it_last_paged_at():
+    timeline = fold(by_day(cand(0, "AAA", "critical", surprise=9.0), cand(2, "AAA", "critical", surprise=20.0)),
+                    PARAMS, until=day(3))
+    opened, upgraded = timeline.pages
+    assert opened.previous_surprise is None
+    assert (upgraded.reason, upgraded.previous_severity, upgraded.previous_surprise) == ("upgrade", "critical", 9.0)

@@ -49,6 +49,8 @@ STAGES = {
     "pipeline.ingest",
     "pipeline.fulltext",
     "pipeline.simulate",
+    "pipeline.incidents",
+    "pipeline.backtest",
     "pipeline.cli",
 }
 
