@@ -33,7 +33,7 @@ from pipeline.config import PACKAGE_DATA
 from pipeline.matching import build_automaton, longest_matches
 from pipeline.text import split_sentences
 
-SCORER_CODE_VERSION = "5"
+SCORER_CODE_VERSION = "6"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_LEXICON = PACKAGE_DATA / "lexicon.yaml"
 ESCALATORY_THRESHOLD = 0.2
@@ -356,6 +356,10 @@ def _sense_word(lowered: str, start: int, end: int, sense: _Sense) -> str | None
             word = word[:-2]
         if word in sense.words:
             return word
+        if "-" in word:  # a compound's first part is context too ("state-linked", "flood-hit"), not
+            head = word.partition("-")[0]  # its last ("cease-fire" is no fire)
+            if head in sense.words:
+                return head
     return None
 
 
