@@ -744,3 +744,123 @@ def test_a_blaze_is_not_shooting_and_voids_no_perpetrator_test(scorer):
     assert shooting.score >= 0.5 and not any(
         m.startswith("disaster") for m in terms(shooting)["kill"].modifiers
     )
+
+
+# -- lexicon 2026.12.2 / scorer-6: gaps named by fresh headline batch 1 ---------------------------------
+@pytest.mark.parametrize(
+    ("sentence", "peace_term", "cue"),
+    [
+        ("Border talks in Vienna closed without a breakthrough.", "talks", "breakdown:without a breakthrough"),
+        ("The mediation ended with no deal on the water dispute.", "mediation", "breakdown:with no deal"),
+        ("The fragile truce is under strain in the south.", "truce", "breakdown:under strain"),
+        ("The ceasefire in the valley is fraying.", "ceasefire", "breakdown:fraying"),
+        ("The accord has effectively ended, diplomats concede.", "accord", "breakdown:effectively ended"),
+    ],
+)
+def test_failed_and_fraying_peace_steps_are_breakdowns(scorer, sentence, peace_term, cue):
+    result = scorer.score_sentence(sentence)
+    assert cue in terms(result)[peace_term].modifiers
+    assert result.score >= ESCALATORY_THRESHOLD
+
+
+def test_an_agreement_that_ends_a_war_is_no_breakdown(scorer):
+    # only "effectively ended" / "ended in failure" are breakdown cues, not a peace step ending something
+    assert scorer.score_sentence("The accord ended decades of rivalry.").score <= DEESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The colonel declared himself president on state radio.",
+        "Rebel officers deposed the king overnight.",
+        "Soldiers announced a takeover of the capital's airport.",
+    ],
+)
+def test_self_proclaimed_rulers_and_deposing_are_seizures_of_power(scorer, sentence):
+    result = scorer.score_sentence(sentence)
+    assert result.score >= ESCALATORY_THRESHOLD
+    assert "power_seizure" in {m.category for m in result.matches}
+
+
+def test_a_company_takeover_is_not_a_seizure_of_power(scorer):
+    assert abs(scorer.score_sentence("The retailer agreed a takeover by a rival chain.").score) < ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("The investor launched a hostile takeover bid.").score == 0
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Moscow cut off the gas to its neighbour for a week.",
+        "The exporter turned off the taps in the middle of winter.",
+        "Kremlin-linked hackers broke into the water utility.",
+    ],
+)
+def test_energy_cut_offs_and_state_linked_hackers_are_coercion(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+def test_a_compound_first_part_is_sense_context_but_not_its_last(scorer):
+    hacker = terms(scorer.score_sentence("State-sponsored hackers were blamed."))["hacker"]
+    assert not any(m.startswith("sense:") for m in hacker.modifiers)
+    fight = terms(scorer.score_sentence("Heavy fighting broke out, ending the cease-fire talks."))
+    assert "sense:fire" not in fight["heavy fighting"].modifiers
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Both sides pulled heavy weapons back from the line of contact.",
+        "A safe corridor lets families leave the encircled suburb.",
+        "The rivals agreed to restore full diplomatic ties after a decade.",
+    ],
+)
+def test_pullbacks_corridors_and_restored_ties_are_deescalation(scorer, sentence):
+    assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD
+
+
+def test_protest_marches_are_protests(scorer):
+    result = scorer.score_sentence("Farmers marched on the ministry over fuel prices.")
+    assert result.score >= ESCALATORY_THRESHOLD and "march on" in terms(result)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "term", "sense"),
+    [
+        ("The holders were crushed 5-1 at home.", "crush", "sense:5-1"),
+        ("The sides meet in a cup clash on Sunday.", "clash", "sense:cup"),
+        ("Ministers clash over the budget in cabinet.", "clash", "sense:budget"),
+        ("The appeals court struck down the ban on rallies.", "strike", "sense:court"),
+        ("The drugmaker signed a deal with a rival.", "sign", "sense:drugmaker"),
+        ("A new telescope captured a comet's tail.", "capture", "sense:telescope"),
+        ("A storm with heavy gusts swept the coast.", "storm", "sense:gusts"),
+    ],
+)
+def test_sport_quarrels_courts_companies_and_weather_are_other_senses(scorer, sentence, term, sense):
+    match = terms(scorer.score_sentence(sentence))[term]
+    assert sense in match.modifiers
+    assert abs(match.effective_weight) < 0.2
+
+
+def test_a_verbal_clash_is_weakly_hostile_and_a_street_clash_stays_violent(scorer):
+    verbal = terms(scorer.score_sentence("Ministers clash over the budget in cabinet."))["clash"]
+    street = terms(scorer.score_sentence("Police clash with rioters in the port."))["clash"]
+    assert 0 < verbal.effective_weight < 0.2 < street.effective_weight
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "A minibus plunged into a gorge, killing eleven.",
+        "Forecasters warn of dangerous heat on Sunday.",
+        "Five fishermen died when their boat overturned.",
+    ],
+)
+def test_road_accidents_drownings_and_weather_warnings_are_not_escalation(scorer, sentence):
+    result = scorer.score_sentence(sentence)
+    assert abs(result.score) < ESCALATORY_THRESHOLD, result
+    assert any(mod.startswith("disaster:") for m in result.matches for mod in m.modifiers)
+
+
+def test_a_threat_in_a_disease_context_is_still_a_threat(scorer):
+    result = scorer.score_sentence("The president threatened to cut funding over the covid response.")
+    assert result.score >= ESCALATORY_THRESHOLD
