@@ -864,3 +864,41 @@ def test_road_accidents_drownings_and_weather_warnings_are_not_escalation(scorer
 def test_a_threat_in_a_disease_context_is_still_a_threat(scorer):
     result = scorer.score_sentence("The president threatened to cut funding over the covid response.")
     assert result.score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "A shopkeeper was stabbed outside his store.",
+        "Two men gunned down a judge in his car.",
+        "Border talks ended in deadlock.",
+        "Negotiations on the dam hit an impasse.",
+        "Bombers entered the air defence zone twice this week.",
+        "Parliament dissolved by decree, the junta says.",
+    ],
+)
+def test_stabbings_deadlocks_air_defence_zones_and_decrees_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The militia disbanded after the accord.",
+        "The soldiers returned to barracks at dawn.",
+        "The freed hostages were reunited with relatives.",
+        "Tensions eased after the phone call.",
+    ],
+)
+def test_disbanding_returning_to_barracks_and_easing_are_deescalation(scorer, sentence):
+    assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD
+
+
+def test_think_tanks_flops_and_economic_warnings_are_not_conflict(scorer):
+    for sentence in (
+        "A think tank in the capital published its report.",
+        "The sequel bombed at the box office.",
+        "The central bank warns of a recession next year.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+    assert scorer.score_sentence("The general warns the rebels of a crushing response.").score >= ESCALATORY_THRESHOLD
