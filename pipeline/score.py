@@ -164,6 +164,7 @@ class _Term:
     polarity: int
     weight: float
     senses: tuple[_Sense, ...] = ()
+    actor: bool = False  # names who acts (a militia), not what happened: takes no salience rank from the acts
 
 
 BEFORE, AFTER, AROUND = "before", "after", "around"
@@ -381,6 +382,8 @@ class Scorer:
         self.categories: dict[str, dict[str, Any]] = {}
         senses = _parse_senses(lexicon.get("senses") or [], irregular, source)
         entries: dict[str, tuple[_Term | None, tuple[_Modifier, ...]]] = {}
+        salience = lexicon.get("salience") or {}
+        actor_categories = frozenset(salience.get("actor_categories") or ())
         for name, spec in categories.items():
             where = f"{source}: category {name}"
             try:
@@ -405,7 +408,14 @@ class Scorer:
             for entry in terms:
                 canonical, weight = _parse_term(entry, default_weight, where)
                 plain = canonical.replace("~", "")
-                info = _Term(plain, name, polarity, round(weight * scale, 4), senses.get(plain, ()))
+                info = _Term(
+                    plain,
+                    name,
+                    polarity,
+                    round(weight * scale, 4),
+                    senses.get(plain, ()),
+                    name in actor_categories,
+                )
                 for variant in _expand(canonical, irregular):
                     existing = entries.get(variant)
                     if existing and existing[0] and existing[0].category != name:
@@ -421,7 +431,6 @@ class Scorer:
                 entries[cue] = (term, (*known, modifier))
         for phrase in lexicon.get("neutral") or []:
             entries[str(phrase).lower()] = (None, ())
-        salience = lexicon.get("salience") or {}
         try:
             self.order_decay = float(salience.get("order_decay", 1.0))
         except (TypeError, ValueError):
@@ -464,12 +473,17 @@ class Scorer:
         readings = [
             _reading(lowered, start, end, term) if term.senses else _PLAIN for start, end, term in terms
         ]
+        actors = 0
         for index, (start, end, term) in enumerate(terms):
-            # The events named first carry a news sentence; later ones are mostly background.
+            # The events named first carry a news sentence; later ones are mostly background. An actor
+            # term ("rebels free 30 soldiers") does not push the acts after it down the order.
             sense_factor, sense_labels = readings[index]
-            if index and decay != 1.0:
-                factor = decay**index * sense_factor
-                applied: list[str] = [_order_label(index + 1), *sense_labels]
+            rank = index - actors
+            if term.actor:
+                actors += 1
+            if rank and decay != 1.0:
+                factor = decay**rank * sense_factor
+                applied: list[str] = [_order_label(rank + 1), *sense_labels]
             else:
                 factor = sense_factor
                 applied = list(sense_labels)

@@ -322,7 +322,7 @@ def test_modifier_can_be_limited_to_one_polarity():
 
 
 def test_later_terms_count_less_and_say_so(scorer):
-    result = scorer.score_sentence("Rebels attacked the base and shelled the town.")
+    result = scorer.score_sentence("Jets attacked the base and shelled the town.")
     first, second = result.matches[0], result.matches[1]
     assert "order:2" in second.modifiers and not any(m.startswith("order") for m in first.modifiers)
     assert second.effective_weight == pytest.approx(second.weight * scorer.order_decay)
@@ -750,7 +750,11 @@ def test_a_blaze_is_not_shooting_and_voids_no_perpetrator_test(scorer):
 @pytest.mark.parametrize(
     ("sentence", "peace_term", "cue"),
     [
-        ("Border talks in Vienna closed without a breakthrough.", "talks", "breakdown:without a breakthrough"),
+        (
+            "Border talks in Vienna closed without a breakthrough.",
+            "talks",
+            "breakdown:without a breakthrough",
+        ),
         ("The mediation ended with no deal on the water dispute.", "mediation", "breakdown:with no deal"),
         ("The fragile truce is under strain in the south.", "truce", "breakdown:under strain"),
         ("The ceasefire in the valley is fraying.", "ceasefire", "breakdown:fraying"),
@@ -783,7 +787,10 @@ def test_self_proclaimed_rulers_and_deposing_are_seizures_of_power(scorer, sente
 
 
 def test_a_company_takeover_is_not_a_seizure_of_power(scorer):
-    assert abs(scorer.score_sentence("The retailer agreed a takeover by a rival chain.").score) < ESCALATORY_THRESHOLD
+    assert (
+        abs(scorer.score_sentence("The retailer agreed a takeover by a rival chain.").score)
+        < ESCALATORY_THRESHOLD
+    )
     assert scorer.score_sentence("The investor launched a hostile takeover bid.").score == 0
 
 
@@ -901,4 +908,61 @@ def test_think_tanks_flops_and_economic_warnings_are_not_conflict(scorer):
         "The central bank warns of a recession next year.",
     ):
         assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
-    assert scorer.score_sentence("The general warns the rebels of a crushing response.").score >= ESCALATORY_THRESHOLD
+    assert (
+        scorer.score_sentence("The general warns the rebels of a crushing response.").score
+        >= ESCALATORY_THRESHOLD
+    )
+
+
+def test_an_actor_term_does_not_push_the_acts_down_the_order(scorer):
+    result = scorer.score_sentence("Militiamen freed the captured pilots and shelled the town.")
+    militia, freed, shelled = result.matches[0], result.matches[1], result.matches[2]
+    assert militia.category == "proxy_militia"
+    assert not any(m.startswith("order") for m in freed.modifiers)  # the first act keeps its full weight
+    assert "order:2" in shelled.modifiers
+    lexicon = {
+        "version": "t",
+        "categories": {
+            "who": {"polarity": 1, "weight": 0.5, "terms": ["rebels"]},
+            "act": {"polarity": -1, "terms": ["freed"]},
+        },
+        "salience": {"order_decay": 0.5},
+    }
+    assert Scorer(lexicon).score_sentence("rebels freed them").matches[1].effective_weight == -0.5
+    lexicon["salience"] = {"order_decay": 0.5, "actor_categories": ["who"]}
+    assert Scorer(lexicon).score_sentence("rebels freed them").matches[1].effective_weight == -1.0
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Riot police surrounded the opposition headquarters.",
+        "The coast guard turned water cannon on the fishing boats.",
+        "The navy sailed a carrier past the islands in a show of strength.",
+        "The capital recalled its envoy after the spy affair.",
+        "The delegation stormed out of the conference.",
+    ],
+)
+def test_encirclement_water_cannon_shows_of_strength_and_recalled_envoys_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+def test_a_named_storm_is_weather_and_a_disaster_context_while_storming_a_hotel_is_an_attack(scorer):
+    weather = scorer.score_sentence("Storm Bella kills three as it crosses the country.")
+    assert abs(weather.score) < ESCALATORY_THRESHOLD
+    assert "disaster:storm" in terms(weather)["kill"].modifiers
+    attack = scorer.score_sentence("Gunmen storm a hotel in the capital, killing five.")
+    assert attack.score >= 0.5 and not any(m.startswith("disaster") for m in terms(attack)["kill"].modifiers)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "term", "sense"),
+    [
+        ("The group released a video of the speech.", "release", "sense:video"),
+        ("A supply boat reached the reef.", "supply", "sense:boat"),
+        ("The court acquitted her of fraud charges.", "charge", "sense:fraud"),
+    ],
+)
+def test_videos_supply_boats_and_fraud_charges_are_other_senses(scorer, sentence, term, sense):
+    match = terms(scorer.score_sentence(sentence))[term]
+    assert sense in match.modifiers and match.effective_weight == 0
