@@ -966,3 +966,45 @@ def test_a_named_storm_is_weather_and_a_disaster_context_while_storming_a_hotel_
 def test_videos_supply_boats_and_fraud_charges_are_other_senses(scorer, sentence, term, sense):
     match = terms(scorer.score_sentence(sentence))[term]
     assert sense in match.modifiers and match.effective_weight == 0
+
+
+def test_a_court_outcome_puts_the_crime_in_the_past(scorer):
+    verdict = scorer.score_sentence("A man was jailed for life for murdering two neighbours.")
+    assert abs(verdict.score) < ESCALATORY_THRESHOLD
+    assert "verdict:jailed for" in terms(verdict)["murder"].modifiers
+    assert scorer.score_sentence("A man murdered two neighbours.").score >= ESCALATORY_THRESHOLD
+    # an accusation is not a verdict: "is guilty of violating the ceasefire" stays a breach
+    assert scorer.score_sentence("The army is guilty of violating the ceasefire.").score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Loyalist troops retook the airport from the mutineers.",
+        "Police used batons on the students.",
+        "Spyware was planted on the ministers' phones.",
+        "The general said his forces would not back down.",
+    ],
+)
+def test_retaking_batons_spyware_and_not_backing_down_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The summit ended with a pledge on fisheries.",
+        "Two freight trains collided near the junction.",
+        "A data breach at the retailer exposed card numbers.",
+    ],
+)
+def test_ending_with_a_pledge_trains_and_data_breaches_are_not_conflict(scorer, sentence):
+    result = scorer.score_sentence(sentence)
+    assert result.score < ESCALATORY_THRESHOLD and not any(
+        m.category == "hostile_rhetoric" or (m.polarity < 0 and m.effective_weight > 0) for m in result.matches
+    )
+
+
+def test_a_nationwide_strike_is_a_labour_strike(scorer):
+    match = terms(scorer.score_sentence("A nationwide strike shut the ports."))["strike"]
+    assert "sense:nationwide" in match.modifiers and 0 < match.effective_weight < 0.8
