@@ -974,7 +974,9 @@ def test_a_court_outcome_puts_the_crime_in_the_past(scorer):
     assert "verdict:jailed for" in terms(verdict)["murder"].modifiers
     assert scorer.score_sentence("A man murdered two neighbours.").score >= ESCALATORY_THRESHOLD
     # an accusation is not a verdict: "is guilty of violating the ceasefire" stays a breach
-    assert scorer.score_sentence("The army is guilty of violating the ceasefire.").score >= ESCALATORY_THRESHOLD
+    assert (
+        scorer.score_sentence("The army is guilty of violating the ceasefire.").score >= ESCALATORY_THRESHOLD
+    )
 
 
 @pytest.mark.parametrize(
@@ -1001,7 +1003,8 @@ def test_retaking_batons_spyware_and_not_backing_down_are_escalatory(scorer, sen
 def test_ending_with_a_pledge_trains_and_data_breaches_are_not_conflict(scorer, sentence):
     result = scorer.score_sentence(sentence)
     assert result.score < ESCALATORY_THRESHOLD and not any(
-        m.category == "hostile_rhetoric" or (m.polarity < 0 and m.effective_weight > 0) for m in result.matches
+        m.category == "hostile_rhetoric" or (m.polarity < 0 and m.effective_weight > 0)
+        for m in result.matches
     )
 
 
