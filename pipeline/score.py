@@ -164,7 +164,7 @@ class _Term:
     polarity: int
     weight: float
     senses: tuple[_Sense, ...] = ()
-    actor: bool = False  # names who acts (a militia), not what happened: takes no salience rank from the acts
+    actor: bool = False  # names who acts (a militia), not an act: as the opening subject it takes no rank
 
 
 BEFORE, AFTER, AROUND = "before", "after", "around"
@@ -475,11 +475,11 @@ class Scorer:
         ]
         actors = 0
         for index, (start, end, term) in enumerate(terms):
-            # The events named first carry a news sentence; later ones are mostly background. An actor
-            # term ("rebels free 30 soldiers") does not push the acts after it down the order.
+            # The events named first carry a news sentence; later ones are mostly background. The actor
+            # a sentence opens with ("Rebels free 30 soldiers") does not push its acts down the order.
             sense_factor, sense_labels = readings[index]
             rank = index - actors
-            if term.actor:
+            if term.actor and index == actors and lowered.count(" ", 0, start) < 3:
                 actors += 1
             if rank and decay != 1.0:
                 factor = decay**rank * sense_factor

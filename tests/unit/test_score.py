@@ -1011,3 +1011,10 @@ def test_ending_with_a_pledge_trains_and_data_breaches_are_not_conflict(scorer, 
 def test_a_nationwide_strike_is_a_labour_strike(scorer):
     match = terms(scorer.score_sentence("A nationwide strike shut the ports."))["strike"]
     assert "sense:nationwide" in match.modifiers and 0 < match.effective_weight < 0.8
+
+
+def test_only_the_opening_actor_is_exempt_from_the_order(scorer):
+    later = scorer.score_sentence(
+        "Officials said the intention of the militias is to increase their attacks."
+    )
+    assert "order:2" in terms(later)["increase their attacks"].modifiers
