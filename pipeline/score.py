@@ -318,8 +318,17 @@ _PLAIN: tuple[float, tuple[str, ...]] = (1.0, ())
 def _reading(lowered: str, start: int, end: int, term: _Term) -> tuple[float, tuple[str, ...]]:
     """The factor and labels of the senses of the term at lowered[start:end]."""
     factor, labels = 1.0, []
+    # The words around the term, split and cleaned once for all its senses (a term may have several):
+    # nearest first on the left, up to the widest window.
+    width = max(sense.window for sense in term.senses)
+    left = lowered[:start].rsplit(None, width)
+    left = left[1:] if len(left) > width else left
+    near = (
+        [_context_word(w) for w in reversed(left)],
+        [_context_word(w) for w in lowered[end:].split(None, width)[:width]],
+    )
     for sense in term.senses:
-        word = _sense_word(lowered, start, end, sense)
+        word = _sense_word(near, sense)
         if sense.requires and word is None:
             factor *= sense.factor
             labels.append("sense:no-context")
@@ -347,20 +356,24 @@ def _has_perpetrator(
     return False
 
 
-def _sense_word(lowered: str, start: int, end: int, sense: _Sense) -> str | None:
-    """The first context word of `sense` within its window around lowered[start:end], if any."""
-    left = lowered[:start].split()[-sense.window :]
-    right = lowered[end:].split()[: sense.window]
-    for word in (*reversed(left), *right):
-        word = word.strip(_WORD_PUNCTUATION)
-        if word.endswith("'s"):
-            word = word[:-2]
+def _context_word(word: str) -> tuple[str, str | None]:
+    """A word as sense context, without punctuation or "'s", and a compound's first part: "state-linked"
+    is also "state", "flood-hit" also "flood" (not its last: "cease-fire" is no fire)."""
+    word = word.strip(_WORD_PUNCTUATION)
+    if word.endswith("'s"):
+        word = word[:-2]
+    return word, (word.partition("-")[0] if "-" in word else None)
+
+
+def _sense_word(near: tuple[list[tuple[str, str | None]], ...], sense: _Sense) -> str | None:
+    """The first context word of `sense` within its window of the words left (nearest first) and
+    right of a term."""
+    left, right = near
+    for word, head in (*left[: sense.window], *right[: sense.window]):
         if word in sense.words:
             return word
-        if "-" in word:  # a compound's first part is context too ("state-linked", "flood-hit"), not
-            head = word.partition("-")[0]  # its last ("cease-fire" is no fire)
-            if head in sense.words:
-                return head
+        if head is not None and head in sense.words:
+            return head
     return None
 
 
