@@ -1018,3 +1018,77 @@ def test_only_the_opening_actor_is_exempt_from_the_order(scorer):
         "Officials said the intention of the militias is to increase their attacks."
     )
     assert "order:2" in terms(later)["increase their attacks"].modifiers
+
+
+# -- gaps named by fresh headline batch 2 ---------------------------------------------------------------
+def test_releasing_captives_undoes_the_captivity_named(scorer):
+    result = scorer.score_sentence("The gang freed four kidnapped engineers on Monday.")
+    assert "release:freed" in terms(result)["kidnap"].modifiers
+    assert result.score <= DEESCALATORY_THRESHOLD
+    # only captivity terms: a release cue does not undo an attack
+    attack = terms(scorer.score_sentence("They released footage of the attack."))["attack"]
+    assert attack.effective_weight > 0
+
+
+def test_a_denial_after_the_act_leaves_about_zero(scorer):
+    result = scorer.score_sentence(
+        "Reports that the navy rammed a fishing boat are baseless, officials said."
+    )
+    assert abs(result.score) < ESCALATORY_THRESHOLD
+    claim = scorer.score_sentence("Claims that militias torched the village are fabricated.")
+    assert any(m == "denial:fabricated" for match in claim.matches for m in match.modifiers)
+    assert abs(claim.score) < ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("sentence", "peace_term", "cue"),
+    [
+        ("Hopes of a settlement were dashed overnight.", "settlement", "breakdown:dashed"),
+        ("The summit was postponed without a new date.", "summit", "breakdown:postponed"),
+        ("The peace plan is on the brink after the raid.", "peace plan", "breakdown:on the brink"),
+        ("Mediation efforts foundered in the spring.", "mediation", "breakdown:foundered"),
+    ],
+)
+def test_dashed_postponed_and_foundering_peace_steps_are_breakdowns(scorer, sentence, peace_term, cue):
+    assert cue in terms(scorer.score_sentence(sentence))[peace_term].modifiers
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Militants downed an army helicopter near the pass.",
+        "The colonels dissolved the government at dawn.",
+        "The guard commander named himself interim president.",
+        "Dockers began a walkout over safety.",
+        "Reporters were barred from leaving the capital.",
+    ],
+)
+def test_downed_aircraft_dissolved_governments_walkouts_and_bars_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Troops withdrew from the buffer zone overnight.",
+        "A humanitarian convoy entered the city.",
+        "The two states struck a pact on water sharing.",
+        "The released fishermen returned home.",
+    ],
+)
+def test_troops_withdrawing_convoys_pacts_and_returning_home_are_deescalation(scorer, sentence):
+    assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "A fire on a passenger ferry killed twelve.",
+        "Downed power lines left the town dark.",
+        "The probe found signs of ice on the moon.",
+        "The carmaker struck a partnership with a startup.",
+        "The visitors battled to a 1-1 draw.",
+    ],
+)
+def test_ferry_fires_power_lines_signs_company_pacts_and_matches_are_not_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD
