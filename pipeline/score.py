@@ -450,6 +450,12 @@ class Scorer:
             raise LexiconError(f"{source}: salience.order_decay must be a number") from None
         if not math.isfinite(self.order_decay):
             raise LexiconError(f"{source}: salience.order_decay must be a finite number")
+        try:
+            self.actor_factor = float(salience.get("actor_factor", 1.0))
+        except (TypeError, ValueError):
+            raise LexiconError(f"{source}: salience.actor_factor must be a number") from None
+        if not math.isfinite(self.actor_factor):
+            raise LexiconError(f"{source}: salience.actor_factor must be a finite number")
         self.term_count = sum(1 for t, _ in entries.values() if t)
         self._automaton = build_automaton(entries.items())
 
@@ -494,6 +500,9 @@ class Scorer:
             rank = index - actors
             if term.actor and index == actors and lowered.count(" ", 0, start) < 3:
                 actors += 1
+                if index + 1 < len(terms):  # it names who acts; the act that follows says what happened
+                    sense_factor *= self.actor_factor
+                    sense_labels = (*sense_labels, "actor:subject")
             if rank and decay != 1.0:
                 factor = decay**rank * sense_factor
                 applied: list[str] = [_order_label(rank + 1), *sense_labels]

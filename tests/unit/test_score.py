@@ -1092,3 +1092,59 @@ def test_troops_withdrawing_convoys_pacts_and_returning_home_are_deescalation(sc
 )
 def test_ferry_fires_power_lines_signs_company_pacts_and_matches_are_not_conflict(scorer, sentence):
     assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD
+
+
+# -- development probes after batch 2 (own sentences) ------------------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The rebels left the town without a fight.",
+        "The two presidents shook hands in Geneva.",
+        "Parties agreed on a national unity government.",
+        "Foreign ministers held crisis talks in Brussels.",
+        "Cheering crowds greeted news that the war is over.",
+    ],
+)
+def test_yielding_handshakes_unity_governments_crisis_talks_and_wars_ending_are_deescalation(
+    scorer, sentence
+):
+    assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD
+
+
+def test_a_failed_attack_named_as_background_does_not_flip_the_main_clause(scorer):
+    result = scorer.score_sentence("The commander resigned after the failed assault.")
+    assert not any(m.startswith("breakdown") for m in terms(result)["resign"].modifiers)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Customs officers seized a tonne of heroin at the port.",
+        "The chain warns of store closures next year.",
+        "Glaciologists and other scientists warn the ice shelf may break up.",
+    ],
+)
+def test_drug_seizures_and_business_or_science_warnings_are_not_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Air raid sirens sounded across the capital.",
+        "Nurses marched for safer staffing levels.",
+        "Loyalist units regained control of the airport.",
+    ],
+)
+def test_sirens_marches_and_regaining_control_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+def test_the_opening_actor_counts_less_when_an_act_follows_and_says_so(scorer):
+    with_act = terms(scorer.score_sentence("Militants freed two engineers."))["militant"]
+    assert "actor:subject" in with_act.modifiers
+    assert with_act.effective_weight == pytest.approx(with_act.weight * scorer.actor_factor)
+    alone = terms(scorer.score_sentence("Militants in the hills."))["militant"]
+    assert alone.modifiers == () and alone.effective_weight == alone.weight
+    with pytest.raises(LexiconError, match="actor_factor"):
+        Scorer({"version": "t", "categories": {}, "salience": {"actor_factor": "x"}})
