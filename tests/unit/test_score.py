@@ -1141,7 +1141,7 @@ def test_sirens_marches_and_regaining_control_are_escalatory(scorer, sentence):
 
 
 def test_the_opening_actor_counts_less_when_an_act_follows_and_says_so(scorer):
-    with_act = terms(scorer.score_sentence("Militants freed two engineers."))["militant"]
+    with_act = terms(scorer.score_sentence("Militants torched two lorries."))["militant"]
     assert "actor:subject" in with_act.modifiers
     assert with_act.effective_weight == pytest.approx(with_act.weight * scorer.actor_factor)
     alone = terms(scorer.score_sentence("Militants in the hills."))["militant"]
