@@ -52,7 +52,7 @@ def test_qatar_mediator_role_reads_as_deescalatory(scorer):
         "The information points to Qatar's role as a key mediator between the United States and Iran."
     )
     assert result.score <= DEESCALATORY_THRESHOLD
-    assert terms(result)["mediator"].category == "negotiation"
+    assert terms(result)["mediator"].category == "peace_actors"  # named as an actor, de-escalatory
 
 
 def test_increase_their_attacks(scorer):
@@ -1148,3 +1148,44 @@ def test_the_opening_actor_counts_less_when_an_act_follows_and_says_so(scorer):
     assert alone.modifiers == () and alone.effective_weight == alone.weight
     with pytest.raises(LexiconError, match="actor_factor"):
         Scorer({"version": "t", "categories": {}, "salience": {"actor_factor": "x"}})
+
+
+def test_peacekeepers_and_mediators_as_subjects_are_actors_not_acts(scorer):
+    wounded = scorer.score_sentence("Four peacekeepers wounded as their convoy hits a mine.")
+    assert wounded.score >= ESCALATORY_THRESHOLD
+    assert "actor:subject" in terms(wounded)["peacekeeper"].modifiers
+    quit_ = scorer.score_sentence("Mediators abandon efforts to end the siege.")
+    assert "actor:subject" in terms(quit_)["mediator"].modifiers
+
+
+def test_a_denied_strong_act_stays_under_the_band(scorer):
+    result = scorer.score_sentence("Officials deny that soldiers opened fire on villagers.")
+    assert abs(result.score) < ESCALATORY_THRESHOLD
+    assert (
+        scorer.score_sentence("The ministry rejects claims that jets bombed a school.").score
+        < ESCALATORY_THRESHOLD
+    )
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Two lorries collide on the coast road, killing four.",
+        "A blast at a fireworks depot kills seven.",
+        "The actor sues a tabloid for libel.",
+    ],
+)
+def test_collisions_fireworks_and_libel_suits_are_not_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD
+
+
+def test_a_dead_letter_accord_and_a_diplomatic_row_that_ends(scorer):
+    assert scorer.score_sentence("The 2019 accord is a dead letter.").score >= ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("Ambassadors return as the row ends.").score <= DEESCALATORY_THRESHOLD
+
+
+def test_energy_flows_count_as_coercion_only_when_cut(scorer):
+    cut = scorer.score_sentence("Oil supplies to the island were slashed during the quarrel.")
+    assert cut.score >= ESCALATORY_THRESHOLD
+    flowing = terms(scorer.score_sentence("Gas deliveries rose in the autumn."))["gas deliveries"]
+    assert flowing.effective_weight == 0 and "sense:no-context" in flowing.modifiers
