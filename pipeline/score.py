@@ -492,14 +492,17 @@ class Scorer:
         readings = [
             _reading(lowered, start, end, term) if term.senses else _PLAIN for start, end, term in terms
         ]
-        actors = 0
+        unranked = 0
         for index, (start, end, term) in enumerate(terms):
             # The events named first carry a news sentence; later ones are mostly background. The actor
-            # a sentence opens with ("Rebels free 30 soldiers") does not push its acts down the order.
+            # a sentence opens with ("Rebels free 30 soldiers") and a term its sense voids ("gas
+            # supplies" that nobody cut) do not push the acts after them down the order.
             sense_factor, sense_labels = readings[index]
-            rank = index - actors
-            if term.actor and index == actors and lowered.count(" ", 0, start) < 3:
-                actors += 1
+            rank = index - unranked
+            if not sense_factor:
+                unranked += 1
+            elif term.actor and index == unranked and lowered.count(" ", 0, start) < 3:
+                unranked += 1
                 if index + 1 < len(terms):  # it names who acts; the act that follows says what happened
                     sense_factor *= self.actor_factor
                     sense_labels = (*sense_labels, "actor:subject")

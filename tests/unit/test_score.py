@@ -1189,3 +1189,20 @@ def test_energy_flows_count_as_coercion_only_when_cut(scorer):
     assert cut.score >= ESCALATORY_THRESHOLD
     flowing = terms(scorer.score_sentence("Gas deliveries rose in the autumn."))["gas deliveries"]
     assert flowing.effective_weight == 0 and "sense:no-context" in flowing.modifiers
+
+
+def test_a_term_voided_by_its_sense_takes_no_rank(scorer):
+    result = scorer.score_sentence("Gas supplies and rocket fire reached the town.")
+    gas, rockets = result.matches[0], result.matches[1]
+    assert gas.effective_weight == 0 and "sense:no-context" in gas.modifiers
+    assert not any(m.startswith("order") for m in rockets.modifiers)
+
+
+def test_a_health_lockdown_is_not_coercion(scorer):
+    assert (
+        terms(scorer.score_sentence("Shops reopen as the lockdown ends."))["lockdown"].effective_weight == 0
+    )
+    assert (
+        scorer.score_sentence("The army imposed a lockdown on the rebel district.").score
+        >= ESCALATORY_THRESHOLD
+    )
