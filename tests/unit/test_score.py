@@ -1206,3 +1206,10 @@ def test_a_health_lockdown_is_not_coercion(scorer):
         scorer.score_sentence("The army imposed a lockdown on the rebel district.").score
         >= ESCALATORY_THRESHOLD
     )
+
+
+def test_allied_fighters_are_no_alliance(scorer):
+    result = scorer.score_sentence("The army and allied fighters shelled the ridge.")
+    assert "sense:fighters" in terms(result)["ally"].modifiers
+    assert result.score >= ESCALATORY_THRESHOLD
+    assert terms(scorer.score_sentence("The allies signed a pact."))["ally"].effective_weight < 0
