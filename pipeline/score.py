@@ -323,9 +323,10 @@ def _reading(lowered: str, start: int, end: int, term: _Term) -> tuple[float, tu
     width = max(sense.window for sense in term.senses)
     left = lowered[:start].rsplit(None, width)
     left = left[1:] if len(left) > width else left
+    strip = _WORD_PUNCTUATION
     near = (
-        [_context_word(w) for w in reversed(left)],
-        [_context_word(w) for w in lowered[end:].split(None, width)[:width]],
+        [w.strip(strip) for w in reversed(left)],
+        [w.strip(strip) for w in lowered[end:].split(None, width)[:width]],
     )
     for sense in term.senses:
         word = _sense_word(near, sense)
@@ -356,24 +357,33 @@ def _has_perpetrator(
     return False
 
 
-def _context_word(word: str) -> tuple[str, str | None]:
-    """A word as sense context, without punctuation or "'s", and a compound's first part: "state-linked"
-    is also "state", "flood-hit" also "flood" (not its last: "cease-fire" is no fire)."""
-    word = word.strip(_WORD_PUNCTUATION)
+def _context_word(word: str, words: frozenset[str]) -> str | None:
+    """`word` (punctuation stripped) as a context word of `words`: itself, without "'s", or a compound's
+    first part ("state-linked" is also "state", "flood-hit" also "flood"; never its last part:
+    "cease-fire" is no fire)."""
+    if word in words:
+        return word
     if word.endswith("'s"):
         word = word[:-2]
-    return word, (word.partition("-")[0] if "-" in word else None)
+        if word in words:
+            return word
+    if "-" in word:
+        head = word.partition("-")[0]
+        if head in words:
+            return head
+    return None
 
 
-def _sense_word(near: tuple[list[tuple[str, str | None]], ...], sense: _Sense) -> str | None:
+def _sense_word(near: tuple[list[str], list[str]], sense: _Sense) -> str | None:
     """The first context word of `sense` within its window of the words left (nearest first) and
     right of a term."""
     left, right = near
-    for word, head in (*left[: sense.window], *right[: sense.window]):
-        if word in sense.words:
+    words = sense.words
+    for word in (*left[: sense.window], *right[: sense.window]):
+        if word in words:  # the common case, without a call
             return word
-        if head is not None and head in sense.words:
-            return head
+        if ("'" in word or "-" in word) and (found := _context_word(word, words)) is not None:
+            return found
     return None
 
 
