@@ -1213,3 +1213,45 @@ def test_allied_fighters_are_no_alliance(scorer):
     assert "sense:fighters" in terms(result)["ally"].modifiers
     assert result.score >= ESCALATORY_THRESHOLD
     assert terms(scorer.score_sentence("The allies signed a pact."))["ally"].effective_weight < 0
+
+
+# -- gaps named by fresh headline batch 4 ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("sentence", "peace_term", "cue"),
+    [
+        ("Water talks went nowhere again.", "talks", "breakdown:went nowhere"),
+        ("The 2015 accord is null and void, the junta says.", "accord", "breakdown:null and void"),
+    ],
+)
+def test_talks_going_nowhere_and_void_accords_are_breakdowns(scorer, sentence, peace_term, cue):
+    assert cue in terms(scorer.score_sentence(sentence))[peace_term].modifiers
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Rocket launchers were moved up to the ridge.",
+        "Brussels froze funds to the regime.",
+        "Fuel deliveries to the enclave were stopped.",
+    ],
+)
+def test_launchers_frozen_funds_and_stopped_fuel_deliveries_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The swimmer targets a third gold medal.",
+        "Phone makers battle for market share.",
+        "Researchers study a deadly virus strain.",
+        "Parcel deliveries were stopped for the holiday.",
+    ],
+)
+def test_sporting_targets_market_battles_deadly_viruses_and_parcels_are_not_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD
+
+
+def test_a_pullout_and_food_deliveries_are_deescalation(scorer):
+    assert scorer.score_sentence("The pullout of foreign troops began.").score <= DEESCALATORY_THRESHOLD
+    assert scorer.score_sentence("A convoy delivered food to the villages.").score <= DEESCALATORY_THRESHOLD
