@@ -1255,3 +1255,44 @@ def test_sporting_targets_market_battles_deadly_viruses_and_parcels_are_not_conf
 def test_a_pullout_and_food_deliveries_are_deescalation(scorer):
     assert scorer.score_sentence("The pullout of foreign troops began.").score <= DEESCALATORY_THRESHOLD
     assert scorer.score_sentence("A convoy delivered food to the villages.").score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh headline batch 5 ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "An artillery strike hit a camp for flood evacuees.",
+        "A patrol boat rammed the trawler twice.",
+        "Ceasefire violations rose sharply this week.",
+        "Unidentified drones circled the airbase.",
+        "The militia has torn up the truce.",
+        "The armistice exists only on paper.",
+    ],
+)
+def test_compound_strikes_ramming_violations_drones_and_paper_truces_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Two kidnapped nurses walked free on Sunday.",
+        "The sides exchanged bodies of the dead at the crossing.",
+        "Rebels handed back the captured villages.",
+    ],
+)
+def test_walking_free_returning_bodies_and_handing_back_ground_are_deescalation(scorer, sentence):
+    assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "A crowd crush at the stadium gates left four dead.",
+        "Voters back the first free election in years.",
+        "The college hosts a careers fair.",
+        "Veterans laid wreaths for the war dead.",
+    ],
+)
+def test_crowd_crushes_free_elections_fairs_and_war_dead_are_not_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD
