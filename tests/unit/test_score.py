@@ -1296,3 +1296,22 @@ def test_walking_free_returning_bodies_and_handing_back_ground_are_deescalation(
 )
 def test_crowd_crushes_free_elections_fairs_and_war_dead_are_not_conflict(scorer, sentence):
     assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 6 (teaser-style sentences) -------------------------------------------------
+def test_a_breakdown_or_release_cue_reaches_across_a_longer_teaser_phrase(scorer):
+    truce = scorer.score_sentence("The truce between the two clans seems to have broken down.")
+    assert "breakdown:broken down" in terms(truce)["truce"].modifiers
+    freed = scorer.score_sentence("Nine hostages held by the gang were released.")
+    assert "reversal:released" in terms(freed)["hostage"].modifiers
+    assert freed.score <= DEESCALATORY_THRESHOLD
+
+
+def test_company_deals_and_planning_approvals_are_not_cooperation(scorer):
+    assert abs(scorer.score_sentence("The two companies signed a supply deal.").score) < ESCALATORY_THRESHOLD
+    assert (
+        abs(scorer.score_sentence("The board approved plans for a housing estate.").score)
+        < ESCALATORY_THRESHOLD
+    )
+    approved = terms(scorer.score_sentence("The Security Council approved the deployment of monitors."))
+    assert approved["approve"].effective_weight < 0 and approved["approve"].modifiers == ()
