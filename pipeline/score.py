@@ -273,7 +273,7 @@ def _parse_senses(
 
 
 def _parse_modifier(
-    kind: str, spec: Any, source: str, irregular: dict[str, list[str]]
+    kind: str, spec: Any, source: str, irregular: dict[str, list[str]], category_names: Iterable[str] = ()
 ) -> list[tuple[str, _Modifier]]:
     """The (cue text, modifier) pairs of one modifier kind; a cue word written "~collapse" stands
     for its inflections (collapse, collapses, collapsed, collapsing), as in terms."""
@@ -285,6 +285,7 @@ def _parse_modifier(
         whole_sentence = {"clause": False, "sentence": True}[spec.get("scope", "clause")]
         around = {"before": False, "around": True}[spec.get("position", "before")]
         categories = frozenset(spec["categories"]) if "categories" in spec else None
+        excluded = frozenset(spec["except_categories"]) if "except_categories" in spec else None
         terms = frozenset(str(t).lower() for t in spec.get("terms") or [])
         unless = frozenset(spec.get("unless_categories") or [])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -295,6 +296,12 @@ def _parse_modifier(
         ) from None
     if not math.isfinite(factor):
         raise LexiconError(f"{source}: modifier {kind}: factor must be a finite number")
+    if excluded is not None:  # every category but these, resolved here: no cost per sentence
+        if categories is not None:
+            raise LexiconError(
+                f"{source}: modifier {kind}: categories and except_categories exclude each other"
+            )
+        categories = frozenset(category_names) - excluded
     if not cues:
         raise LexiconError(f"{source}: modifier {kind} has no cues")
     built = []
@@ -448,7 +455,7 @@ class Scorer:
                     if not existing or not existing[0]:
                         entries[variant] = (info, ())
         for kind, spec in modifiers.items():
-            for cue, modifier in _parse_modifier(kind, spec, source, irregular):
+            for cue, modifier in _parse_modifier(kind, spec, source, irregular, self.categories):
                 cue = cue.lower()
                 term, known = entries.get(cue, (None, ()))
                 entries[cue] = (term, (*known, modifier))

@@ -1315,3 +1315,52 @@ def test_company_deals_and_planning_approvals_are_not_cooperation(scorer):
     )
     approved = terms(scorer.score_sentence("The Security Council approved the deployment of monitors."))
     assert approved["approve"].effective_weight < 0 and approved["approve"].modifiers == ()
+
+
+# -- gaps named by fresh batch 7 ------------------------------------------------------------------------
+def test_a_halted_energy_flow_is_the_cut_not_its_undoing(scorer):
+    result = scorer.score_sentence("Gas deliveries to the island were suspended by the supplier.")
+    deliveries = terms(result)["gas deliveries"]
+    assert deliveries.category == "energy_cutoff" and not any(
+        m.startswith("reversal") for m in deliveries.modifiers
+    )
+    assert result.score >= ESCALATORY_THRESHOLD
+    # other escalatory terms are still undone by the same cue
+    assert (
+        terms(scorer.score_sentence("The navy halted its drills near the island."))["drill"].effective_weight
+        < 0
+    )
+
+
+def test_except_categories_is_resolved_when_the_lexicon_is_built():
+    lexicon = {
+        "version": "t",
+        "categories": {"a": {"polarity": 1, "terms": ["raid"]}, "b": {"polarity": 1, "terms": ["blockade"]}},
+        "modifiers": {
+            "reversal": {"factor": -0.5, "window": 3, "cues": ["halted"], "except_categories": ["b"]}
+        },
+    }
+    scorer = Scorer(lexicon)
+    assert scorer.score_sentence("halted the raid").score < 0
+    assert scorer.score_sentence("halted the blockade").score > 0
+    lexicon["modifiers"]["reversal"]["categories"] = ["a"]
+    with pytest.raises(LexiconError, match="exclude each other"):
+        Scorer(lexicon)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Insurgents overran two border posts overnight.",
+        "The talks hit a snag over prisoner lists.",
+        "The accord was betrayed within a week, the rebels said.",
+        "The ministry ordered the closure of the border crossing.",
+    ],
+)
+def test_overrunning_stalled_talks_betrayed_accords_and_closed_crossings_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+def test_a_factory_closure_is_no_coercion(scorer):
+    closure = terms(scorer.score_sentence("The closure of the factory cost 300 jobs."))["closure"]
+    assert closure.effective_weight == 0 and "sense:no-context" in closure.modifiers
