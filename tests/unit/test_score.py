@@ -1364,3 +1364,26 @@ def test_overrunning_stalled_talks_betrayed_accords_and_closed_crossings_are_esc
 def test_a_factory_closure_is_no_coercion(scorer):
     closure = terms(scorer.score_sentence("The closure of the factory cost 300 jobs."))["closure"]
     assert closure.effective_weight == 0 and "sense:no-context" in closure.modifiers
+
+
+# -- gaps named by fresh batch 8 ------------------------------------------------------------------------
+def test_launching_missiles_counts_and_launching_a_product_does_not(scorer):
+    assert (
+        scorer.score_sentence("The navy launched three cruise missiles at dawn.").score
+        >= ESCALATORY_THRESHOLD
+    )
+    product = terms(scorer.score_sentence("The firm launched a new phone."))["launch"]
+    assert product.effective_weight == 0 and "sense:no-context" in product.modifiers
+
+
+def test_comebacks_telescopes_and_aid_to_a_besieged_district(scorer):
+    assert (
+        abs(scorer.score_sentence("The holders battled back to win on penalties.").score)
+        < ESCALATORY_THRESHOLD
+    )
+    assert (
+        abs(scorer.score_sentence("Researchers captured the first image of the star.").score)
+        < ESCALATORY_THRESHOLD
+    )
+    aid = scorer.score_sentence("Food aid reached the besieged district on Monday.")
+    assert aid.score <= DEESCALATORY_THRESHOLD
