@@ -1387,3 +1387,17 @@ def test_comebacks_telescopes_and_aid_to_a_besieged_district(scorer):
     )
     aid = scorer.score_sentence("Food aid reached the besieged district on Monday.")
     assert aid.score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 9 ------------------------------------------------------------------------
+def test_skirmishes_and_a_truce_under_severe_strain_are_escalatory(scorer):
+    assert scorer.score_sentence("A skirmish broke out at the border post.").score >= ESCALATORY_THRESHOLD
+    strained = scorer.score_sentence("The truce is under severe strain.")
+    assert "breakdown:under severe strain" in terms(strained)["truce"].modifiers
+
+
+def test_toppled_buildings_and_snow_are_weather_not_coups(scorer):
+    quake = scorer.score_sentence("The tremor toppled two buildings in the old town.")
+    assert abs(quake.score) < ESCALATORY_THRESHOLD
+    assert "sense:buildings" in terms(quake)["topple"].modifiers
+    assert abs(scorer.score_sentence("Snow will hit the hills overnight.").score) < ESCALATORY_THRESHOLD
