@@ -33,7 +33,7 @@ from pipeline.config import PACKAGE_DATA
 from pipeline.matching import build_automaton, longest_matches
 from pipeline.text import split_sentences
 
-SCORER_CODE_VERSION = "5"
+SCORER_CODE_VERSION = "6"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_LEXICON = PACKAGE_DATA / "lexicon.yaml"
 ESCALATORY_THRESHOLD = 0.2
@@ -164,6 +164,7 @@ class _Term:
     polarity: int
     weight: float
     senses: tuple[_Sense, ...] = ()
+    actor: bool = False  # names who acts (a militia), not an act: as the opening subject it takes no rank
 
 
 BEFORE, AFTER, AROUND = "before", "after", "around"
@@ -272,7 +273,7 @@ def _parse_senses(
 
 
 def _parse_modifier(
-    kind: str, spec: Any, source: str, irregular: dict[str, list[str]]
+    kind: str, spec: Any, source: str, irregular: dict[str, list[str]], category_names: Iterable[str] = ()
 ) -> list[tuple[str, _Modifier]]:
     """The (cue text, modifier) pairs of one modifier kind; a cue word written "~collapse" stands
     for its inflections (collapse, collapses, collapsed, collapsing), as in terms."""
@@ -284,6 +285,7 @@ def _parse_modifier(
         whole_sentence = {"clause": False, "sentence": True}[spec.get("scope", "clause")]
         around = {"before": False, "around": True}[spec.get("position", "before")]
         categories = frozenset(spec["categories"]) if "categories" in spec else None
+        excluded = frozenset(spec["except_categories"]) if "except_categories" in spec else None
         terms = frozenset(str(t).lower() for t in spec.get("terms") or [])
         unless = frozenset(spec.get("unless_categories") or [])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -294,6 +296,12 @@ def _parse_modifier(
         ) from None
     if not math.isfinite(factor):
         raise LexiconError(f"{source}: modifier {kind}: factor must be a finite number")
+    if excluded is not None:  # every category but these, resolved here: no cost per sentence
+        if categories is not None:
+            raise LexiconError(
+                f"{source}: modifier {kind}: categories and except_categories exclude each other"
+            )
+        categories = frozenset(category_names) - excluded
     if not cues:
         raise LexiconError(f"{source}: modifier {kind} has no cues")
     built = []
@@ -317,8 +325,18 @@ _PLAIN: tuple[float, tuple[str, ...]] = (1.0, ())
 def _reading(lowered: str, start: int, end: int, term: _Term) -> tuple[float, tuple[str, ...]]:
     """The factor and labels of the senses of the term at lowered[start:end]."""
     factor, labels = 1.0, []
+    # The words around the term, split and cleaned once for all its senses (a term may have several):
+    # nearest first on the left, up to the widest window.
+    width = max(sense.window for sense in term.senses)
+    left = lowered[:start].rsplit(None, width)
+    left = left[1:] if len(left) > width else left
+    strip = _WORD_PUNCTUATION
+    near = (
+        [w.strip(strip) for w in reversed(left)],
+        [w.strip(strip) for w in lowered[end:].split(None, width)[:width]],
+    )
     for sense in term.senses:
-        word = _sense_word(lowered, start, end, sense)
+        word = _sense_word(near, sense)
         if sense.requires and word is None:
             factor *= sense.factor
             labels.append("sense:no-context")
@@ -346,16 +364,33 @@ def _has_perpetrator(
     return False
 
 
-def _sense_word(lowered: str, start: int, end: int, sense: _Sense) -> str | None:
-    """The first context word of `sense` within its window around lowered[start:end], if any."""
-    left = lowered[:start].split()[-sense.window :]
-    right = lowered[end:].split()[: sense.window]
-    for word in (*reversed(left), *right):
-        word = word.strip(_WORD_PUNCTUATION)
-        if word.endswith("'s"):
-            word = word[:-2]
-        if word in sense.words:
+def _context_word(word: str, words: frozenset[str]) -> str | None:
+    """`word` (punctuation stripped) as a context word of `words`: itself, without "'s", or a compound's
+    first part ("state-linked" is also "state", "flood-hit" also "flood"; never its last part:
+    "cease-fire" is no fire)."""
+    if word in words:
+        return word
+    if word.endswith("'s"):
+        word = word[:-2]
+        if word in words:
             return word
+    if "-" in word:
+        head = word.partition("-")[0]
+        if head in words:
+            return head
+    return None
+
+
+def _sense_word(near: tuple[list[str], list[str]], sense: _Sense) -> str | None:
+    """The first context word of `sense` within its window of the words left (nearest first) and
+    right of a term."""
+    left, right = near
+    words = sense.words
+    for word in (*left[: sense.window], *right[: sense.window]):
+        if word in words:  # the common case, without a call
+            return word
+        if ("'" in word or "-" in word) and (found := _context_word(word, words)) is not None:
+            return found
     return None
 
 
@@ -377,6 +412,8 @@ class Scorer:
         self.categories: dict[str, dict[str, Any]] = {}
         senses = _parse_senses(lexicon.get("senses") or [], irregular, source)
         entries: dict[str, tuple[_Term | None, tuple[_Modifier, ...]]] = {}
+        salience = lexicon.get("salience") or {}
+        actor_categories = frozenset(salience.get("actor_categories") or ())
         for name, spec in categories.items():
             where = f"{source}: category {name}"
             try:
@@ -401,7 +438,14 @@ class Scorer:
             for entry in terms:
                 canonical, weight = _parse_term(entry, default_weight, where)
                 plain = canonical.replace("~", "")
-                info = _Term(plain, name, polarity, round(weight * scale, 4), senses.get(plain, ()))
+                info = _Term(
+                    plain,
+                    name,
+                    polarity,
+                    round(weight * scale, 4),
+                    senses.get(plain, ()),
+                    name in actor_categories,
+                )
                 for variant in _expand(canonical, irregular):
                     existing = entries.get(variant)
                     if existing and existing[0] and existing[0].category != name:
@@ -411,19 +455,24 @@ class Scorer:
                     if not existing or not existing[0]:
                         entries[variant] = (info, ())
         for kind, spec in modifiers.items():
-            for cue, modifier in _parse_modifier(kind, spec, source, irregular):
+            for cue, modifier in _parse_modifier(kind, spec, source, irregular, self.categories):
                 cue = cue.lower()
                 term, known = entries.get(cue, (None, ()))
                 entries[cue] = (term, (*known, modifier))
         for phrase in lexicon.get("neutral") or []:
             entries[str(phrase).lower()] = (None, ())
-        salience = lexicon.get("salience") or {}
         try:
             self.order_decay = float(salience.get("order_decay", 1.0))
         except (TypeError, ValueError):
             raise LexiconError(f"{source}: salience.order_decay must be a number") from None
         if not math.isfinite(self.order_decay):
             raise LexiconError(f"{source}: salience.order_decay must be a finite number")
+        try:
+            self.actor_factor = float(salience.get("actor_factor", 1.0))
+        except (TypeError, ValueError):
+            raise LexiconError(f"{source}: salience.actor_factor must be a number") from None
+        if not math.isfinite(self.actor_factor):
+            raise LexiconError(f"{source}: salience.actor_factor must be a finite number")
         self.term_count = sum(1 for t, _ in entries.values() if t)
         self._automaton = build_automaton(entries.items())
 
@@ -460,12 +509,23 @@ class Scorer:
         readings = [
             _reading(lowered, start, end, term) if term.senses else _PLAIN for start, end, term in terms
         ]
+        unranked = 0
         for index, (start, end, term) in enumerate(terms):
-            # The events named first carry a news sentence; later ones are mostly background.
+            # The events named first carry a news sentence; later ones are mostly background. The actor
+            # a sentence opens with ("Rebels free 30 soldiers") and a term its sense voids ("gas
+            # supplies" that nobody cut) do not push the acts after them down the order.
             sense_factor, sense_labels = readings[index]
-            if index and decay != 1.0:
-                factor = decay**index * sense_factor
-                applied: list[str] = [_order_label(index + 1), *sense_labels]
+            rank = index - unranked
+            if not sense_factor:
+                unranked += 1
+            elif term.actor and index == unranked and lowered.count(" ", 0, start) < 3:
+                unranked += 1
+                if index + 1 < len(terms):  # it names who acts; the act that follows says what happened
+                    sense_factor *= self.actor_factor
+                    sense_labels = (*sense_labels, "actor:subject")
+            if rank and decay != 1.0:
+                factor = decay**rank * sense_factor
+                applied: list[str] = [_order_label(rank + 1), *sense_labels]
             else:
                 factor = sense_factor
                 applied = list(sense_labels)

@@ -52,7 +52,7 @@ def test_qatar_mediator_role_reads_as_deescalatory(scorer):
         "The information points to Qatar's role as a key mediator between the United States and Iran."
     )
     assert result.score <= DEESCALATORY_THRESHOLD
-    assert terms(result)["mediator"].category == "negotiation"
+    assert terms(result)["mediator"].category == "peace_actors"  # named as an actor, de-escalatory
 
 
 def test_increase_their_attacks(scorer):
@@ -322,7 +322,7 @@ def test_modifier_can_be_limited_to_one_polarity():
 
 
 def test_later_terms_count_less_and_say_so(scorer):
-    result = scorer.score_sentence("Rebels attacked the base and shelled the town.")
+    result = scorer.score_sentence("Jets attacked the base and shelled the town.")
     first, second = result.matches[0], result.matches[1]
     assert "order:2" in second.modifiers and not any(m.startswith("order") for m in first.modifiers)
     assert second.effective_weight == pytest.approx(second.weight * scorer.order_decay)
@@ -744,3 +744,660 @@ def test_a_blaze_is_not_shooting_and_voids_no_perpetrator_test(scorer):
     assert shooting.score >= 0.5 and not any(
         m.startswith("disaster") for m in terms(shooting)["kill"].modifiers
     )
+
+
+# -- lexicon 2026.12.2 / scorer-6: gaps named by fresh headline batch 1 ---------------------------------
+@pytest.mark.parametrize(
+    ("sentence", "peace_term", "cue"),
+    [
+        (
+            "Border talks in Vienna closed without a breakthrough.",
+            "talks",
+            "breakdown:without a breakthrough",
+        ),
+        ("The mediation ended with no deal on the water dispute.", "mediation", "breakdown:with no deal"),
+        ("The fragile truce is under strain in the south.", "truce", "breakdown:under strain"),
+        ("The ceasefire in the valley is fraying.", "ceasefire", "breakdown:fraying"),
+        ("The accord has effectively ended, diplomats concede.", "accord", "breakdown:effectively ended"),
+    ],
+)
+def test_failed_and_fraying_peace_steps_are_breakdowns(scorer, sentence, peace_term, cue):
+    result = scorer.score_sentence(sentence)
+    assert cue in terms(result)[peace_term].modifiers
+    assert result.score >= ESCALATORY_THRESHOLD
+
+
+def test_an_agreement_that_ends_a_war_is_no_breakdown(scorer):
+    # only "effectively ended" / "ended in failure" are breakdown cues, not a peace step ending something
+    assert scorer.score_sentence("The accord ended decades of rivalry.").score <= DEESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The colonel declared himself president on state radio.",
+        "Rebel officers deposed the king overnight.",
+        "Soldiers announced a takeover of the capital's airport.",
+    ],
+)
+def test_self_proclaimed_rulers_and_deposing_are_seizures_of_power(scorer, sentence):
+    result = scorer.score_sentence(sentence)
+    assert result.score >= ESCALATORY_THRESHOLD
+    assert "power_seizure" in {m.category for m in result.matches}
+
+
+def test_a_company_takeover_is_not_a_seizure_of_power(scorer):
+    assert (
+        abs(scorer.score_sentence("The retailer agreed a takeover by a rival chain.").score)
+        < ESCALATORY_THRESHOLD
+    )
+    assert scorer.score_sentence("The investor launched a hostile takeover bid.").score == 0
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Moscow cut off the gas to its neighbour for a week.",
+        "The exporter turned off the taps in the middle of winter.",
+        "Kremlin-linked hackers broke into the water utility.",
+    ],
+)
+def test_energy_cut_offs_and_state_linked_hackers_are_coercion(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+def test_a_compound_first_part_is_sense_context_but_not_its_last(scorer):
+    hacker = terms(scorer.score_sentence("State-sponsored hackers were blamed."))["hacker"]
+    assert not any(m.startswith("sense:") for m in hacker.modifiers)
+    fight = terms(scorer.score_sentence("Heavy fighting broke out, ending the cease-fire talks."))
+    assert "sense:fire" not in fight["heavy fighting"].modifiers
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Both sides pulled heavy weapons back from the line of contact.",
+        "A safe corridor lets families leave the encircled suburb.",
+        "The rivals agreed to restore full diplomatic ties after a decade.",
+    ],
+)
+def test_pullbacks_corridors_and_restored_ties_are_deescalation(scorer, sentence):
+    assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD
+
+
+def test_protest_marches_are_protests(scorer):
+    result = scorer.score_sentence("Farmers marched on the ministry over fuel prices.")
+    assert result.score >= ESCALATORY_THRESHOLD and "march on" in terms(result)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "term", "sense"),
+    [
+        ("The holders were crushed 5-1 at home.", "crush", "sense:5-1"),
+        ("The sides meet in a cup clash on Sunday.", "clash", "sense:cup"),
+        ("Ministers clash over the budget in cabinet.", "clash", "sense:budget"),
+        ("The appeals court struck down the ban on rallies.", "strike", "sense:court"),
+        ("The drugmaker signed a deal with a rival.", "sign", "sense:drugmaker"),
+        ("A new telescope captured a comet's tail.", "capture", "sense:telescope"),
+        ("A storm with heavy gusts swept the coast.", "storm", "sense:gusts"),
+    ],
+)
+def test_sport_quarrels_courts_companies_and_weather_are_other_senses(scorer, sentence, term, sense):
+    match = terms(scorer.score_sentence(sentence))[term]
+    assert sense in match.modifiers
+    assert abs(match.effective_weight) < 0.2
+
+
+def test_a_verbal_clash_is_weakly_hostile_and_a_street_clash_stays_violent(scorer):
+    verbal = terms(scorer.score_sentence("Ministers clash over the budget in cabinet."))["clash"]
+    street = terms(scorer.score_sentence("Police clash with rioters in the port."))["clash"]
+    assert 0 < verbal.effective_weight < 0.2 < street.effective_weight
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "A minibus plunged into a gorge, killing eleven.",
+        "Forecasters warn of dangerous heat on Sunday.",
+        "Five fishermen died when their boat overturned.",
+    ],
+)
+def test_road_accidents_drownings_and_weather_warnings_are_not_escalation(scorer, sentence):
+    result = scorer.score_sentence(sentence)
+    assert abs(result.score) < ESCALATORY_THRESHOLD, result
+    assert any(mod.startswith("disaster:") for m in result.matches for mod in m.modifiers)
+
+
+def test_a_threat_in_a_disease_context_is_still_a_threat(scorer):
+    result = scorer.score_sentence("The president threatened to cut funding over the covid response.")
+    assert result.score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "A shopkeeper was stabbed outside his store.",
+        "Two men gunned down a judge in his car.",
+        "Border talks ended in deadlock.",
+        "Negotiations on the dam hit an impasse.",
+        "Bombers entered the air defence zone twice this week.",
+        "Parliament dissolved by decree, the junta says.",
+    ],
+)
+def test_stabbings_deadlocks_air_defence_zones_and_decrees_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The militia disbanded after the accord.",
+        "The soldiers returned to barracks at dawn.",
+        "The freed hostages were reunited with relatives.",
+        "Tensions eased after the phone call.",
+    ],
+)
+def test_disbanding_returning_to_barracks_and_easing_are_deescalation(scorer, sentence):
+    assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD
+
+
+def test_think_tanks_flops_and_economic_warnings_are_not_conflict(scorer):
+    for sentence in (
+        "A think tank in the capital published its report.",
+        "The sequel bombed at the box office.",
+        "The central bank warns of a recession next year.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+    assert (
+        scorer.score_sentence("The general warns the rebels of a crushing response.").score
+        >= ESCALATORY_THRESHOLD
+    )
+
+
+def test_an_actor_term_does_not_push_the_acts_down_the_order(scorer):
+    result = scorer.score_sentence("Militiamen freed the captured pilots and shelled the town.")
+    militia, freed, shelled = result.matches[0], result.matches[1], result.matches[2]
+    assert militia.category == "proxy_militia"
+    assert not any(m.startswith("order") for m in freed.modifiers)  # the first act keeps its full weight
+    assert "order:2" in shelled.modifiers
+    lexicon = {
+        "version": "t",
+        "categories": {
+            "who": {"polarity": 1, "weight": 0.5, "terms": ["rebels"]},
+            "act": {"polarity": -1, "terms": ["freed"]},
+        },
+        "salience": {"order_decay": 0.5},
+    }
+    assert Scorer(lexicon).score_sentence("rebels freed them").matches[1].effective_weight == -0.5
+    lexicon["salience"] = {"order_decay": 0.5, "actor_categories": ["who"]}
+    assert Scorer(lexicon).score_sentence("rebels freed them").matches[1].effective_weight == -1.0
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Riot police surrounded the opposition headquarters.",
+        "The coast guard turned water cannon on the fishing boats.",
+        "The navy sailed a carrier past the islands in a show of strength.",
+        "The capital recalled its envoy after the spy affair.",
+        "The delegation stormed out of the conference.",
+    ],
+)
+def test_encirclement_water_cannon_shows_of_strength_and_recalled_envoys_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+def test_a_named_storm_is_weather_and_a_disaster_context_while_storming_a_hotel_is_an_attack(scorer):
+    weather = scorer.score_sentence("Storm Bella kills three as it crosses the country.")
+    assert abs(weather.score) < ESCALATORY_THRESHOLD
+    assert "disaster:storm" in terms(weather)["kill"].modifiers
+    attack = scorer.score_sentence("Gunmen storm a hotel in the capital, killing five.")
+    assert attack.score >= 0.5 and not any(m.startswith("disaster") for m in terms(attack)["kill"].modifiers)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "term", "sense"),
+    [
+        ("The group released a video of the speech.", "release", "sense:video"),
+        ("A supply boat reached the reef.", "supply", "sense:boat"),
+        ("The court acquitted her of fraud charges.", "charge", "sense:fraud"),
+    ],
+)
+def test_videos_supply_boats_and_fraud_charges_are_other_senses(scorer, sentence, term, sense):
+    match = terms(scorer.score_sentence(sentence))[term]
+    assert sense in match.modifiers and match.effective_weight == 0
+
+
+def test_a_court_outcome_puts_the_crime_in_the_past(scorer):
+    verdict = scorer.score_sentence("A man was jailed for life for murdering two neighbours.")
+    assert abs(verdict.score) < ESCALATORY_THRESHOLD
+    assert "verdict:jailed for" in terms(verdict)["murder"].modifiers
+    assert scorer.score_sentence("A man murdered two neighbours.").score >= ESCALATORY_THRESHOLD
+    # an accusation is not a verdict: "is guilty of violating the ceasefire" stays a breach
+    assert (
+        scorer.score_sentence("The army is guilty of violating the ceasefire.").score >= ESCALATORY_THRESHOLD
+    )
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Loyalist troops retook the airport from the mutineers.",
+        "Police used batons on the students.",
+        "Spyware was planted on the ministers' phones.",
+        "The general said his forces would not back down.",
+    ],
+)
+def test_retaking_batons_spyware_and_not_backing_down_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The summit ended with a pledge on fisheries.",
+        "Two freight trains collided near the junction.",
+        "A data breach at the retailer exposed card numbers.",
+    ],
+)
+def test_ending_with_a_pledge_trains_and_data_breaches_are_not_conflict(scorer, sentence):
+    result = scorer.score_sentence(sentence)
+    assert result.score < ESCALATORY_THRESHOLD and not any(
+        m.category == "hostile_rhetoric" or (m.polarity < 0 and m.effective_weight > 0)
+        for m in result.matches
+    )
+
+
+def test_a_nationwide_strike_is_a_labour_strike(scorer):
+    match = terms(scorer.score_sentence("A nationwide strike shut the ports."))["strike"]
+    assert "sense:nationwide" in match.modifiers and 0 < match.effective_weight < 0.8
+
+
+def test_only_the_opening_actor_is_exempt_from_the_order(scorer):
+    later = scorer.score_sentence(
+        "Officials said the intention of the militias is to increase their attacks."
+    )
+    assert "order:2" in terms(later)["increase their attacks"].modifiers
+
+
+# -- gaps named by fresh headline batch 2 ---------------------------------------------------------------
+def test_releasing_captives_undoes_the_captivity_named(scorer):
+    result = scorer.score_sentence("The gang freed four kidnapped engineers on Monday.")
+    assert "release:freed" in terms(result)["kidnap"].modifiers
+    assert result.score <= DEESCALATORY_THRESHOLD
+    # only captivity terms: a release cue does not undo an attack
+    attack = terms(scorer.score_sentence("They released footage of the attack."))["attack"]
+    assert attack.effective_weight > 0
+
+
+def test_a_denial_after_the_act_leaves_about_zero(scorer):
+    result = scorer.score_sentence(
+        "Reports that the navy rammed a fishing boat are baseless, officials said."
+    )
+    assert abs(result.score) < ESCALATORY_THRESHOLD
+    claim = scorer.score_sentence("Claims that militias torched the village are fabricated.")
+    assert any(m == "denial:fabricated" for match in claim.matches for m in match.modifiers)
+    assert abs(claim.score) < ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("sentence", "peace_term", "cue"),
+    [
+        ("Hopes of a settlement were dashed overnight.", "settlement", "breakdown:dashed"),
+        ("The summit was postponed without a new date.", "summit", "breakdown:postponed"),
+        ("The peace plan is on the brink after the raid.", "peace plan", "breakdown:on the brink"),
+        ("Mediation efforts foundered in the spring.", "mediation", "breakdown:foundered"),
+    ],
+)
+def test_dashed_postponed_and_foundering_peace_steps_are_breakdowns(scorer, sentence, peace_term, cue):
+    assert cue in terms(scorer.score_sentence(sentence))[peace_term].modifiers
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Militants downed an army helicopter near the pass.",
+        "The colonels dissolved the government at dawn.",
+        "The guard commander named himself interim president.",
+        "Dockers began a walkout over safety.",
+        "Reporters were barred from leaving the capital.",
+    ],
+)
+def test_downed_aircraft_dissolved_governments_walkouts_and_bars_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Troops withdrew from the buffer zone overnight.",
+        "A humanitarian convoy entered the city.",
+        "The two states struck a pact on water sharing.",
+        "The released fishermen returned home.",
+    ],
+)
+def test_troops_withdrawing_convoys_pacts_and_returning_home_are_deescalation(scorer, sentence):
+    assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "A fire on a passenger ferry killed twelve.",
+        "Downed power lines left the town dark.",
+        "The probe found signs of ice on the moon.",
+        "The carmaker struck a partnership with a startup.",
+        "The visitors battled to a 1-1 draw.",
+    ],
+)
+def test_ferry_fires_power_lines_signs_company_pacts_and_matches_are_not_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD
+
+
+# -- development probes after batch 2 (own sentences) ------------------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The rebels left the town without a fight.",
+        "The two presidents shook hands in Geneva.",
+        "Parties agreed on a national unity government.",
+        "Foreign ministers held crisis talks in Brussels.",
+        "Cheering crowds greeted news that the war is over.",
+    ],
+)
+def test_yielding_handshakes_unity_governments_crisis_talks_and_wars_ending_are_deescalation(
+    scorer, sentence
+):
+    assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD
+
+
+def test_a_failed_attack_named_as_background_does_not_flip_the_main_clause(scorer):
+    result = scorer.score_sentence("The commander resigned after the failed assault.")
+    assert not any(m.startswith("breakdown") for m in terms(result)["resign"].modifiers)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Customs officers seized a tonne of heroin at the port.",
+        "The chain warns of store closures next year.",
+        "Glaciologists and other scientists warn the ice shelf may break up.",
+    ],
+)
+def test_drug_seizures_and_business_or_science_warnings_are_not_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Air raid sirens sounded across the capital.",
+        "Nurses marched for safer staffing levels.",
+        "Loyalist units regained control of the airport.",
+    ],
+)
+def test_sirens_marches_and_regaining_control_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+def test_the_opening_actor_counts_less_when_an_act_follows_and_says_so(scorer):
+    with_act = terms(scorer.score_sentence("Militants torched two lorries."))["militant"]
+    assert "actor:subject" in with_act.modifiers
+    assert with_act.effective_weight == pytest.approx(with_act.weight * scorer.actor_factor)
+    alone = terms(scorer.score_sentence("Militants in the hills."))["militant"]
+    assert alone.modifiers == () and alone.effective_weight == alone.weight
+    with pytest.raises(LexiconError, match="actor_factor"):
+        Scorer({"version": "t", "categories": {}, "salience": {"actor_factor": "x"}})
+
+
+def test_peacekeepers_and_mediators_as_subjects_are_actors_not_acts(scorer):
+    wounded = scorer.score_sentence("Four peacekeepers wounded as their convoy hits a mine.")
+    assert wounded.score >= ESCALATORY_THRESHOLD
+    assert "actor:subject" in terms(wounded)["peacekeeper"].modifiers
+    quit_ = scorer.score_sentence("Mediators abandon efforts to end the siege.")
+    assert "actor:subject" in terms(quit_)["mediator"].modifiers
+
+
+def test_a_denied_strong_act_stays_under_the_band(scorer):
+    result = scorer.score_sentence("Officials deny that soldiers opened fire on villagers.")
+    assert abs(result.score) < ESCALATORY_THRESHOLD
+    assert (
+        scorer.score_sentence("The ministry rejects claims that jets bombed a school.").score
+        < ESCALATORY_THRESHOLD
+    )
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Two lorries collide on the coast road, killing four.",
+        "A blast at a fireworks depot kills seven.",
+        "The actor sues a tabloid for libel.",
+    ],
+)
+def test_collisions_fireworks_and_libel_suits_are_not_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD
+
+
+def test_a_dead_letter_accord_and_a_diplomatic_row_that_ends(scorer):
+    assert scorer.score_sentence("The 2019 accord is a dead letter.").score >= ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("Ambassadors return as the row ends.").score <= DEESCALATORY_THRESHOLD
+
+
+def test_energy_flows_count_as_coercion_only_when_cut(scorer):
+    cut = scorer.score_sentence("Oil supplies to the island were slashed during the quarrel.")
+    assert cut.score >= ESCALATORY_THRESHOLD
+    flowing = terms(scorer.score_sentence("Gas deliveries rose in the autumn."))["gas deliveries"]
+    assert flowing.effective_weight == 0 and "sense:no-context" in flowing.modifiers
+
+
+def test_a_term_voided_by_its_sense_takes_no_rank(scorer):
+    result = scorer.score_sentence("Gas supplies and rocket fire reached the town.")
+    gas, rockets = result.matches[0], result.matches[1]
+    assert gas.effective_weight == 0 and "sense:no-context" in gas.modifiers
+    assert not any(m.startswith("order") for m in rockets.modifiers)
+
+
+def test_a_health_lockdown_is_not_coercion(scorer):
+    assert (
+        terms(scorer.score_sentence("Shops reopen as the lockdown ends."))["lockdown"].effective_weight == 0
+    )
+    assert (
+        scorer.score_sentence("The army imposed a lockdown on the rebel district.").score
+        >= ESCALATORY_THRESHOLD
+    )
+
+
+def test_allied_fighters_are_no_alliance(scorer):
+    result = scorer.score_sentence("The army and allied fighters shelled the ridge.")
+    assert "sense:fighters" in terms(result)["ally"].modifiers
+    assert result.score >= ESCALATORY_THRESHOLD
+    assert terms(scorer.score_sentence("The allies signed a pact."))["ally"].effective_weight < 0
+
+
+# -- gaps named by fresh headline batch 4 ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("sentence", "peace_term", "cue"),
+    [
+        ("Water talks went nowhere again.", "talks", "breakdown:went nowhere"),
+        ("The 2015 accord is null and void, the junta says.", "accord", "breakdown:null and void"),
+    ],
+)
+def test_talks_going_nowhere_and_void_accords_are_breakdowns(scorer, sentence, peace_term, cue):
+    assert cue in terms(scorer.score_sentence(sentence))[peace_term].modifiers
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Rocket launchers were moved up to the ridge.",
+        "Brussels froze funds to the regime.",
+        "Fuel deliveries to the enclave were stopped.",
+    ],
+)
+def test_launchers_frozen_funds_and_stopped_fuel_deliveries_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The swimmer targets a third gold medal.",
+        "Phone makers battle for market share.",
+        "Researchers study a deadly virus strain.",
+        "Parcel deliveries were stopped for the holiday.",
+    ],
+)
+def test_sporting_targets_market_battles_deadly_viruses_and_parcels_are_not_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD
+
+
+def test_a_pullout_and_food_deliveries_are_deescalation(scorer):
+    assert scorer.score_sentence("The pullout of foreign troops began.").score <= DEESCALATORY_THRESHOLD
+    assert scorer.score_sentence("A convoy delivered food to the villages.").score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh headline batch 5 ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "An artillery strike hit a camp for flood evacuees.",
+        "A patrol boat rammed the trawler twice.",
+        "Ceasefire violations rose sharply this week.",
+        "Unidentified drones circled the airbase.",
+        "The militia has torn up the truce.",
+        "The armistice exists only on paper.",
+    ],
+)
+def test_compound_strikes_ramming_violations_drones_and_paper_truces_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Two kidnapped nurses walked free on Sunday.",
+        "The sides exchanged bodies of the dead at the crossing.",
+        "Rebels handed back the captured villages.",
+    ],
+)
+def test_walking_free_returning_bodies_and_handing_back_ground_are_deescalation(scorer, sentence):
+    assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "A crowd crush at the stadium gates left four dead.",
+        "Voters back the first free election in years.",
+        "The college hosts a careers fair.",
+        "Veterans laid wreaths for the war dead.",
+    ],
+)
+def test_crowd_crushes_free_elections_fairs_and_war_dead_are_not_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 6 (teaser-style sentences) -------------------------------------------------
+def test_a_breakdown_or_release_cue_reaches_across_a_longer_teaser_phrase(scorer):
+    truce = scorer.score_sentence("The truce between the two clans seems to have broken down.")
+    assert "breakdown:broken down" in terms(truce)["truce"].modifiers
+    freed = scorer.score_sentence("Nine hostages held by the gang were released.")
+    assert "reversal:released" in terms(freed)["hostage"].modifiers
+    assert freed.score <= DEESCALATORY_THRESHOLD
+
+
+def test_company_deals_and_planning_approvals_are_not_cooperation(scorer):
+    assert abs(scorer.score_sentence("The two companies signed a supply deal.").score) < ESCALATORY_THRESHOLD
+    assert (
+        abs(scorer.score_sentence("The board approved plans for a housing estate.").score)
+        < ESCALATORY_THRESHOLD
+    )
+    approved = terms(scorer.score_sentence("The Security Council approved the deployment of monitors."))
+    assert approved["approve"].effective_weight < 0 and approved["approve"].modifiers == ()
+
+
+# -- gaps named by fresh batch 7 ------------------------------------------------------------------------
+def test_a_halted_energy_flow_is_the_cut_not_its_undoing(scorer):
+    result = scorer.score_sentence("Gas deliveries to the island were suspended by the supplier.")
+    deliveries = terms(result)["gas deliveries"]
+    assert deliveries.category == "energy_cutoff" and not any(
+        m.startswith("reversal") for m in deliveries.modifiers
+    )
+    assert result.score >= ESCALATORY_THRESHOLD
+    # other escalatory terms are still undone by the same cue
+    assert (
+        terms(scorer.score_sentence("The navy halted its drills near the island."))["drill"].effective_weight
+        < 0
+    )
+
+
+def test_except_categories_is_resolved_when_the_lexicon_is_built():
+    lexicon = {
+        "version": "t",
+        "categories": {"a": {"polarity": 1, "terms": ["raid"]}, "b": {"polarity": 1, "terms": ["blockade"]}},
+        "modifiers": {
+            "reversal": {"factor": -0.5, "window": 3, "cues": ["halted"], "except_categories": ["b"]}
+        },
+    }
+    scorer = Scorer(lexicon)
+    assert scorer.score_sentence("halted the raid").score < 0
+    assert scorer.score_sentence("halted the blockade").score > 0
+    lexicon["modifiers"]["reversal"]["categories"] = ["a"]
+    with pytest.raises(LexiconError, match="exclude each other"):
+        Scorer(lexicon)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Insurgents overran two border posts overnight.",
+        "The talks hit a snag over prisoner lists.",
+        "The accord was betrayed within a week, the rebels said.",
+        "The ministry ordered the closure of the border crossing.",
+    ],
+)
+def test_overrunning_stalled_talks_betrayed_accords_and_closed_crossings_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+def test_a_factory_closure_is_no_coercion(scorer):
+    closure = terms(scorer.score_sentence("The closure of the factory cost 300 jobs."))["closure"]
+    assert closure.effective_weight == 0 and "sense:no-context" in closure.modifiers
+
+
+# -- gaps named by fresh batch 8 ------------------------------------------------------------------------
+def test_launching_missiles_counts_and_launching_a_product_does_not(scorer):
+    assert (
+        scorer.score_sentence("The navy launched three cruise missiles at dawn.").score
+        >= ESCALATORY_THRESHOLD
+    )
+    product = terms(scorer.score_sentence("The firm launched a new phone."))["launch"]
+    assert product.effective_weight == 0 and "sense:no-context" in product.modifiers
+
+
+def test_comebacks_telescopes_and_aid_to_a_besieged_district(scorer):
+    assert (
+        abs(scorer.score_sentence("The holders battled back to win on penalties.").score)
+        < ESCALATORY_THRESHOLD
+    )
+    assert (
+        abs(scorer.score_sentence("Researchers captured the first image of the star.").score)
+        < ESCALATORY_THRESHOLD
+    )
+    aid = scorer.score_sentence("Food aid reached the besieged district on Monday.")
+    assert aid.score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 9 ------------------------------------------------------------------------
+def test_skirmishes_and_a_truce_under_severe_strain_are_escalatory(scorer):
+    assert scorer.score_sentence("A skirmish broke out at the border post.").score >= ESCALATORY_THRESHOLD
+    strained = scorer.score_sentence("The truce is under severe strain.")
+    assert "breakdown:under severe strain" in terms(strained)["truce"].modifiers
+
+
+def test_toppled_buildings_and_snow_are_weather_not_coups(scorer):
+    quake = scorer.score_sentence("The tremor toppled two buildings in the old town.")
+    assert abs(quake.score) < ESCALATORY_THRESHOLD
+    assert "sense:buildings" in terms(quake)["topple"].modifiers
+    assert abs(scorer.score_sentence("Snow will hit the hills overnight.").score) < ESCALATORY_THRESHOLD
