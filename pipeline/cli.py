@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -428,11 +429,11 @@ def extract(
 
 # -- analysts: named queries, exports, report, schema ---------------------------------------------
 def _warehouse(settings: Settings | None = None):
+    """The existing warehouse, for commands that read or recompute what is stored: they never
+    create or migrate one (only run, ingest, import and db upgrade do)."""
     from pipeline.store import Warehouse
 
-    warehouse = Warehouse.from_url((settings or _settings()).db_url)
-    warehouse.init_schema()
-    return warehouse
+    return Warehouse.open_existing((settings or _settings()).db_url)
 
 
 def _parse_params(pairs: list[str]) -> dict[str, str]:
@@ -578,7 +579,8 @@ def db_current() -> None:
     from pipeline.store import Warehouse
     from pipeline.store.migrate import head_revision
 
-    current, head = Warehouse.from_url(_settings().db_url).current_revision(), head_revision()
+    warehouse = Warehouse.from_url(_settings().db_url, create=False)  # reads: a typo creates nothing
+    current, head = warehouse.current_revision(), head_revision()
     state = "up to date" if current == head else "run `escalation db upgrade`"
     console.print(f"current: {current or 'none'}  head: {head}  ({state})")
 
@@ -655,7 +657,7 @@ def main() -> None:
     except Exception as exc:
         if not isinstance(exc, _user_error_classes()):
             raise
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)  # one line, unwrapped
         sys.exit(2)
 
 

@@ -113,6 +113,23 @@ def _upgrade_in(conn: Connection, revision: str) -> UpgradeReport:
     return UpgradeReport(before, after or "", tuple(created))
 
 
+def schema_problem(engine: Engine) -> str | None:
+    """Why the warehouse cannot be read as it is (no schema, an older revision, stale views or
+    thresholds), or None when it is current. Reads only: nothing is created or changed."""
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+        head = head_revision()
+        if current is None:
+            if _legacy_revision(conn) is None:
+                return "it has no escalation schema (an empty database)"
+            return "its schema predates migrations; `escalation db upgrade` migrates it"
+        if current != head:
+            return f"its schema is at revision {current}, not {head}; `escalation db upgrade` migrates it"
+        if not views.views_are_current(conn) or not thresholds_are_current(conn):
+            return "its analyst views are out of date; `escalation db upgrade` recreates them"
+    return None
+
+
 def ensure_schema(engine: Engine) -> None:
     """Cheap when nothing is to do: one version read, one read of the views' definitions and one
     of the scoring thresholds."""

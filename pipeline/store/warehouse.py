@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from pipeline.store import migrate, views
 from pipeline.store.alerts import AlertStore
-from pipeline.store.engine import create_engine
+from pipeline.store.engine import CREATE_HINT, MissingWarehouseError, create_engine, shown_url
 from pipeline.store.feeds import FeedStore
 from pipeline.store.pages import PageStore
 from pipeline.store.runs import RunStore
@@ -33,9 +33,26 @@ class Warehouse(FeedStore, PageStore, RunStore, SentenceStore, SignalStore, Aler
         self.engine = engine
 
     @classmethod
-    def from_url(cls, url: str, *, schema: str | None = None, check: bool = True) -> Warehouse:
-        """SQLite or PostgreSQL (`schema`: a PostgreSQL search_path); WarehouseError when unusable."""
-        return cls(create_engine(url, schema=schema, check=check))
+    def from_url(
+        cls, url: str, *, schema: str | None = None, check: bool = True, create: bool = True
+    ) -> Warehouse:
+        """SQLite or PostgreSQL (`schema`: a PostgreSQL search_path); WarehouseError when unusable.
+        Without `create`, a SQLite file that does not exist is an error instead of being made."""
+        return cls(create_engine(url, schema=schema, check=check, create=create))
+
+    @classmethod
+    def open_existing(cls, url: str, *, schema: str | None = None) -> Warehouse:
+        """A warehouse that exists and is at the current schema, for the commands that read or
+        recompute what is stored: nothing is created or migrated (a missing SQLite file or
+        directory, an empty or older database is a MissingWarehouseError naming the URL, password
+        masked, and the command that sets it up)."""
+        engine = create_engine(url, schema=schema, create=False)
+        problem = migrate.schema_problem(engine)
+        if problem is not None:
+            engine.dispose()
+            hint = "" if "escalation db upgrade" in problem else f"; {CREATE_HINT}"
+            raise MissingWarehouseError(f"warehouse {shown_url(url)} cannot be read: {problem}{hint}")
+        return cls(engine)
 
     def init_schema(self) -> None:
         """Bring the schema to the current migration (create it when empty) and make sure the views

@@ -209,3 +209,48 @@ def test_analyst_commands_on_the_demo_warehouse(db_url, tmp_path):
     assert made.returncode == 0, made.stderr
     html = report.read_text()
     assert "IRN" in html and "USA" in html and "<script src=" not in html
+
+
+READ_COMMANDS = [
+    ("alerts",),
+    ("alerts", "--json"),
+    ("query", "top_escalating_actors"),
+    ("export", "signals"),
+    ("report", "--out", "{tmp}/r.html"),
+    ("signals",),
+    ("detect", "--no-notify"),
+    ("rescore",),
+    ("db", "current"),
+]
+
+
+@pytest.mark.parametrize("args", READ_COMMANDS, ids=lambda a: " ".join(a))
+def test_read_commands_on_a_missing_sqlite_warehouse_create_nothing(tmp_path, args):
+    missing = tmp_path / "typo" / "x.db"
+    result = escalation(*(a.format(tmp=tmp_path) for a in args), db_url=f"sqlite:///{missing}")
+    assert result.returncode == 2, result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and str(missing) in lines[0] and "escalation run" in lines[0], result.stderr
+    assert not missing.parent.exists() and not (tmp_path / "r.html").exists()
+
+
+def test_read_commands_on_an_empty_postgresql_schema_create_nothing(pg_url, pg_schema):
+    import sqlalchemy as sa
+
+    # A bare postgresql:// URL with a password: psycopg is used, the password never shown.
+    url = sa.make_url(pg_url).set(drivername="postgresql", password="s3cret-pw")
+    url = f"{url.render_as_string(hide_password=False)}?options=-csearch_path%3D{pg_schema}"
+    for args in (("alerts",), ("query", "top_escalating_actors"), ("signals",)):
+        result = escalation(*args, db_url=url)
+        assert result.returncode == 2 and "s3cret-pw" not in result.stderr, result.stderr
+        assert "no escalation schema" in result.stderr and "***" in result.stderr, result.stderr
+    engine = sa.create_engine(pg_url)
+    with engine.connect() as conn:
+        count = conn.execute(
+            sa.text("select count(*) from pg_class where relnamespace = cast(:s as regnamespace)"),
+            {"s": pg_schema},
+        ).scalar_one()
+    engine.dispose()
+    assert count == 0
+    assert escalation("db", "upgrade", db_url=url).returncode == 0  # the command the error names
+    assert escalation("alerts", db_url=url).returncode == 0
