@@ -32,8 +32,44 @@ class UserError(Exception):
     """A problem the user can fix (bad flag, bad file); printed as one line, exit code 2."""
 
 
+_db_url: str | None = None  # this invocation's --db, which overrides ESCALATION_DB_URL
+
+
 def _settings() -> Settings:
-    return load_settings()
+    return load_settings().with_overrides(db_url=_db_url)
+
+
+@app.callback()
+def _options(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            metavar="URL",
+            help="Warehouse URL for this command, e.g. sqlite:///data/demo.db (overrides ESCALATION_DB_URL);"
+            " also accepted after the command name",
+        ),
+    ] = None,
+) -> None:
+    global _db_url
+    _db_url = db
+
+
+def _db_first(args: list[str]) -> list[str]:
+    """`escalation alerts --db URL` as `escalation --db URL alerts`: --db is the app's option, and a
+    user writes it after the command as often as before (nothing after `--` is touched)."""
+    end = args.index("--") if "--" in args else len(args)
+    head, rest, moved = args[:end], args[end:], []
+    i = 0
+    while i < len(head):
+        if head[i] == "--db" and i + 1 < len(head):
+            moved += head[i : i + 2]
+            del head[i : i + 2]
+        elif head[i].startswith("--db="):
+            moved.append(head.pop(i))
+        else:
+            i += 1
+    return [*moved, *head, *rest]
 
 
 def _parse_day(value: str | None, name: str) -> date | None:
@@ -653,7 +689,7 @@ def _user_error_classes() -> tuple[type[BaseException], ...]:
 def main() -> None:
     """Console-script entry point: user errors become one line on stderr and a non-zero exit."""
     try:
-        app()
+        app(args=_db_first(sys.argv[1:]))
     except Exception as exc:
         if not isinstance(exc, _user_error_classes()):
             raise

@@ -254,3 +254,27 @@ def test_read_commands_on_an_empty_postgresql_schema_create_nothing(pg_url, pg_s
     assert count == 0
     assert escalation("db", "upgrade", db_url=url).returncode == 0  # the command the error names
     assert escalation("alerts", db_url=url).returncode == 0
+
+
+def test_db_option_overrides_the_setting_before_or_after_the_command(tmp_path):
+    demo = f"sqlite:///{tmp_path / 'demo.db'}"
+    elsewhere = {"ESCALATION_DB_URL": f"sqlite:///{tmp_path / 'elsewhere' / 'x.db'}"}
+    ran = escalation(
+        "--db", demo, "run", "--feeds", "samples/demo_feeds.yaml", "--no-notify", env=elsewhere
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert not (tmp_path / "elsewhere").exists()  # the variable was not used
+    window = ("--since", "2026-10-01", "--until", "2026-10-31", "--json")
+    before = escalation("--db", demo, "alerts", *window, env=elsewhere)
+    after = escalation("alerts", *window, "--db", demo, env=elsewhere)
+    equals = escalation("alerts", f"--db={demo}", *window, env=elsewhere)
+    assert before.returncode == after.returncode == equals.returncode == 0, after.stderr
+    assert before.stdout and before.stdout == after.stdout == equals.stdout
+    current = escalation("db", "current", "--db", demo, env=elsewhere)
+    assert current.returncode == 0 and "up to date" in current.stdout
+    # Without --db the variable's (missing) warehouse is the one read, and named.
+    missing = escalation("alerts", env=elsewhere)
+    assert missing.returncode == 2 and "elsewhere" in missing.stderr
+    # A --db value after `--` is an argument, not the option.
+    scored = escalation("--db", demo, "score", "--", "--db")
+    assert scored.returncode == 0, scored.stderr
