@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Generator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -100,6 +103,28 @@ def _progress() -> Progress:
     )
 
 
+@dataclass
+class _Stop:
+    """What an `interrupted:` line says stays; a command updates it as its work progresses."""
+
+    what: str
+
+
+class _Stopped(Exception):
+    """A command stopped by SIGINT/SIGTERM; main() prints its one line and exits 130."""
+
+
+@contextmanager
+def _interruptible(what: str) -> Generator[_Stop, None, None]:
+    """Around a command's work: a SIGINT/SIGTERM (main() turns them into KeyboardInterrupt with
+    pipeline.interrupts) ends it with one line saying what stays, exit code 130."""
+    stop = _Stop(what)
+    try:
+        yield stop
+    except KeyboardInterrupt:
+        raise _Stopped(stop.what) from None
+
+
 def _feed_table(outcomes: list, names: dict[str, str] | None = None) -> Table:
     table = Table(title="Feeds", show_lines=False)
     table.add_column("feed", overflow="fold")
@@ -186,33 +211,37 @@ def run(
 
     settings = _settings()
     specs = load_feed_list(feeds or settings.feeds_file)
-    ctx = build_context(settings)
     names = {spec.url: spec.name for spec in specs}
-    with _progress() as progress:
-        task = progress.add_task("ingesting feeds", total=len(specs))
-        report = run_cycle(
-            [spec.url for spec in specs],
-            ctx,
-            trigger=trigger,
-            notify=notify,
-            on_feed_done=lambda outcome: progress.advance(task),
-        )
-    console.print(_feed_table(report.feeds, names))
-    summary = Table(title=f"Run {report.run_id}: {report.status}", show_header=False)
-    summary.add_row("feeds ok / failed", f"{report.feeds_ok} / {report.feeds_failed}")
-    summary.add_row("new articles", str(report.new_articles))
-    summary.add_row("new sentences", str(report.new_sentences))
-    summary.add_row("article pages", _pages_line(report.pages))
-    days = f"{report.days[0]} .. {report.days[-1]}" if report.days else "none"
-    summary.add_row("days recomputed", days)
-    summary.add_row("signal rows", str(report.signal_rows))
-    summary.add_row("alerts", str(len(report.alerts)))
-    console.print(summary)
-    top = ctx.warehouse.top_sentences(run_id=report.run_id, limit=5)
-    if top:
-        console.print(_top_sentences_table(top, "Top escalatory sentences of this run"))
-    if report.alerts:
-        console.print(_alerts_table(report.alerts))
+    with _interruptible(
+        "the run is marked interrupted; what it stored stays, the next `escalation run` completes it"
+    ) as stop:
+        ctx = build_context(settings)
+        with _progress() as progress:
+            task = progress.add_task("ingesting feeds", total=len(specs))
+            report = run_cycle(
+                [spec.url for spec in specs],
+                ctx,
+                trigger=trigger,
+                notify=notify,
+                on_feed_done=lambda outcome: progress.advance(task),
+            )
+        stop.what = f"run {report.run_id} had finished ({report.status}); only its summary was cut short"
+        console.print(_feed_table(report.feeds, names))
+        summary = Table(title=f"Run {report.run_id}: {report.status}", show_header=False)
+        summary.add_row("feeds ok / failed", f"{report.feeds_ok} / {report.feeds_failed}")
+        summary.add_row("new articles", str(report.new_articles))
+        summary.add_row("new sentences", str(report.new_sentences))
+        summary.add_row("article pages", _pages_line(report.pages))
+        days = f"{report.days[0]} .. {report.days[-1]}" if report.days else "none"
+        summary.add_row("days recomputed", days)
+        summary.add_row("signal rows", str(report.signal_rows))
+        summary.add_row("alerts", str(len(report.alerts)))
+        console.print(summary)
+        top = ctx.warehouse.top_sentences(run_id=report.run_id, limit=5)
+        if top:
+            console.print(_top_sentences_table(top, "Top escalatory sentences of this run"))
+        if report.alerts:
+            console.print(_alerts_table(report.alerts))
 
 
 @app.command()
@@ -220,18 +249,21 @@ def ingest(
     sources: Annotated[list[str], typer.Argument(help="http(s) URLs or local paths of RSS/Atom/RDF feeds")],
 ) -> None:
     """Fetch, parse, clean, split, score, tag and store the given feeds (idempotent)."""
-    from pipeline.ingest import build_context, finish_pipeline_run, ingest_run
+    from pipeline.ingest import build_context, run_ingest
 
-    ctx = build_context(_settings())
-    run_id = ctx.warehouse.start_run("cli-ingest", {"sources": len(sources)})
-    with _progress() as progress:
-        task = progress.add_task("ingesting feeds", total=len(sources))
-        outcomes, pages = ingest_run(sources, ctx, run_id, on_feed_done=lambda o: progress.advance(task))
-    finish_pipeline_run(ctx.warehouse, run_id, outcomes)  # the run-status rule of CycleReport
-    console.print(_feed_table(outcomes))
-    console.print(_pages_line(pages))
-    if not all(o.ok for o in outcomes):
-        raise typer.Exit(1)
+    settings = _settings()
+    with _interruptible(
+        "the ingest run is marked interrupted; what it stored stays, the same ingest again stores the rest"
+    ) as stop:
+        ctx = build_context(settings)
+        with _progress() as progress:
+            task = progress.add_task("ingesting feeds", total=len(sources))
+            _, outcomes, pages = run_ingest(sources, ctx, on_feed_done=lambda o: progress.advance(task))
+        stop.what = "the ingest had finished; only its summary was cut short"
+        console.print(_feed_table(outcomes))
+        console.print(_pages_line(pages))
+        if not all(o.ok for o in outcomes):
+            raise typer.Exit(1)
 
 
 @app.command()
@@ -280,7 +312,8 @@ def signals(
 
     since_day, until_day = _day_range(since, until, 7)
     warehouse = _warehouse()
-    report = compute_signals(warehouse, since_day, until_day)
+    with _interruptible("no signal row changed (the range is one transaction); run the command again"):
+        report = compute_signals(warehouse, since_day, until_day)
     console.print(f"signals: {report.rows_written} rows for {since_day} .. {until_day}")
 
 
@@ -322,14 +355,16 @@ def detect(
     since_day, until_day = _day_range(since, until, 1)
     warehouse = _warehouse(settings)
     mode = "backtest" if until_day < today_utc() else "live"
-    report = alerting.detect(
-        warehouse,
-        since_day,
-        until_day,
-        params,
-        mode=mode,
-        notifiers=build_notifiers(settings, warehouse) if notify else (),
+    notifiers = build_notifiers(settings, warehouse) if notify else ()
+    left = (
+        "the next `escalation run` detects these days again and delivers what was not delivered"
+        if mode == "live" and notifiers
+        else "the alerts stored so far stay; run the command again"
     )
+    with _interruptible(left):
+        report = alerting.detect_leaving_pending(
+            warehouse, since_day, until_day, params, mode=mode, notifiers=notifiers
+        )
     alerts = [alert_to_dict(a) for a in report.alerts]
     console.print(_alerts_table(alerts))
     console.print(f"{len(alerts)} alert(s), mode {mode}, {since_day} .. {until_day}")
@@ -636,10 +671,12 @@ def import_(
 
     if not file.is_file():  # before the warehouse is opened: a typo creates nothing
         raise UserError(f"archive not found: {file}")
-    ctx = build_context(_settings())
+    settings = _settings()
     # No pipeline run row: a second import of the same file must change nothing at all.
+    stays = "the batches stored so far stay; the same import again continues (it skips what is stored)"
     try:
-        with _progress() as progress:
+        with _interruptible(stays), _progress() as progress:
+            ctx = build_context(settings)
             task = progress.add_task("importing lines", total=None)
             report = import_archive(
                 file,
@@ -688,8 +725,18 @@ def _user_error_classes() -> tuple[type[BaseException], ...]:
 
 def main() -> None:
     """Console-script entry point: user errors become one line on stderr and a non-zero exit."""
+    from pipeline import interrupts
+
     try:
-        app(args=_db_first(sys.argv[1:]))
+        with interrupts.stop_on_signals():
+            app(args=_db_first(sys.argv[1:]))
+    except _Stopped as stop:
+        err_console.print(f"interrupted: {stop}", highlight=False, soft_wrap=True)
+        sys.exit(130)
+    except SystemExit as exc:
+        if exc.code == 130 and interrupts.was_stopped():  # typer's exit for a KeyboardInterrupt
+            err_console.print("interrupted: before the command's work began; nothing was changed")
+        raise
     except Exception as exc:
         if not isinstance(exc, _user_error_classes()):
             raise

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from pipeline.clock import now_utc
 from pipeline.detector import SEVERITY_RANK
+from pipeline.interrupts import deferred
 from pipeline.store import Alert, Warehouse
 
 # A delivery left in 'sending' this long ago belongs to a run that died mid-send: take it over.
@@ -37,21 +38,30 @@ def deliver(warehouse: Warehouse, alert_ids: Iterable[int], notifiers: Sequence[
     warehouse.add_pending_deliveries(set(alert_ids), list(channels))
     outcome: dict[str, int] = defaultdict(int)
     for alert_id, channel in warehouse.unsent_deliveries(list(channels)):
-        attempts = warehouse.claim_delivery(alert_id, channel, now_utc() - STALE_SENDING)
-        if attempts is None:
-            continue  # another run is sending it right now, or already has
-        alert = warehouse.load_alert(alert_id)
-        if alert is None:
-            continue
-        try:
-            channels[channel].send(alert)
-        except Exception as exc:  # a channel that is down keeps the alert pending for the next run
-            status, error, sent_at = "failed", str(exc)[:500], None
-        else:
-            status, error, sent_at = "sent", None, now_utc()
-        warehouse.finish_delivery(alert_id, channel, status, attempts + 1, error, sent_at)
-        outcome[status] += 1
+        # Claim, send and record as one step for SIGINT/SIGTERM: a stop waits for the record, so an
+        # alert is never sent without being marked sent (and sent again by the next run).
+        with deferred():
+            status = _deliver_one(warehouse, alert_id, channels[channel])
+        if status:
+            outcome[status] += 1
     return dict(outcome)
+
+
+def _deliver_one(warehouse: Warehouse, alert_id: int, notifier: Notifier) -> str | None:
+    attempts = warehouse.claim_delivery(alert_id, notifier.channel, now_utc() - STALE_SENDING)
+    if attempts is None:
+        return None  # another run is sending it right now, or already has
+    alert = warehouse.load_alert(alert_id)
+    if alert is None:
+        return None
+    try:
+        notifier.send(alert)
+    except Exception as exc:  # a channel that is down keeps the alert pending for the next run
+        status, error, sent_at = "failed", str(exc)[:500], None
+    else:
+        status, error, sent_at = "sent", None, now_utc()
+    warehouse.finish_delivery(alert_id, notifier.channel, status, attempts + 1, error, sent_at)
+    return status
 
 
 def deliver_alerts(

@@ -21,6 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
+from pipeline.interrupts import deferred
 from pipeline.store import views
 from pipeline.store.engine import advisory_lock
 from pipeline.store.schema import metadata, thresholds_are_current, write_thresholds
@@ -64,8 +65,9 @@ def _legacy_revision(conn: Connection) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> UpgradeReport:
-    """Migrate to `revision` (and recreate the views) in one transaction where the dialect allows."""
-    with engine.connect() as conn:
+    """Migrate to `revision` (and recreate the views) in one transaction where the dialect allows.
+    SIGINT/SIGTERM wait for its end (SQLite commits DDL as it runs: a cut would leave half a migration)."""
+    with deferred(), engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
             # SQLite alters a table by copying it; with foreign keys enforced, dropping the old copy
