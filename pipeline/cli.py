@@ -242,6 +242,13 @@ def run(
             console.print(_top_sentences_table(top, "Top escalatory sentences of this run"))
         if report.alerts:
             console.print(_alerts_table(report.alerts))
+        if report.feeds and not report.feeds_ok:
+            err_console.print(
+                "no feed could be read (offline?): `make demo` runs the same cycle on the bundled sample"
+                " feeds, offline (or: escalation run --feeds samples/demo_feeds.yaml)",
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 @app.command()
@@ -315,6 +322,8 @@ def signals(
     with _interruptible("no signal row changed (the range is one transaction); run the command again"):
         report = compute_signals(warehouse, since_day, until_day)
     console.print(f"signals: {report.rows_written} rows for {since_day} .. {until_day}")
+    if not report.rows_written:
+        _where_the_data_lies(warehouse, "articles", since_day, until_day)
 
 
 @app.command()
@@ -368,6 +377,8 @@ def detect(
     alerts = [alert_to_dict(a) for a in report.alerts]
     console.print(_alerts_table(alerts))
     console.print(f"{len(alerts)} alert(s), mode {mode}, {since_day} .. {until_day}")
+    if not alerts:
+        _where_the_data_lies(warehouse, "alerts", since_day, until_day)
 
 
 @app.command()
@@ -382,7 +393,10 @@ def alerts(
     from pipeline.store import alert_to_dict
 
     since_day, until_day = _day_range(since, until, 30)
-    stored = [alert_to_dict(a) for a in _warehouse().load_alerts(since_day, until_day)]
+    warehouse = _warehouse()
+    stored = [alert_to_dict(a) for a in warehouse.load_alerts(since_day, until_day)]
+    if not stored:
+        _where_the_data_lies(warehouse, "alerts", since_day, until_day)
     if as_json:
         for item in stored:
             sys.stdout.write(json.dumps(item, ensure_ascii=False, default=str) + "\n")
@@ -507,6 +521,21 @@ def _warehouse(settings: Settings | None = None):
     return Warehouse.open_existing((settings or _settings()).db_url)
 
 
+def _where_the_data_lies(
+    warehouse, what: str, since: date | None = None, until: date | None = None, *, flags: str = "--{} {}"
+) -> None:
+    """An empty answer names the warehouse and the days it looked at, and where the data is
+    (`flags`: how the command takes a day, e.g. "-p {}={}" for a named query)."""
+    span = warehouse.data_range()
+    days = f" for {since} .. {until}" if since and until else ""
+    if span is None:
+        hint = "it holds no articles yet (`escalation run` fills it; `make demo` loads the sample feeds)"
+    else:
+        options = f"{flags.format('since', span[0])} {flags.format('until', span[1])}"
+        hint = f"its articles are from {span[0]} to {span[1]} ({options})"
+    err_console.print(f"no {what}{days} in {warehouse.shown_url}; {hint}", highlight=False, soft_wrap=True)
+
+
 def _parse_params(pairs: list[str]) -> dict[str, str]:
     params: dict[str, str] = {}
     for pair in pairs:
@@ -577,11 +606,14 @@ def query(
                 default = "required" if p.default is None else f"default {p.default}"
                 console.print(f"    --param {p.name}=<{p.type}>  ({default}) {p.help}", highlight=False)
         return
+    warehouse = _warehouse()
     try:
-        result = _warehouse().run_query(name, _parse_params(param or []))
+        result = warehouse.run_query(name, _parse_params(param or []))
     except views.QueryError as exc:
         raise UserError(str(exc)) from None
     _write_result(result, fmt, out, name)
+    if not result.rows:
+        _where_the_data_lies(warehouse, f"rows of {name}", flags="-p {}={}")
 
 
 @app.command()
@@ -598,13 +630,16 @@ def export(
     from pipeline.store.views import QueryError
 
     since_day, until_day = _day_range(since, until, 30)
+    warehouse = _warehouse()
     try:
-        result = _warehouse().export_rows(what, since_day, until_day)
+        result = warehouse.export_rows(what, since_day, until_day)
     except QueryError as exc:
         raise UserError(str(exc)) from None
     if fmt == "table":
         raise UserError("export writes csv, json or parquet")
     _write_result(result, fmt, out, what)
+    if not result.rows:
+        _where_the_data_lies(warehouse, what, since_day, until_day)
 
 
 @app.command()
@@ -623,8 +658,12 @@ def report(
 
     since_day, until_day = _day_range(since, until, 60)
     chosen = [a.strip().upper() for a in actors.split(",") if a.strip()] if actors else None
-    path = write_report(_warehouse(), since_day, until_day, chosen, out)
+    warehouse = _warehouse()
+    path = write_report(warehouse, since_day, until_day, chosen, out)
     console.print(f"report: {path} ({path.stat().st_size:,} bytes) for {since_day} .. {until_day}")
+    span = warehouse.data_range()
+    if span is None or span[1] < since_day or span[0] > until_day:
+        _where_the_data_lies(warehouse, "articles", since_day, until_day)
 
 
 db_app = typer.Typer(no_args_is_help=True, help="The warehouse schema: Alembic migrations and views.")

@@ -68,6 +68,21 @@ class Warehouse(FeedStore, PageStore, RunStore, SentenceStore, SignalStore, Aler
     def dispose(self) -> None:
         self.engine.dispose()
 
+    @property
+    def shown_url(self) -> str:
+        """The warehouse URL with its password masked, for messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def data_range(self) -> tuple[date, date] | None:
+        """The first and last published day of the stored articles (None when there are none)."""
+        day = metadata.tables["articles"].c.published_day
+        with self.engine.connect() as conn:
+            first, last = conn.execute(sa.select(sa.func.min(day), sa.func.max(day))).one()
+        if first is None:
+            return None
+        # SQLite gives the aggregate of a date column as text
+        return tuple(d if isinstance(d, date) else date.fromisoformat(str(d)) for d in (first, last))  # type: ignore[return-value]
+
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
             return {

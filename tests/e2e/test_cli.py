@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -278,3 +282,56 @@ def test_db_option_overrides_the_setting_before_or_after_the_command(tmp_path):
     # A --db value after `--` is an argument, not the option.
     scored = escalation("--db", demo, "score", "--", "--db")
     assert scored.returncode == 0, scored.stderr
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_demo_ends_with_commands_that_show_the_demo(tmp_path):
+    import socket
+
+    venv = Path(sys.executable).parent.parent
+    demo = tmp_path / "demo.db"
+    with socket.socket() as probe:  # a free port for the demo's page server
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    made = subprocess.run(
+        # -o: the venv running this test is taken as installed (make must not pip-install into it)
+        ["make", "-o", str(venv / ".installed"), "demo", f"VENV={venv}", f"DEMO_FILE={demo}", f"DEMO_PAGES_PORT={port}"],
+        cwd=REPO,
+        env={k: v for k, v in os.environ.items() if not k.startswith("ESCALATION_")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert made.returncode == 0, made.stderr
+    block = made.stdout.split("Now try (the demo's articles are from ")[1]
+    first, last = block[:10], block[14:24]
+    assert first <= last and first.startswith("20")
+    commands = [shlex.split(line) for line in block.splitlines()[1:] if line.strip()]
+    assert len(commands) >= 4
+    for command in commands:
+        assert command[0] == f"{venv}/bin/escalation" and command[1:3] == ["--db", f"sqlite:///{demo}"]
+        args = [a.replace("report.html", str(tmp_path / "report.html")) for a in command[1:]]
+        result = escalation(*args)
+        assert result.returncode == 0, (command, result.stderr)
+        assert result.stdout.strip() and "no alerts" not in result.stderr and "no rows" not in result.stderr
+    assert "alerts --since " + first in made.stdout and "(0)" not in escalation(*commands[0][1:]).stdout
+
+
+def test_empty_answers_name_the_warehouse_and_where_the_data_lies(db_url):
+    assert escalation("run", "--feeds", "samples/demo_feeds.yaml", "--no-notify", db_url=db_url).returncode == 0
+    for args in (("alerts", "--until", "2026-12-01"), ("export", "signals", "--until", "2026-12-01")):
+        result = escalation(*args, db_url=db_url)
+        assert result.returncode == 0, result.stderr
+        assert db_url in result.stderr and "2026-11-02 .. 2026-12-01" in result.stderr
+        assert "its articles are from 2026-10-01 to 2026-10-16" in result.stderr, result.stderr
+    query = escalation("query", "top_escalating_actors", "-p", "since=2026-11-20", "-p", "until=2026-12-01", db_url=db_url)
+    assert "-p since=2026-10-01 -p until=2026-10-16" in query.stderr, query.stderr
+    full = escalation("alerts", "--since", "2026-10-01", "--until", "2026-10-16", db_url=db_url)
+    assert "its articles are" not in full.stderr  # only an empty answer explains itself
+
+
+def test_run_with_every_feed_failing_points_to_the_demo(db_url, tmp_path):
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text("version: 1\nfeeds:\n  - name: gone\n    url: " + str(tmp_path / "missing.xml") + "\n")
+    result = escalation("run", "--feeds", str(feeds), "--no-notify", db_url=db_url)
+    assert "make demo" in result.stderr and "samples/demo_feeds.yaml" in result.stderr, result.stderr

@@ -88,6 +88,7 @@ QUERY_PARAMS = {
     "spike_drivers": {"actor": "IRN", "day": "-4", "limit": "10"},
     "deescalation_trend": {"actor": "QAT", "since": "-20", "until": "0"},
     "sources_disagreeing": {"since": "-10", "until": "0", "min_sentences": "2"},
+    "data_range": {},
 }
 
 
