@@ -24,6 +24,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals may hold secrets (webhook URLs, DB passwords)
     no_args_is_help=True,
+    # Plain help: flags without the rich panels' type column (which showed `--json <bool>`, a value
+    # the flag does not take) and lines that fit any terminal.
+    rich_markup_mode=None,
     help="Escalation signals from news feeds: ingest, score, daily actor signals, spike alerts.",
 )
 # Piped output (CI logs, files) gets a wide page instead of rich's 80-column default.
@@ -253,10 +256,13 @@ def run(
 
 @app.command()
 def ingest(
-    sources: Annotated[list[str], typer.Argument(help="http(s) URLs or local paths of RSS/Atom/RDF feeds")],
+    sources: Annotated[list[str], typer.Argument(metavar="SOURCE", help="http(s) URLs or local paths of RSS/Atom/RDF feeds")],
 ) -> None:
-    """Fetch, parse, clean, split, score, tag and store the given feeds (idempotent)."""
-    from pipeline.ingest import build_context, run_ingest
+    """Fetch, parse, clean, split, score, tag and store the given feeds (idempotent); no signals.
+
+    Exit code 0 when the ingest completed, as for `run`: a feed that failed is in the table with
+    its reason (and the run's status is partial or failed), not in the exit code."""
+    from pipeline.ingest import build_context, run_ingest, touched_days
 
     settings = _settings()
     with _interruptible(
@@ -269,8 +275,14 @@ def ingest(
         stop.what = "the ingest had finished; only its summary was cut short"
         console.print(_feed_table(outcomes))
         console.print(_pages_line(pages))
-        if not all(o.ok for o in outcomes):
-            raise typer.Exit(1)
+        days = sorted({*touched_days(outcomes), *pages.days})
+        if days:  # ingest stores; `run` (or `signals` and `detect`) turns that into signals and alerts
+            err_console.print(
+                f"signals not computed: `escalation signals --since {days[0]} --until {days[-1]}` does,"
+                " or `escalation run`, which ingests, computes and detects in one go",
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 @app.command()
@@ -460,7 +472,7 @@ def evaluate(
 
 @app.command()
 def extract(
-    sources: Annotated[list[str], typer.Argument(help="http(s) URLs of article pages or local HTML files")],
+    sources: Annotated[list[str], typer.Argument(metavar="SOURCE", help="http(s) URLs of article pages or local HTML files")],
     jsonl: Annotated[
         bool, typer.Option("--jsonl", help="One JSON object per SOURCE, in the given order")
     ] = False,
@@ -629,14 +641,14 @@ def export(
     """Dump daily signals or scored sentences (one row per sentence and actor) for pandas / BI tools."""
     from pipeline.store.views import QueryError
 
+    if fmt not in ("csv", "json", "parquet"):  # before any work; `query` also writes tables
+        raise UserError(f"export writes csv, json or parquet, not {fmt!r}")
     since_day, until_day = _day_range(since, until, 30)
     warehouse = _warehouse()
     try:
         result = warehouse.export_rows(what, since_day, until_day)
     except QueryError as exc:
         raise UserError(str(exc)) from None
-    if fmt == "table":
-        raise UserError("export writes csv, json or parquet")
     _write_result(result, fmt, out, what)
     if not result.rows:
         _where_the_data_lies(warehouse, what, since_day, until_day)
@@ -659,6 +671,14 @@ def report(
     since_day, until_day = _day_range(since, until, 60)
     chosen = [a.strip().upper() for a in actors.split(",") if a.strip()] if actors else None
     warehouse = _warehouse()
+    unknown = sorted(set(chosen or ()) - set(warehouse.first_signal_days()))
+    if unknown:  # still drawn (flat), but said: a typo should not look like a quiet actor
+        err_console.print(
+            f"warning: no signals at all for {', '.join(unknown)} in {warehouse.shown_url}"
+            " (actor codes as in pipeline/data/actors.csv, e.g. IRN, USA)",
+            highlight=False,
+            soft_wrap=True,
+        )
     path = write_report(warehouse, since_day, until_day, chosen, out)
     console.print(f"report: {path} ({path.stat().st_size:,} bytes) for {since_day} .. {until_day}")
     span = warehouse.data_range()
@@ -666,7 +686,9 @@ def report(
         _where_the_data_lies(warehouse, "articles", since_day, until_day)
 
 
-db_app = typer.Typer(no_args_is_help=True, help="The warehouse schema: Alembic migrations and views.")
+db_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="The warehouse schema: Alembic migrations and views."
+)
 app.add_typer(db_app, name="db")
 
 

@@ -335,3 +335,36 @@ def test_run_with_every_feed_failing_points_to_the_demo(db_url, tmp_path):
     feeds.write_text("version: 1\nfeeds:\n  - name: gone\n    url: " + str(tmp_path / "missing.xml") + "\n")
     result = escalation("run", "--feeds", str(feeds), "--no-notify", db_url=db_url)
     assert "make demo" in result.stderr and "samples/demo_feeds.yaml" in result.stderr, result.stderr
+
+
+def test_help_shows_no_value_for_flags_and_names_arguments():
+    for command in ("run", "alerts", "detect", "score", "extract", "ingest", "query", "db upgrade"):
+        shown = escalation(*command.split(), "--help")
+        assert shown.returncode == 0 and "<bool>" not in shown.stdout, (command, shown.stdout)
+        assert "{sources}" not in shown.stdout
+    alerts = escalation("alerts", "--help").stdout
+    assert any(line.split()[:1] == ["--json"] and "Write JSON lines" in line for line in alerts.splitlines())
+    assert "{SOURCE}..." in escalation("ingest", "--help").stdout
+
+
+def test_run_and_ingest_agree_on_exit_codes_and_ingest_says_signals_wait(db_url, tmp_path):
+    missing = str(tmp_path / "missing.xml")
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(f"version: 1\nfeeds:\n  - name: gone\n    url: {missing}\n")
+    ran = escalation("run", "--feeds", str(feeds), "--no-notify", db_url=db_url)
+    some_failed = escalation("ingest", "samples/feeds/gulf_ledger.xml", missing, db_url=db_url)
+    assert ran.returncode == some_failed.returncode == 0, (ran.stderr, some_failed.stderr)
+    assert "failed" in some_failed.stdout and "file not found" in some_failed.stdout
+    assert "signals not computed: `escalation signals --since 2026-10-" in some_failed.stderr
+
+
+def test_export_refuses_table_before_work_and_report_warns_of_unknown_actors(db_url, tmp_path):
+    refused = escalation("export", "signals", "--format", "table", db_url=f"sqlite:///{tmp_path / 'none.db'}")
+    assert refused.returncode == 2 and "export writes csv, json or parquet, not 'table'" in refused.stderr
+    assert not (tmp_path / "none.db").exists()
+    assert escalation("run", "--feeds", "samples/demo_feeds.yaml", "--no-notify", db_url=db_url).returncode == 0
+    report = escalation(
+        "report", "--since", "2026-10-01", "--until", "2026-10-16", "--actors", "IRN,XXQ",
+        "--out", str(tmp_path / "r.html"), db_url=db_url,
+    )
+    assert report.returncode == 0 and "no signals at all for XXQ in " in report.stderr  # IRN has signals
