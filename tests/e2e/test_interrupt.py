@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -91,35 +92,40 @@ def _run(db_url: str, hook_dir: Path, webhook: Webhook, **hook_env: str):
     return escalation("run", "--feeds", "samples/demo_feeds.yaml", db_url=db_url, env=env, timeout=120)
 
 
+def _cell(value) -> str:
+    return f"{value:.6f}" if isinstance(value, float) else str(value)
+
+
 def snapshot(db_url: str) -> dict[str, list]:
-    """What a run stores, without ids, run ids and times."""
+    """What a run stores, without ids, run ids and times (floats to 6 places: either dialect)."""
     engine = sa.create_engine(db_url)
     queries = {
         "articles": "select article_key, title, url, published_day, sentence_count from articles",
-        "sentences": "select a.article_key, s.seq, s.text, round(s.score, 6), s.scorer_version"
+        "sentences": "select a.article_key, s.seq, s.text, s.score, s.scorer_version"
         " from sentences s join articles a on a.article_id = s.article_id",
         "actors": "select a.article_key, s.seq, sa.actor from sentence_actors sa"
         " join sentences s on s.sentence_id = sa.sentence_id join articles a on a.article_id = s.article_id",
         "sources": "select a.article_key, f.url from article_sources x"
         " join articles a on a.article_id = x.article_id join feeds f on f.feed_id = x.feed_id",
         "signals": "select day, actor, articles, sources, sentences, escalatory_sentences,"
-        " deescalatory_sentences, round(escalation_index, 6), round(deescalation_index, 6),"
-        " round(max_score, 6) from daily_signals",
-        "alerts": "select day, actor, kind, severity, measure, round(value, 6), round(baseline, 6),"
-        " round(surprise, 6), articles, sources, mode, evidence from alerts",
+        " deescalatory_sentences, escalation_index, deescalation_index, max_score from daily_signals",
+        "alerts": "select day, actor, kind, severity, measure, value, baseline, surprise, articles, sources,"
+        " mode, evidence from alerts",
         "deliveries": "select a.day, a.actor, a.kind, d.channel, d.status from alert_deliveries d"
         " join alerts a on a.alert_id = d.alert_id",
     }
     with engine.connect() as conn:
-        found = {name: sorted(tuple(map(str, row)) for row in conn.execute(sa.text(sql))) for name, sql in queries.items()}
-        found["runs"] = sorted(conn.execute(sa.text("select status from pipeline_runs")).scalars())
+        found = {
+            name: sorted(tuple(map(_cell, row)) for row in conn.execute(sa.text(sql))) for name, sql in queries.items()
+        }
     engine.dispose()
+    found["runs"] = run_statuses(db_url)
     return found
 
 
 def run_statuses(db_url: str) -> list[str]:
     """The statuses of the pipeline runs ([] when the run was stopped before the schema existed)."""
-    if not Path(db_url.removeprefix("sqlite:///")).exists():
+    if db_url.startswith("sqlite") and not Path(db_url.removeprefix("sqlite:///")).exists():
         return []
     engine = sa.create_engine(db_url)
     with engine.connect() as conn:
@@ -129,12 +135,44 @@ def run_statuses(db_url: str) -> list[str]:
     return sorted(statuses)
 
 
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory, webhook):
+class Warehouses:
+    """Fresh warehouses of one backend: SQLite files, or PostgreSQL schemas (dropped at the end)."""
+
+    def __init__(self, backend: str, tmp: Path, pg_url: str | None):
+        self.backend, self.tmp, self.pg_url, self.schemas = backend, tmp, pg_url, []
+
+    def new(self, name: str) -> str:
+        if self.backend == "sqlite":
+            return f"sqlite:///{self.tmp / f'{name}.db'}"
+        schema = f"esc_interrupt_{uuid.uuid4().hex[:10]}"
+        self._admin(f'create schema "{schema}"')
+        self.schemas.append(schema)
+        return f"{self.pg_url}?options=-csearch_path%3D{schema}"
+
+    def _admin(self, sql: str) -> None:
+        engine = sa.create_engine(self.pg_url)
+        with engine.begin() as conn:
+            conn.execute(sa.text(sql))
+        engine.dispose()
+
+    def drop(self) -> None:
+        for schema in self.schemas:
+            self._admin(f'drop schema "{schema}" cascade')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def warehouses(request, tmp_path):
+    pg_url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    made = Warehouses(request.param, tmp_path, pg_url)
+    yield made
+    made.drop()
+
+
+def clean_run(warehouses: Warehouses, webhook: Webhook):
     """A clean run: its warehouse, its webhook posts and how many statements it sent."""
-    tmp = tmp_path_factory.mktemp("clean")
+    tmp = warehouses.tmp
     (tmp / "sitecustomize.py").write_text(HOOK)
-    db_url = f"sqlite:///{tmp / 'clean.db'}"
+    db_url = warehouses.new("clean")
     result = _run(db_url, tmp, webhook, HOOK_COUNT_TO=str(tmp / "count"))
     assert result.returncode == 0, result.stderr
     state = snapshot(db_url)
@@ -144,8 +182,8 @@ def clean(tmp_path_factory, webhook):
     return state, posts, int((tmp / "count").read_text())
 
 
-def _moments(statements: int) -> list[dict[str, str]]:
-    spread = sorted({1 + round(i * (statements - 1) / 21) for i in range(22)})
+def _moments(statements: int, count: int) -> list[dict[str, str]]:
+    spread = sorted({1 + round(i * (statements - 1) / (count - 1)) for i in range(count)})
     moments = [
         {"HOOK_AT_STATEMENT": str(n), "HOOK_SIGNAL": ("SIGINT", "SIGTERM")[i % 2]} for i, n in enumerate(spread)
     ]
@@ -153,11 +191,12 @@ def _moments(statements: int) -> list[dict[str, str]]:
     return [*moments, *timed]
 
 
-def test_an_interrupted_run_loses_nothing(tmp_path, clean, webhook):
-    state, posts, statements = clean
+def test_an_interrupted_run_loses_nothing(tmp_path, warehouses, webhook):
+    state, posts, statements = clean_run(warehouses, webhook)
     assert statements > 100  # the moments below cover a real run
-    for number, moment in enumerate(_moments(statements)):
-        db_url = f"sqlite:///{tmp_path / f'w{number}.db'}"
+    # 22 statements spread over the run on SQLite; 10 on PostgreSQL (the same code, a slower server)
+    for number, moment in enumerate(_moments(statements, 22 if warehouses.backend == "sqlite" else 10)):
+        db_url = warehouses.new(f"w{number}")
         (tmp_path / "sitecustomize.py").write_text(HOOK)
         stopped = _run(db_url, tmp_path, webhook, **moment)
         label = f"moment {moment}"
