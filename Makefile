@@ -41,7 +41,7 @@ demo: install
 	esc="$(BIN)/escalation --db $(DEMO_DB)"; \
 	echo; echo "Now try (the demo's articles are from $$first to $$last):"; \
 	echo "  $$esc alerts --since $$first --until $$last"; \
-	echo "  $$esc query top_escalating_actors -p since=$$week -p until=$$last -p baseline_since=$$first"; \
+	echo "  $$esc query top_escalating_actors -p since=$$week -p until=$$last"; \
 	echo "  $$esc report --since $$first --until $$last --out report.html"; \
 	echo "  $$esc score \"Militias fired rockets at the base and vowed more attacks.\""
 
