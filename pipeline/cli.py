@@ -147,7 +147,29 @@ def _feed_table(outcomes: list, names: dict[str, str] | None = None) -> Table:
     return table
 
 
-def _alerts_table(alerts: list[dict]) -> Table:
+NARROW = 110  # below this many columns the alerts table would fold a date or a headline word by word
+
+
+def _alerts_table(alerts: list[dict], width: int | None = None):
+    """The alerts as a table, or on a narrow terminal as two lines each: the spike, then its top
+    evidence in full."""
+    if (width or console.width) < NARROW:
+        from rich.console import Group
+        from rich.text import Text
+
+        lines = [Text(f"Alerts ({len(alerts)})", style="bold")]
+        for a in alerts:
+            evidence = a.get("evidence") or []
+            measure = "count" if str(a.get("measure", "")).endswith("_sentences") else "index"
+            lines.append(
+                Text(
+                    f"{a['day']} {a['actor']} {a['kind']} {a['severity']}: {measure} {a['value']:.2f}"
+                    f" vs baseline {a['baseline']:.2f}, surprise {a['surprise']:.1f}"
+                )
+            )
+            if evidence:
+                lines.append(Text(f"    {evidence[0]['text'][:300]}", style="dim"))
+        return Group(*lines)
     table = Table(title=f"Alerts ({len(alerts)})")
     for column in (
         "day",

@@ -368,3 +368,24 @@ def test_export_refuses_table_before_work_and_report_warns_of_unknown_actors(db_
         "--out", str(tmp_path / "r.html"), db_url=db_url,
     )
     assert report.returncode == 0 and "no signals at all for XXQ in " in report.stderr  # IRN has signals
+
+
+def test_alerts_on_an_80_column_terminal_keep_dates_and_evidence_whole():
+    from rich.console import Console
+
+    from pipeline.cli import _alerts_table
+
+    evidence = "Tehran accused Washington of escalating the conflict and threatened to retaliate against bases."
+    alert = {
+        "day": "2026-10-16", "actor": "IRN", "kind": "escalation", "severity": "critical",
+        "measure": "escalation_index", "value": 65.95, "baseline": 0.0, "surprise": 8.2,
+        "evidence": [{"text": evidence}],
+    }
+    narrow = Console(width=80, record=True)
+    narrow.print(_alerts_table([alert], width=80))
+    text = narrow.export_text()
+    assert "2026-10-16 IRN escalation critical: index 65.95 vs baseline 0.00, surprise 8.2" in text
+    assert evidence[:60] in text.replace("\n", " ")  # the headline reads as a sentence, not a word a line
+    wide = Console(width=160, record=True)
+    wide.print(_alerts_table([alert], width=160))
+    assert "top evidence" in wide.export_text()
