@@ -818,7 +818,7 @@ def main() -> None:
         sys.exit(130)
     except SystemExit as exc:
         if exc.code == 130 and interrupts.was_stopped():  # typer's exit for a KeyboardInterrupt
-            err_console.print("interrupted: before the command's work began; nothing was changed")
+            err_console.print("interrupted: the command stopped before its end (what it had committed stays)")
         raise
     except Exception as exc:
         if not isinstance(exc, _user_error_classes()):
