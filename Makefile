@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-DEMO_DB ?= sqlite:///data/demo.db
+DEMO_FILE ?= data/demo.db
+DEMO_DB ?= sqlite:///$(DEMO_FILE)
 DEMO_PAGES_PORT ?= 8765
 
 .PHONY: install run demo test lint bench audit celery-up celery-down celery-status bench-celery
@@ -26,13 +27,23 @@ run: install
 # samples/pages/ is served on 127.0.0.1:$(DEMO_PAGES_PORT) for the run (the teaser-only demo item links
 # there; samples/make_demo_feeds.py PAGES_ORIGIN), and loopback is allowed for article pages.
 demo: install
-	rm -f data/demo.db data/demo.db-wal data/demo.db-shm
+	rm -f $(DEMO_FILE) $(DEMO_FILE)-wal $(DEMO_FILE)-shm
 	$(BIN)/python -m http.server $(DEMO_PAGES_PORT) --bind 127.0.0.1 --directory samples/pages >/dev/null 2>&1 & \
 	server=$$!; trap 'kill $$server' EXIT; \
 	for i in $$(seq 50); do $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $(DEMO_PAGES_PORT)), 1)" \
 	  2>/dev/null && break; sleep 0.1; done; \
-	ESCALATION_DB_URL=$(DEMO_DB) ESCALATION_ARTICLE_ALLOWED_NETWORKS=127.0.0.0/8 \
-	  $(BIN)/escalation run --feeds samples/demo_feeds.yaml --trigger demo
+	ESCALATION_ARTICLE_ALLOWED_NETWORKS=127.0.0.0/8 \
+	  $(BIN)/python -m pipeline.cli --db $(DEMO_DB) run --feeds samples/demo_feeds.yaml --trigger demo
+	@# A way on: the commands to try next, with the demo's own days (its data is not "the last 30 days").
+	@span=$$($(BIN)/python -m pipeline.cli --db $(DEMO_DB) query data_range --format csv | sed -n 2p); \
+	first=$$(echo "$$span" | cut -d, -f1); last=$$(echo "$$span" | cut -d, -f2); \
+	week=$$($(BIN)/python -c "import datetime as d, sys; print(d.date.fromisoformat(sys.argv[1]) - d.timedelta(6))" $$last); \
+	esc="$(BIN)/escalation --db $(DEMO_DB)"; \
+	echo; echo "Now try (the demo's articles are from $$first to $$last):"; \
+	echo "  $$esc alerts --since $$first --until $$last"; \
+	echo "  $$esc query top_escalating_actors -p since=$$week -p until=$$last"; \
+	echo "  $$esc report --since $$first --until $$last --out report.html"; \
+	echo "  $$esc score \"Militias fired rockets at the base and vowed more attacks.\""
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

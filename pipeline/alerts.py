@@ -28,6 +28,7 @@ from pipeline.delivery import Notifier, deliver, deliver_pages
 from pipeline.detector import DayRow
 from pipeline.detector import detect as find_candidates
 from pipeline.store import Alert, IncidentPage, StoredIncident, Warehouse
+from pipeline.store.runs import INTERRUPTED
 
 MODES = ("live", "backtest")
 
@@ -328,3 +329,25 @@ def backtest(
     found, suppressed = find_alerts(warehouse, since, until, params, "backtest", {})
     timeline = fold_alerts(found, incident_params(params), until=until)
     return BacktestRun(since, until, found, timeline, suppressed)
+
+
+def detect_leaving_pending(
+    warehouse: Warehouse,
+    since: date,
+    until: date,
+    params: DetectionParams,
+    *,
+    mode: str,
+    notifiers: Sequence[Notifier] = (),
+) -> DetectReport:
+    """`detect`, for `escalation detect`: stopped by SIGINT/SIGTERM while detecting live days with
+    channels, it leaves an interrupted run holding the range, so the next `escalation run` detects
+    those days again and delivers what was not delivered (with the configured parameters)."""
+    try:
+        return detect(warehouse, since, until, params, mode=mode, notifiers=notifiers)
+    except KeyboardInterrupt:
+        if mode == "live" and notifiers:
+            days = [(since + timedelta(days=i)).isoformat() for i in range((until - since).days + 1)]
+            run_id = warehouse.start_run("cli-detect", {"since": since, "until": until})
+            warehouse.finish_run(run_id, INTERRUPTED, {}, details={"pending": {"days": days, "notify": True}})
+        raise

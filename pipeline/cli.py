@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Generator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -20,6 +24,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals may hold secrets (webhook URLs, DB passwords)
     no_args_is_help=True,
+    # Plain help: flags without the rich panels' type column (which showed `--json <bool>`, a value
+    # the flag does not take) and lines that fit any terminal.
+    rich_markup_mode=None,
     help="Escalation signals from news feeds: ingest, score, daily actor signals, spike alerts.",
 )
 # Piped output (CI logs, files) gets a wide page instead of rich's 80-column default.
@@ -31,8 +38,44 @@ class UserError(Exception):
     """A problem the user can fix (bad flag, bad file); printed as one line, exit code 2."""
 
 
+_db_url: str | None = None  # this invocation's --db, which overrides ESCALATION_DB_URL
+
+
 def _settings() -> Settings:
-    return load_settings()
+    return load_settings().with_overrides(db_url=_db_url)
+
+
+@app.callback()
+def _options(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            metavar="URL",
+            help="Warehouse URL for this command, e.g. sqlite:///data/demo.db (overrides ESCALATION_DB_URL);"
+            " also accepted after the command name",
+        ),
+    ] = None,
+) -> None:
+    global _db_url
+    _db_url = db
+
+
+def _db_first(args: list[str]) -> list[str]:
+    """`escalation alerts --db URL` as `escalation --db URL alerts`: --db is the app's option, and a
+    user writes it after the command as often as before (nothing after `--` is touched)."""
+    end = args.index("--") if "--" in args else len(args)
+    head, rest, moved = args[:end], args[end:], []
+    i = 0
+    while i < len(head):
+        if head[i] == "--db" and i + 1 < len(head):
+            moved += head[i : i + 2]
+            del head[i : i + 2]
+        elif head[i].startswith("--db="):
+            moved.append(head.pop(i))
+        else:
+            i += 1
+    return [*moved, *head, *rest]
 
 
 def _parse_day(value: str | None, name: str) -> date | None:
@@ -63,6 +106,28 @@ def _progress() -> Progress:
     )
 
 
+@dataclass
+class _Stop:
+    """What an `interrupted:` line says stays; a command updates it as its work progresses."""
+
+    what: str
+
+
+class _Stopped(Exception):
+    """A command stopped by SIGINT/SIGTERM; main() prints its one line and exits 130."""
+
+
+@contextmanager
+def _interruptible(what: str) -> Generator[_Stop, None, None]:
+    """Around a command's work: a SIGINT/SIGTERM (main() turns them into KeyboardInterrupt with
+    pipeline.interrupts) ends it with one line saying what stays, exit code 130."""
+    stop = _Stop(what)
+    try:
+        yield stop
+    except KeyboardInterrupt:
+        raise _Stopped(stop.what) from None
+
+
 def _feed_table(outcomes: list, names: dict[str, str] | None = None) -> Table:
     table = Table(title="Feeds", show_lines=False)
     table.add_column("feed", overflow="fold")
@@ -82,7 +147,29 @@ def _feed_table(outcomes: list, names: dict[str, str] | None = None) -> Table:
     return table
 
 
-def _alerts_table(alerts: list[dict]) -> Table:
+NARROW = 110  # below this many columns the alerts table would fold a date or a headline word by word
+
+
+def _alerts_table(alerts: list[dict], width: int | None = None):
+    """The alerts as a table, or on a narrow terminal as two lines each: the spike, then its top
+    evidence in full."""
+    if (width or console.width) < NARROW:
+        from rich.console import Group
+        from rich.text import Text
+
+        lines = [Text(f"Alerts ({len(alerts)})", style="bold")]
+        for a in alerts:
+            evidence = a.get("evidence") or []
+            measure = "count" if str(a.get("measure", "")).endswith("_sentences") else "index"
+            lines.append(
+                Text(
+                    f"{a['day']} {a['actor']} {a['kind']} {a['severity']}: {measure} {a['value']:.2f}"
+                    f" vs baseline {a['baseline']:.2f}, surprise {a['surprise']:.1f}"
+                )
+            )
+            if evidence:
+                lines.append(Text(f"    {evidence[0]['text'][:300]}", style="dim"))
+        return Group(*lines)
     table = Table(title=f"Alerts ({len(alerts)})")
     for column in (
         "day",
@@ -149,52 +236,75 @@ def run(
 
     settings = _settings()
     specs = load_feed_list(feeds or settings.feeds_file)
-    ctx = build_context(settings)
     names = {spec.url: spec.name for spec in specs}
-    with _progress() as progress:
-        task = progress.add_task("ingesting feeds", total=len(specs))
-        report = run_cycle(
-            [spec.url for spec in specs],
-            ctx,
-            trigger=trigger,
-            notify=notify,
-            on_feed_done=lambda outcome: progress.advance(task),
-        )
-    console.print(_feed_table(report.feeds, names))
-    summary = Table(title=f"Run {report.run_id}: {report.status}", show_header=False)
-    summary.add_row("feeds ok / failed", f"{report.feeds_ok} / {report.feeds_failed}")
-    summary.add_row("new articles", str(report.new_articles))
-    summary.add_row("new sentences", str(report.new_sentences))
-    summary.add_row("article pages", _pages_line(report.pages))
-    days = f"{report.days[0]} .. {report.days[-1]}" if report.days else "none"
-    summary.add_row("days recomputed", days)
-    summary.add_row("signal rows", str(report.signal_rows))
-    summary.add_row("alerts", str(len(report.alerts)))
-    console.print(summary)
-    top = ctx.warehouse.top_sentences(run_id=report.run_id, limit=5)
-    if top:
-        console.print(_top_sentences_table(top, "Top escalatory sentences of this run"))
-    if report.alerts:
-        console.print(_alerts_table(report.alerts))
+    with _interruptible(
+        "the run is marked interrupted; what it stored stays, the next `escalation run` completes it"
+    ) as stop:
+        ctx = build_context(settings)
+        with _progress() as progress:
+            task = progress.add_task("ingesting feeds", total=len(specs))
+            report = run_cycle(
+                [spec.url for spec in specs],
+                ctx,
+                trigger=trigger,
+                notify=notify,
+                on_feed_done=lambda outcome: progress.advance(task),
+            )
+        stop.what = f"run {report.run_id} had finished ({report.status}); only its summary was cut short"
+        console.print(_feed_table(report.feeds, names))
+        summary = Table(title=f"Run {report.run_id}: {report.status}", show_header=False)
+        summary.add_row("feeds ok / failed", f"{report.feeds_ok} / {report.feeds_failed}")
+        summary.add_row("new articles", str(report.new_articles))
+        summary.add_row("new sentences", str(report.new_sentences))
+        summary.add_row("article pages", _pages_line(report.pages))
+        days = f"{report.days[0]} .. {report.days[-1]}" if report.days else "none"
+        summary.add_row("days recomputed", days)
+        summary.add_row("signal rows", str(report.signal_rows))
+        summary.add_row("alerts", str(len(report.alerts)))
+        console.print(summary)
+        top = ctx.warehouse.top_sentences(run_id=report.run_id, limit=5)
+        if top:
+            console.print(_top_sentences_table(top, "Top escalatory sentences of this run"))
+        if report.alerts:
+            console.print(_alerts_table(report.alerts))
+        if report.feeds and not report.feeds_ok:
+            err_console.print(
+                "no feed could be read (offline?): `make demo` runs the same cycle on the bundled sample"
+                " feeds, offline (or: escalation run --feeds samples/demo_feeds.yaml)",
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 @app.command()
 def ingest(
-    sources: Annotated[list[str], typer.Argument(help="http(s) URLs or local paths of RSS/Atom/RDF feeds")],
+    sources: Annotated[list[str], typer.Argument(metavar="SOURCE", help="http(s) URLs or local paths of RSS/Atom/RDF feeds")],
 ) -> None:
-    """Fetch, parse, clean, split, score, tag and store the given feeds (idempotent)."""
-    from pipeline.ingest import build_context, finish_pipeline_run, ingest_run
+    """Fetch, parse, clean, split, score, tag and store the given feeds (idempotent); no signals.
 
-    ctx = build_context(_settings())
-    run_id = ctx.warehouse.start_run("cli-ingest", {"sources": len(sources)})
-    with _progress() as progress:
-        task = progress.add_task("ingesting feeds", total=len(sources))
-        outcomes, pages = ingest_run(sources, ctx, run_id, on_feed_done=lambda o: progress.advance(task))
-    finish_pipeline_run(ctx.warehouse, run_id, outcomes)  # the run-status rule of CycleReport
-    console.print(_feed_table(outcomes))
-    console.print(_pages_line(pages))
-    if not all(o.ok for o in outcomes):
-        raise typer.Exit(1)
+    Exit code 0 when the ingest completed, as for `run`: a feed that failed is in the table with
+    its reason (and the run's status is partial or failed), not in the exit code."""
+    from pipeline.ingest import build_context, run_ingest, touched_days
+
+    settings = _settings()
+    with _interruptible(
+        "the ingest run is marked interrupted; what it stored stays, the same ingest again stores the rest"
+    ) as stop:
+        ctx = build_context(settings)
+        with _progress() as progress:
+            task = progress.add_task("ingesting feeds", total=len(sources))
+            _, outcomes, pages = run_ingest(sources, ctx, on_feed_done=lambda o: progress.advance(task))
+        stop.what = "the ingest had finished; only its summary was cut short"
+        console.print(_feed_table(outcomes))
+        console.print(_pages_line(pages))
+        days = sorted({*touched_days(outcomes), *pages.days})
+        if days:  # ingest stores; `run` (or `signals` and `detect`) turns that into signals and alerts
+            err_console.print(
+                f"signals not computed: `escalation signals --since {days[0]} --until {days[-1]}` does,"
+                " or `escalation run`, which ingests, computes and detects in one go",
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 @app.command()
@@ -243,8 +353,11 @@ def signals(
 
     since_day, until_day = _day_range(since, until, 7)
     warehouse = _warehouse()
-    report = compute_signals(warehouse, since_day, until_day)
+    with _interruptible("no signal row changed (the range is one transaction); run the command again"):
+        report = compute_signals(warehouse, since_day, until_day)
     console.print(f"signals: {report.rows_written} rows for {since_day} .. {until_day}")
+    if not report.rows_written:
+        _where_the_data_lies(warehouse, "articles", since_day, until_day)
 
 
 @app.command()
@@ -285,16 +398,20 @@ def detect(
     since_day, until_day = _day_range(since, until, 1)
     warehouse = _warehouse(settings)
     mode = "backtest" if until_day < today_utc() else "live"
-    report = alerting.detect(
-        warehouse,
-        since_day,
-        until_day,
-        params,
-        mode=mode,
-        notifiers=build_notifiers(settings, warehouse) if notify else (),
+    notifiers = build_notifiers(settings, warehouse) if notify else ()
+    left = (
+        "the next `escalation run` detects these days again and delivers what was not delivered"
+        if mode == "live" and notifiers
+        else "the alerts stored so far stay; run the command again"
     )
+    with _interruptible(left):
+        report = alerting.detect_leaving_pending(
+            warehouse, since_day, until_day, params, mode=mode, notifiers=notifiers
+        )
     alerts = [alert_to_dict(a) for a in report.alerts]
     console.print(_alerts_table(alerts))
+    if not alerts:
+        _where_the_data_lies(warehouse, "alerts", since_day, until_day)
     console.print(
         f"{len(report.incidents)} incident(s) active in the range, {len(report.pages)} page(s) on its days "
         f"({'delivered to the channels' if notify and mode == 'live' else 'recorded, not sent'}); "
@@ -316,7 +433,10 @@ def alerts(
     from pipeline.store import alert_to_dict
 
     since_day, until_day = _day_range(since, until, 30)
-    stored = [alert_to_dict(a) for a in _warehouse().load_alerts(since_day, until_day)]
+    warehouse = _warehouse()
+    stored = [alert_to_dict(a) for a in warehouse.load_alerts(since_day, until_day)]
+    if not stored:
+        _where_the_data_lies(warehouse, "alerts", since_day, until_day)
     if as_json:
         for item in stored:
             sys.stdout.write(json.dumps(item, ensure_ascii=False, default=str) + "\n")
@@ -380,7 +500,7 @@ def evaluate(
 
 @app.command()
 def extract(
-    sources: Annotated[list[str], typer.Argument(help="http(s) URLs of article pages or local HTML files")],
+    sources: Annotated[list[str], typer.Argument(metavar="SOURCE", help="http(s) URLs of article pages or local HTML files")],
     jsonl: Annotated[
         bool, typer.Option("--jsonl", help="One JSON object per SOURCE, in the given order")
     ] = False,
@@ -434,11 +554,26 @@ def extract(
 
 # -- analysts: named queries, exports, report, schema ---------------------------------------------
 def _warehouse(settings: Settings | None = None):
+    """The existing warehouse, for commands that read or recompute what is stored: they never
+    create or migrate one (only run, ingest, import and db upgrade do)."""
     from pipeline.store import Warehouse
 
-    warehouse = Warehouse.from_url((settings or _settings()).db_url)
-    warehouse.init_schema()
-    return warehouse
+    return Warehouse.open_existing((settings or _settings()).db_url)
+
+
+def _where_the_data_lies(
+    warehouse, what: str, since: date | None = None, until: date | None = None, *, flags: str = "--{} {}"
+) -> None:
+    """An empty answer names the warehouse and the days it looked at, and where the data is
+    (`flags`: how the command takes a day, e.g. "-p {}={}" for a named query)."""
+    span = warehouse.data_range()
+    days = f" for {since} .. {until}" if since and until else ""
+    if span is None:
+        hint = "it holds no articles yet (`escalation run` fills it; `make demo` loads the sample feeds)"
+    else:
+        options = f"{flags.format('since', span[0])} {flags.format('until', span[1])}"
+        hint = f"its articles are from {span[0]} to {span[1]} ({options})"
+    err_console.print(f"no {what}{days} in {warehouse.shown_url}; {hint}", highlight=False, soft_wrap=True)
 
 
 def _parse_params(pairs: list[str]) -> dict[str, str]:
@@ -511,11 +646,14 @@ def query(
                 default = "required" if p.default is None else f"default {p.default}"
                 console.print(f"    --param {p.name}=<{p.type}>  ({default}) {p.help}", highlight=False)
         return
+    warehouse = _warehouse()
     try:
-        result = _warehouse().run_query(name, _parse_params(param or []))
+        result = warehouse.run_query(name, _parse_params(param or []))
     except views.QueryError as exc:
         raise UserError(str(exc)) from None
     _write_result(result, fmt, out, name)
+    if not result.rows:
+        _where_the_data_lies(warehouse, f"rows of {name}", flags="-p {}={}")
 
 
 @app.command()
@@ -531,14 +669,17 @@ def export(
     """Dump daily signals or scored sentences (one row per sentence and actor) for pandas / BI tools."""
     from pipeline.store.views import QueryError
 
+    if fmt not in ("csv", "json", "parquet"):  # before any work; `query` also writes tables
+        raise UserError(f"export writes csv, json or parquet, not {fmt!r}")
     since_day, until_day = _day_range(since, until, 30)
+    warehouse = _warehouse()
     try:
-        result = _warehouse().export_rows(what, since_day, until_day)
+        result = warehouse.export_rows(what, since_day, until_day)
     except QueryError as exc:
         raise UserError(str(exc)) from None
-    if fmt == "table":
-        raise UserError("export writes csv, json or parquet")
     _write_result(result, fmt, out, what)
+    if not result.rows:
+        _where_the_data_lies(warehouse, what, since_day, until_day)
 
 
 @app.command()
@@ -557,11 +698,25 @@ def report(
 
     since_day, until_day = _day_range(since, until, 60)
     chosen = [a.strip().upper() for a in actors.split(",") if a.strip()] if actors else None
-    path = write_report(_warehouse(), since_day, until_day, chosen, out)
+    warehouse = _warehouse()
+    unknown = sorted(set(chosen or ()) - set(warehouse.first_signal_days()))
+    if unknown:  # still drawn (flat), but said: a typo should not look like a quiet actor
+        err_console.print(
+            f"warning: no signals at all for {', '.join(unknown)} in {warehouse.shown_url}"
+            " (actor codes as in pipeline/data/actors.csv, e.g. IRN, USA)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    path = write_report(warehouse, since_day, until_day, chosen, out)
     console.print(f"report: {path} ({path.stat().st_size:,} bytes) for {since_day} .. {until_day}")
+    span = warehouse.data_range()
+    if span is None or span[1] < since_day or span[0] > until_day:
+        _where_the_data_lies(warehouse, "articles", since_day, until_day)
 
 
-db_app = typer.Typer(no_args_is_help=True, help="The warehouse schema: Alembic migrations and views.")
+db_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="The warehouse schema: Alembic migrations and views."
+)
 app.add_typer(db_app, name="db")
 
 
@@ -584,7 +739,8 @@ def db_current() -> None:
     from pipeline.store import Warehouse
     from pipeline.store.migrate import head_revision
 
-    current, head = Warehouse.from_url(_settings().db_url).current_revision(), head_revision()
+    warehouse = Warehouse.from_url(_settings().db_url, create=False)  # reads: a typo creates nothing
+    current, head = warehouse.current_revision(), head_revision()
     state = "up to date" if current == head else "run `escalation db upgrade`"
     console.print(f"current: {current or 'none'}  head: {head}  ({state})")
 
@@ -604,10 +760,12 @@ def import_(
 
     if not file.is_file():  # before the warehouse is opened: a typo creates nothing
         raise UserError(f"archive not found: {file}")
-    ctx = build_context(_settings())
+    settings = _settings()
     # No pipeline run row: a second import of the same file must change nothing at all.
+    stays = "the batches stored so far stay; the same import again continues (it skips what is stored)"
     try:
-        with _progress() as progress:
+        with _interruptible(stays), _progress() as progress:
+            ctx = build_context(settings)
             task = progress.add_task("importing lines", total=None)
             report = import_archive(
                 file,
@@ -636,13 +794,6 @@ def import_(
 
 
 # -- incidents and backtests ----------------------------------------------------------------------
-def _existing_warehouse(settings: Settings | None = None):
-    """The configured warehouse for a command that only reads: it must exist at the current schema."""
-    from pipeline.store import Warehouse
-
-    return Warehouse.open_existing((settings or _settings()).db_url)
-
-
 def _incident_dict(incident) -> dict:
     return {
         "id": incident.incident_id,
@@ -681,7 +832,7 @@ def incidents(
     since_day, until_day = _day_range(since, until, 30)
     if mode is not None and mode not in ("live", "backtest"):
         raise UserError(f"--mode must be live or backtest, not {mode!r}")
-    found = [_incident_dict(i) for i in _existing_warehouse().load_incidents(since_day, until_day, mode)]
+    found = [_incident_dict(i) for i in _warehouse().load_incidents(since_day, until_day, mode)]
     if as_json:
         for item in found:
             sys.stdout.write(json.dumps(item, ensure_ascii=False) + "\n")
@@ -732,7 +883,7 @@ def backtest(
         raise UserError(f"events file not found: {events}")
     escalations, quiet = load_events(events)
     settings = _settings()
-    warehouse = _existing_warehouse(settings)
+    warehouse = _warehouse(settings)
     bounds = warehouse.article_day_bounds(_parse_day(since, "--since"), _parse_day(until, "--until"))
     if bounds is None:
         raise UserError("no stored articles in that range: nothing to replay")
@@ -815,12 +966,22 @@ def _user_error_classes() -> tuple[type[BaseException], ...]:
 
 def main() -> None:
     """Console-script entry point: user errors become one line on stderr and a non-zero exit."""
+    from pipeline import interrupts
+
     try:
-        app()
+        with interrupts.stop_on_signals():
+            app(args=_db_first(sys.argv[1:]))
+    except _Stopped as stop:
+        err_console.print(f"interrupted: {stop}", highlight=False, soft_wrap=True)
+        sys.exit(130)
+    except SystemExit as exc:
+        if exc.code == 130 and interrupts.was_stopped():  # typer's exit for a KeyboardInterrupt
+            err_console.print("interrupted: the command stopped before its end (what it had committed stays)")
+        raise
     except Exception as exc:
         if not isinstance(exc, _user_error_classes()):
             raise
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)  # one line, unwrapped
         sys.exit(2)
 
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from pipeline.clock import now_utc
 from pipeline.detector import SEVERITY_RANK
+from pipeline.interrupts import deferred
 from pipeline.store import Alert, IncidentPage, Warehouse
 
 # A delivery left in 'sending' this long ago belongs to a run that died mid-send: take it over.
@@ -49,19 +50,22 @@ def _run_deliveries(
     add_pending(set(ids), list(channels))
     outcome: dict[str, int] = defaultdict(int)
     for item_id, channel in unsent(list(channels)):
-        attempts = claim(item_id, channel, now_utc() - STALE_SENDING)
-        if attempts is None:
-            continue  # another run is sending it right now, or already has
-        item = load(item_id)
-        if item is None:
-            continue
-        try:
-            send(channels[channel], item)
-        except Exception as exc:  # a channel that is down keeps it pending for the next run
-            status, error, sent_at = "failed", str(exc)[:500], None
-        else:
-            status, error, sent_at = "sent", None, now_utc()
-        finish(item_id, channel, status, attempts + 1, error, sent_at)
+        # Claim, send and record as one step for SIGINT/SIGTERM: a stop waits for the record, so an
+        # alert or page is never sent without being marked sent (and sent again by the next run).
+        with deferred():
+            attempts = claim(item_id, channel, now_utc() - STALE_SENDING)
+            if attempts is None:
+                continue  # another run is sending it right now, or already has
+            item = load(item_id)
+            if item is None:
+                continue
+            try:
+                send(channels[channel], item)
+            except Exception as exc:  # a channel that is down keeps it pending for the next run
+                status, error, sent_at = "failed", str(exc)[:500], None
+            else:
+                status, error, sent_at = "sent", None, now_utc()
+            finish(item_id, channel, status, attempts + 1, error, sent_at)
         outcome[status] += 1
     return dict(outcome)
 

@@ -97,7 +97,7 @@ class PermanentFetchError(Exception):
 
 class BodyTooLarge(PermanentFetchError):
     def __init__(self, max_bytes: int):
-        super().__init__(f"body larger than {max_bytes} bytes")
+        super().__init__(f"body larger than {max_bytes} bytes (ESCALATION_FETCH_MAX_BYTES)")
 
 
 class TargetRefused(PermanentFetchError):
@@ -406,7 +406,7 @@ def _read_local(source: str, path: Path, settings: FetchSettings, started: float
         )
     if len(body) > settings.max_bytes:
         return FetchResult(
-            source, False, fetched_at, error=f"body larger than {settings.max_bytes} bytes", attempts=1
+            source, False, fetched_at, error=f"body larger than {settings.max_bytes} bytes (ESCALATION_FETCH_MAX_BYTES)", attempts=1
         )
     return FetchResult(
         source,

@@ -25,11 +25,13 @@ from pipeline.channels import build_notifiers, send_operational_message
 from pipeline.config import Settings
 from pipeline.fetch import FetchResult, Validators, fetch_many, fetch_one
 from pipeline.fulltext import PageStepReport, read_pages
+from pipeline.orchestration import day_ranges
 from pipeline.parse import FeedPart, ParsedEntry, ParsedFeed, assemble, parse_feed, split_feed
 from pipeline.records import from_plain, to_plain
 from pipeline.score import Scorer, load_scorer
 from pipeline.signals import compute_signals
 from pipeline.store import ConcurrentWriteError, FetchRecord, StoreResult, Warehouse, alert_to_dict
+from pipeline.store.runs import INTERRUPTED, new_run_id
 
 log = logging.getLogger(__name__)
 RECENT = timedelta(days=31)  # a re-fetched feed's items were mostly published within this
@@ -429,29 +431,44 @@ def run_cycle(
     notify: bool = True,
     on_feed_done: Callable[[FeedOutcome], None] | None = None,
 ) -> CycleReport:
-    """One full cycle: ingest, recompute signals for every day the new articles touch, detect spikes."""
+    """One full cycle: ingest, recompute signals for every day the new articles touch, detect spikes.
+
+    It also completes what interrupted runs left (`Warehouse.runs_to_complete`): their days are
+    recomputed and detected with this run's, their undelivered alerts delivered. Interrupted itself
+    (SIGINT/SIGTERM: pipeline.interrupts), it is closed as `interrupted` with the days it knew of,
+    and the next run_cycle completes it."""
     warehouse = ctx.warehouse
-    run_id = warehouse.start_run(trigger, {"feeds": len(sources)})
+    left = warehouse.runs_to_complete()
+    run_id = new_run_id(trigger)
     report = CycleReport(run_id=run_id)
+    done: list[FeedOutcome] = []
+
+    def feed_done(outcome: FeedOutcome) -> None:
+        done.append(outcome)
+        if on_feed_done is not None:
+            on_feed_done(outcome)
+
     try:
-        report.feeds, report.pages = ingest_run(sources, ctx, run_id, on_feed_done)
-        report.days = tuple(sorted({*touched_days(report.feeds), *report.pages.days}))
-        if report.days:
-            since, until = report.days[0], report.days[-1]
-            report.signal_rows = compute_signals(warehouse, since, until).rows_written
-            detected = detect(
-                warehouse,
-                since,
-                until,
-                ctx.settings.detection,
-                mode="live",
-                notifiers=build_notifiers(ctx.settings, warehouse) if notify else (),
-            )
-            report.alerts = [alert_to_dict(a) for a in detected.alerts]
+        warehouse.start_run(trigger, {"feeds": len(sources)}, run_id=run_id)
+        report.feeds, report.pages = ingest_run(sources, ctx, run_id, feed_done)
+        recovered = {day for run in left for day in run.days}
+        report.days = tuple(sorted({*touched_days(report.feeds), *report.pages.days, *recovered}))
+        channels = build_notifiers(ctx.settings, warehouse) if notify else ()
+        for since, until in day_ranges(report.days):
+            report.signal_rows += compute_signals(warehouse, since, until).rows_written
+            detected = detect(warehouse, since, until, ctx.settings.detection, mode="live", notifiers=channels)
+            report.alerts += [alert_to_dict(a) for a in detected.alerts]
+        warehouse.mark_completed([run.run_id for run in left], by=run_id)
+        warehouse.finish_run(run_id, report.status, _run_counts(report))
+    except KeyboardInterrupt:
+        report.feeds = report.feeds or done
+        known = {*touched_days(report.feeds), *report.pages.days, *(day for run in left for day in run.days)}
+        pending = {"days": sorted(d.isoformat() for d in known), "notify": notify}
+        warehouse.finish_run(run_id, INTERRUPTED, _run_counts(report), details={"pending": pending})
+        raise
     except BaseException:
         warehouse.finish_run(run_id, "failed", _run_counts(report))
         raise
-    warehouse.finish_run(run_id, report.status, _run_counts(report))
     return report
 
 
@@ -462,6 +479,37 @@ def _run_counts(report: CycleReport) -> dict[str, object]:
         "new_articles": report.new_articles,
         "new_sentences": report.new_sentences,
     }
+
+
+def run_ingest(
+    sources: Sequence[str],
+    ctx: PipelineContext,
+    *,
+    trigger: str = "cli-ingest",
+    on_feed_done: Callable[[FeedOutcome], None] | None = None,
+) -> tuple[str, list[FeedOutcome], PageStepReport]:
+    """`escalation ingest`: the feeds and the page step in a run of their own (no signals). Stopped
+    by SIGINT/SIGTERM, the run is closed as `interrupted` (what was stored stays; the same ingest
+    again stores the rest)."""
+    run_id = new_run_id(trigger)
+    done: list[FeedOutcome] = []
+
+    def feed_done(outcome: FeedOutcome) -> None:
+        done.append(outcome)
+        if on_feed_done is not None:
+            on_feed_done(outcome)
+
+    try:
+        ctx.warehouse.start_run(trigger, {"sources": len(sources)}, run_id=run_id)
+        outcomes, pages = ingest_run(sources, ctx, run_id, feed_done)
+        finish_pipeline_run(ctx.warehouse, run_id, outcomes)  # the run-status rule of CycleReport
+    except KeyboardInterrupt:
+        ctx.warehouse.finish_run(run_id, INTERRUPTED, _run_counts(CycleReport(run_id, feeds=done)))
+        raise
+    except BaseException:
+        ctx.warehouse.finish_run(run_id, "failed", _run_counts(CycleReport(run_id, feeds=done)))
+        raise
+    return run_id, outcomes, pages
 
 
 def finish_pipeline_run(warehouse: Warehouse, run_id: str, outcomes: Sequence[FeedOutcome]) -> None:

@@ -4,7 +4,7 @@ Everything else receives a `Warehouse` and asks it (tests/test_layers.py keeps i
 """
 
 from pipeline.store.alerts import Alert, alert_to_dict
-from pipeline.store.engine import ConcurrentWriteError, WarehouseError
+from pipeline.store.engine import ConcurrentWriteError, MissingWarehouseError, WarehouseError
 from pipeline.store.feeds import FeedWriter, FetchRecord, StoreResult
 from pipeline.store.incidents import AlertContext, IncidentPage, StoredIncident
 from pipeline.store.pages import PageRecord, PendingPage
@@ -19,6 +19,7 @@ __all__ = [
     "FeedWriter",
     "FetchRecord",
     "IncidentPage",
+    "MissingWarehouseError",
     "PageRecord",
     "PendingPage",
     "StoreResult",

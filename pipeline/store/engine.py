@@ -63,20 +63,57 @@ class UTCDateTime(sa.TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def create_engine(url: str, *, schema: str | None = None, check: bool = True) -> Engine:
-    """An engine for a sqlite:// or postgresql+psycopg:// URL; with `check`, one round trip proves it
-    works. Every failure is a WarehouseError whose one line names the URL without its password."""
+# Where the URL came from, for error messages (the CLI's --db option or the setting).
+URL_SOURCE = "--db or ESCALATION_DB_URL"
+CREATE_HINT = "`escalation run` (or `escalation db upgrade`) creates it"
+
+
+class MissingWarehouseError(WarehouseError):
+    """A warehouse opened without `create` does not exist or has no current schema."""
+
+
+def parse_url(url: str) -> sa.URL:
+    """The URL as SQLAlchemy reads it; a bare postgresql:// (or postgres://) means psycopg 3, the
+    driver we install (SQLAlchemy would otherwise look for psycopg2)."""
     try:
         parsed = sa.make_url(url)
     except ArgumentError:
-        raise WarehouseError(f"cannot parse warehouse URL {url!r} (ESCALATION_DB_URL)") from None
-    shown = parsed.render_as_string(hide_password=True)
+        raise WarehouseError(f"cannot parse warehouse URL {url!r} ({URL_SOURCE})") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def shown_url(url: str | sa.URL) -> str:
+    """The URL with its password masked, as every message shows it."""
+    try:
+        parsed = url if isinstance(url, sa.URL) else sa.make_url(url)
+    except ArgumentError:
+        return "<unparsable URL>"
+    return parsed.render_as_string(hide_password=True)
+
+
+def create_engine(url: str, *, schema: str | None = None, check: bool = True, create: bool = True) -> Engine:
+    """An engine for a sqlite:// or postgresql+psycopg:// URL; with `check`, one round trip proves it
+    works. Without `create`, a SQLite file (or its directory) that does not exist is a
+    MissingWarehouseError instead of being made. Every failure is a WarehouseError whose one line
+    names the URL without its password."""
+    parsed = parse_url(url)
+    shown = shown_url(url)  # as the user wrote it
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
+            path = Path(database).expanduser()
+            if not create:
+                if not path.parent.is_dir():
+                    raise MissingWarehouseError(
+                        f"no warehouse at {shown}: the directory {path.parent} does not exist; {CREATE_HINT}"
+                    )
+                if not path.is_file():
+                    raise MissingWarehouseError(f"no warehouse at {shown}: no such file; {CREATE_HINT}")
             try:
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise WarehouseError(f"cannot create the directory of {shown}: {exc.strerror}") from None
         kwargs["connect_args"] = {"timeout": 30}
@@ -86,12 +123,12 @@ def create_engine(url: str, *, schema: str | None = None, check: bool = True) ->
             kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
     else:
         raise WarehouseError(
-            f"unsupported warehouse {shown} (ESCALATION_DB_URL): use sqlite:// or postgresql+psycopg://"
+            f"unsupported warehouse {shown} ({URL_SOURCE}): use sqlite:// or postgresql+psycopg://"
         )
     try:
         engine = sa.create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ArgumentError, ImportError) as exc:
-        raise WarehouseError(f"cannot use warehouse URL {shown} (ESCALATION_DB_URL): {exc}") from None
+        raise WarehouseError(f"cannot use warehouse URL {shown} ({URL_SOURCE}): {exc}") from None
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _on_sqlite_connect)
     if check:
@@ -104,7 +141,7 @@ def create_engine(url: str, *, schema: str | None = None, check: bool = True) ->
                 str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
             )
             raise WarehouseError(
-                f"cannot connect to warehouse {shown} (ESCALATION_DB_URL): {reason}"
+                f"cannot connect to warehouse {shown} ({URL_SOURCE}): {reason}"
             ) from None
     return engine
 

@@ -21,6 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
+from pipeline.interrupts import deferred
 from pipeline.store import views
 from pipeline.store.engine import advisory_lock
 from pipeline.store.schema import metadata, thresholds_are_current, write_thresholds
@@ -64,8 +65,9 @@ def _legacy_revision(conn: Connection) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> UpgradeReport:
-    """Migrate to `revision` (and recreate the views) in one transaction where the dialect allows."""
-    with engine.connect() as conn:
+    """Migrate to `revision` (and recreate the views) in one transaction where the dialect allows.
+    SIGINT/SIGTERM wait for its end (SQLite commits DDL as it runs: a cut would leave half a migration)."""
+    with deferred(), engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
             # SQLite alters a table by copying it; with foreign keys enforced, dropping the old copy
@@ -111,6 +113,23 @@ def _upgrade_in(conn: Connection, revision: str) -> UpgradeReport:
         write_thresholds(conn)  # before the views that read them
         created = views.create_views(conn)
     return UpgradeReport(before, after or "", tuple(created))
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """Why the warehouse cannot be read as it is (no schema, an older revision, stale views or
+    thresholds), or None when it is current. Reads only: nothing is created or changed."""
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+        head = head_revision()
+        if current is None:
+            if _legacy_revision(conn) is None:
+                return "it has no escalation schema (an empty database)"
+            return "its schema predates migrations; `escalation db upgrade` migrates it"
+        if current != head:
+            return f"its schema is at revision {current}, not {head}; `escalation db upgrade` migrates it"
+        if not views.views_are_current(conn) or not thresholds_are_current(conn):
+            return "its analyst views are out of date; `escalation db upgrade` recreates them"
+    return None
 
 
 def ensure_schema(engine: Engine) -> None:

@@ -261,7 +261,7 @@ pipeline_runs = sa.Table(
     sa.Column("trigger", sa.String(32), nullable=False),
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime),
-    sa.Column("status", sa.String(16), nullable=False),  # running | success | partial | failed
+    sa.Column("status", sa.String(16), nullable=False),  # running | success | partial | failed | interrupted
     sa.Column("feeds_ok", sa.Integer, nullable=False, default=0),
     sa.Column("feeds_failed", sa.Integer, nullable=False, default=0),
     sa.Column("new_articles", sa.Integer, nullable=False, default=0),

@@ -8,7 +8,8 @@ sorts before its own (``_`` sorts before letters).
 
 A query file starts with comment lines saying what it answers, then one line per parameter:
 ``-- param <name>: <date|int|float|text> [= <default>]  <help>``. A date default is a whole number of
-days relative to today (UTC): ``-6`` is six days ago. Parameters are bound (``:name``), never pasted.
+days relative to today (UTC): ``-6`` is six days ago; or days from an earlier date parameter:
+``since-28`` is 28 days before the bound ``since``. Parameters are bound (``:name``), never pasted.
 """
 
 from __future__ import annotations
@@ -113,11 +114,19 @@ class QueryParam:
     default: str | None
     help: str
 
-    def convert(self, raw: str | int | float | date | None, today: date) -> Any:
+    def convert(
+        self, raw: str | int | float | date | None, today: date, bound: Mapping[str, Any] | None = None
+    ) -> Any:
+        """The bound value; a date default may count from an earlier date parameter (`since-28`:
+        28 days before the bound `since`), so that a window given in absolute days keeps its
+        baseline next to it instead of next to today."""
         if raw is None:
             if self.default is None:
                 raise QueryError(f"parameter {self.name!r} ({self.type}) is required: --param {self.name}=…")
             raw = self.default
+            relative = re.fullmatch(r"([a-z_][a-z0-9_]*)([+-]\d{1,5})", str(raw))
+            if self.type == "date" and relative and isinstance((bound or {}).get(relative[1]), date):
+                return bound[relative[1]] + timedelta(days=int(relative[2]))  # type: ignore[index]
         try:
             if self.type == "date":
                 if isinstance(raw, date):
@@ -153,7 +162,10 @@ class NamedQuery:
                 f"query {self.name!r} has no parameter {', '.join(sorted(unknown))} "
                 f"(it takes: {', '.join(sorted(known)) or 'none'})"
             )
-        return {p.name: p.convert(given.get(p.name), today) for p in self.params}
+        bound: dict[str, Any] = {}
+        for p in self.params:  # in declaration order: a default may count from an earlier date
+            bound[p.name] = p.convert(given.get(p.name), today, bound)
+        return bound
 
 
 def parse_query_file(path: Path) -> NamedQuery:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from pipeline.store import migrate, views
 from pipeline.store.alerts import AlertStore
-from pipeline.store.engine import WarehouseError, create_engine
+from pipeline.store.engine import CREATE_HINT, MissingWarehouseError, create_engine, shown_url
 from pipeline.store.feeds import FeedStore
 from pipeline.store.incidents import IncidentStore
 from pipeline.store.pages import PageStore
@@ -35,30 +34,26 @@ class Warehouse(FeedStore, PageStore, RunStore, SentenceStore, SignalStore, Aler
         self.engine = engine
 
     @classmethod
-    def from_url(cls, url: str, *, schema: str | None = None, check: bool = True) -> Warehouse:
-        """SQLite or PostgreSQL (`schema`: a PostgreSQL search_path); WarehouseError when unusable."""
-        return cls(create_engine(url, schema=schema, check=check))
+    def from_url(
+        cls, url: str, *, schema: str | None = None, check: bool = True, create: bool = True
+    ) -> Warehouse:
+        """SQLite or PostgreSQL (`schema`: a PostgreSQL search_path); WarehouseError when unusable.
+        Without `create`, a SQLite file that does not exist is an error instead of being made."""
+        return cls(create_engine(url, schema=schema, check=check, create=create))
 
     @classmethod
     def open_existing(cls, url: str, *, schema: str | None = None) -> Warehouse:
-        """An existing warehouse at the current schema, for commands that only read: nothing is
-        created or migrated (a SQLite file that does not exist is an error, not a new warehouse)."""
-        try:
-            parsed = sa.make_url(url)
-        except sa.exc.ArgumentError:
-            raise WarehouseError(f"cannot parse warehouse URL {url!r} (ESCALATION_DB_URL)") from None
-        database = parsed.database if parsed.get_backend_name() == "sqlite" else None
-        if database and database != ":memory:" and not database.startswith("file:"):
-            if not Path(database).expanduser().is_file():
-                raise WarehouseError(f"no warehouse at {database} (ESCALATION_DB_URL): nothing to read")
-        warehouse = cls(create_engine(url, schema=schema))
-        current, head = warehouse.current_revision(), migrate.head_revision()
-        if current != head:
-            warehouse.dispose()
-            raise WarehouseError(
-                f"the warehouse is at schema revision {current or 'none'}, not {head}: run `escalation db upgrade`"
-            )
-        return warehouse
+        """A warehouse that exists and is at the current schema, for the commands that read or
+        recompute what is stored: nothing is created or migrated (a missing SQLite file or
+        directory, an empty or older database is a MissingWarehouseError naming the URL, password
+        masked, and the command that sets it up)."""
+        engine = create_engine(url, schema=schema, create=False)
+        problem = migrate.schema_problem(engine)
+        if problem is not None:
+            engine.dispose()
+            hint = "" if "escalation db upgrade" in problem else f"; {CREATE_HINT}"
+            raise MissingWarehouseError(f"warehouse {shown_url(url)} cannot be read: {problem}{hint}")
+        return cls(engine)
 
     def init_schema(self) -> None:
         """Bring the schema to the current migration (create it when empty) and make sure the views
@@ -73,6 +68,21 @@ class Warehouse(FeedStore, PageStore, RunStore, SentenceStore, SignalStore, Aler
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    @property
+    def shown_url(self) -> str:
+        """The warehouse URL with its password masked, for messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def data_range(self) -> tuple[date, date] | None:
+        """The first and last published day of the stored articles (None when there are none)."""
+        day = metadata.tables["articles"].c.published_day
+        with self.engine.connect() as conn:
+            first, last = conn.execute(sa.select(sa.func.min(day), sa.func.max(day))).one()
+        if first is None:
+            return None
+        # SQLite gives the aggregate of a date column as text
+        return tuple(d if isinstance(d, date) else date.fromisoformat(str(d)) for d in (first, last))  # type: ignore[return-value]
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:

@@ -76,6 +76,14 @@ def test_oversized_body_is_cut_off(httpserver):
     httpserver.expect_request("/big").respond_with_data(b"x" * 50_000)
     result = fetch_one(httpserver.url_for("/big"), None, FAST)
     assert not result.ok and "larger than 10000 bytes" in result.error and result.body is None
+    assert "ESCALATION_FETCH_MAX_BYTES" in result.error  # the setting that raises the cap
+
+
+def test_oversized_local_file_names_the_setting(tmp_path):
+    path = tmp_path / "big.xml"
+    path.write_bytes(b"x" * 50_000)
+    result = fetch_one(str(path), None, FAST)
+    assert not result.ok and "larger than 10000 bytes (ESCALATION_FETCH_MAX_BYTES)" in result.error
 
 
 def test_local_file_and_file_url(tmp_path):

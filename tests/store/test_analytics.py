@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import analyst_data
 import pytest
@@ -89,6 +89,7 @@ QUERY_PARAMS = {
     "spike_drivers": {"actor": "IRN", "day": "-4", "limit": "10"},
     "deescalation_trend": {"actor": "QAT", "since": "-20", "until": "0"},
     "sources_disagreeing": {"since": "-10", "until": "0", "min_sentences": "2"},
+    "data_range": {},
 }
 
 
@@ -206,3 +207,14 @@ def test_query_files_declare_exactly_the_parameters_they_use(tmp_path):
     (tmp_path / "queries" / "bad.sql").write_text("-- says what\n-- param a: int = 1\nselect :a, :b\n")
     with pytest.raises(views.QueryError, match="differ"):
         views.named_queries(tmp_path)
+
+
+def test_a_baseline_default_counts_from_the_window_it_belongs_to():
+    query = views.named_queries()["top_escalating_actors"]
+    today = date(2026, 12, 1)
+    absolute = query.bind({"since": "2026-10-10", "until": "2026-10-16"}, today)
+    assert absolute["baseline_since"] == date(2026, 9, 12)  # 28 days before since, not before today
+    relative = query.bind({}, today)
+    assert relative["since"] == date(2026, 11, 25) and relative["baseline_since"] == date(2026, 10, 28)
+    given = query.bind({"since": "2026-10-10", "baseline_since": "2026-10-01"}, today)
+    assert given["baseline_since"] == date(2026, 10, 1)

@@ -24,7 +24,7 @@ SQL_TEXT = re.compile(
 )
 
 # The intended direction: core -> knowledge/ingest -> store -> signals/alerts -> cli/dags.
-CORE = {"pipeline.config", "pipeline.clock", "pipeline.matching"}
+CORE = {"pipeline.config", "pipeline.clock", "pipeline.matching", "pipeline.interrupts"}
 KNOWLEDGE = {
     "pipeline.text",
     "pipeline.score",
