@@ -389,8 +389,13 @@ def _has_perpetrator(
 
 def _sense_word(lowered: str, start: int, end: int, sense: _Sense) -> str | None:
     """The first context word of `sense` within its window around lowered[start:end], if any."""
-    left = lowered[:start].split()[-sense.window :]
-    right = lowered[end:].split()[: sense.window]
+    window = sense.window
+    if window > 0:  # split off only the `window` words next to the term, not the whole sentence
+        left = lowered[:start].rsplit(None, window)[-window:]
+        right = lowered[end:].split(None, window)[:window]
+    else:
+        left = lowered[:start].split()[-window:]
+        right = lowered[end:].split()[:window]
     for word in (*reversed(left), *right):
         word = word.strip(_WORD_PUNCTUATION)
         if word.endswith("'s"):

@@ -763,3 +763,30 @@ def test_a_blaze_is_not_shooting_and_voids_no_perpetrator_test(scorer):
     assert shooting.score >= 0.5 and not any(
         m.startswith("disaster") for m in terms(shooting)["kill"].modifiers
     )
+
+
+def test_sense_context_words_are_those_of_a_whole_split():
+    # _sense_word splits off only `window` words on each side of the term; the words it sees must
+    # be those of splitting the whole sentence, whatever the spacing.
+    import random
+
+    from pipeline.score import _Sense, _sense_word
+
+    rng = random.Random(13)
+    pieces = ["a", "bb", "ccc.", " ", "  ", "\t", "\u00a0", "x's"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 14)))
+        start = rng.randint(0, len(text))
+        end = rng.randint(start, len(text))
+        window = rng.randint(0, 4)
+        words = frozenset(rng.sample(["a", "bb", "ccc", "x"], 2))
+        left = text[:start].split()[-window:]
+        right = text[end:].split()[:window]
+        expected = None
+        for word in (*reversed(left), *right):
+            word = word.strip(".,;:!?\"'()[]")
+            word = word[:-2] if word.endswith("'s") else word
+            if word in words:
+                expected = word
+                break
+        assert _sense_word(text, start, end, _Sense(words, window, 0.0)) == expected, (text, start, end)
