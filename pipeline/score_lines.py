@@ -16,7 +16,7 @@ import itertools
 import os
 import pickle
 import signal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -143,10 +143,10 @@ def _score_round(lines: list[str], lexicon_path: Path | None, workers: int, sink
     written = 0
     done = False
     try:
-        count, data = _score_batch((lexicon_path, shares[0], sink.encoding, sink.errors))
-        sink.write(data)
+        for count, data in _share_batches(shares[0], lexicon_path, sink):  # the first share streams
+            sink.write(data)
+            written += count
         sink.flush()
-        written += count
         done = True
     finally:
         os.write(turns[0][1], b"y" if done else b"n")
@@ -164,8 +164,8 @@ def _score_round(lines: list[str], lexicon_path: Path | None, workers: int, sink
                 except Exception:  # a child that was killed leaves no report
                     status, count, data = "error", 0, RuntimeError("a score worker ended without a report")
                 if status == "ok":
-                    if data is not None:
-                        sink.write(data)
+                    for chunk in data or ():
+                        sink.write(chunk)
                     written += count
                 else:
                     failure = data
@@ -173,6 +173,15 @@ def _score_round(lines: list[str], lexicon_path: Path | None, workers: int, sink
     if failure is not None:
         raise failure
     return written
+
+
+def _share_batches(
+    lines: list[str], lexicon_path: Path | None, sink: _Sink
+) -> Iterator[tuple[int, str | bytes]]:
+    """A share's output batch by batch: no output string of the whole share is ever built (its
+    pages were a good part of the cost of a fork)."""
+    for start in range(0, len(lines), BATCH_LINES):
+        yield _score_batch((lexicon_path, lines[start : start + BATCH_LINES], sink.encoding, sink.errors))
 
 
 def _child(
@@ -200,15 +209,18 @@ def _child(
             if write_end != report:
                 os.close(write_end)
         failure: BaseException | None = None
-        count, data = 0, b""
+        count, data = 0, []
         try:
-            count, data = _score_batch((lexicon_path, lines, sink.encoding, sink.errors))
+            for batch_count, chunk in _share_batches(lines, lexicon_path, sink):
+                count += batch_count
+                data.append(chunk)
         except Exception as exc:
             failure = exc
         go = os.read(turn, 1) == b"y"  # b"n", or nothing if the parent died: write nothing
         if go and failure is None and sink.fd is not None:
             try:
-                _write_all(sink.fd, data)
+                for chunk in data:
+                    _write_all(sink.fd, chunk)
             except Exception as exc:
                 failure = exc
             data = None
