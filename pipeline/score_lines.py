@@ -34,7 +34,8 @@ def _score_batch(args: tuple[Path | None, list[str], str | None, str]) -> tuple[
     lexicon_path, lines, encoding, errors = args
     scorer = load_scorer(lexicon_path)  # cached per process; a forked worker inherits the parent's
     score_text = scorer.score_text
-    out = [encode_text_score(score_text(line.rstrip("\n"))) for line in lines if line.strip()]
+    # `line and not line.isspace()` is `line.strip()` without copying the line
+    out = [encode_text_score(score_text(line.rstrip("\n"))) for line in lines if line and not line.isspace()]
     text = "\n".join(out) + "\n" if out else ""
     return len(out), text.encode(encoding, errors) if encoding else text
 
@@ -73,7 +74,7 @@ def score_jsonl(lines: Iterable[str], out: TextIO, lexicon_path: Path | None = N
         written = 0
         for line in lines:
             line = line.rstrip("\n")
-            if line.strip():
+            if line and not line.isspace():
                 out.write(encode_text_score(scorer.score_text(line)) + "\n")
                 written += 1
         return written
