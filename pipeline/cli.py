@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Generator
@@ -9,13 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from pipeline.clock import parse_day, today_utc
 from pipeline.config import ConfigError, Settings, load_settings
@@ -29,9 +26,69 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="Escalation signals from news feeds: ingest, score, daily actor signals, spike alerts.",
 )
-# Piped output (CI logs, files) gets a wide page instead of rich's 80-column default.
-console = Console(width=None if Console().is_terminal else 160)
-err_console = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+else:
+
+    class _Rich:
+        """A rich class, imported when first called: `escalation score --jsonl` draws nothing, and
+        importing rich (and building its consoles) was a tenth of that command's start-up."""
+
+        def __init__(self, module: str, name: str):
+            self._module, self._name = module, name
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            # A progress bar or a live display gets the console itself, not its stand-in.
+            args = tuple(a.real() if isinstance(a, _LazyConsole) else a for a in args)
+            kwargs = {k: v.real() if isinstance(v, _LazyConsole) else v for k, v in kwargs.items()}
+            return getattr(importlib.import_module(self._module), self._name)(*args, **kwargs)
+
+    Console = _Rich("rich.console", "Console")
+    BarColumn = _Rich("rich.progress", "BarColumn")
+    MofNCompleteColumn = _Rich("rich.progress", "MofNCompleteColumn")
+    Progress = _Rich("rich.progress", "Progress")
+    TextColumn = _Rich("rich.progress", "TextColumn")
+    TimeElapsedColumn = _Rich("rich.progress", "TimeElapsedColumn")
+    Table = _Rich("rich.table", "Table")
+
+
+class _LazyConsole:
+    """A rich Console built on first use (see _Rich)."""
+
+    def __init__(self, **options: Any):
+        self._options = options
+        self._console: Any = None
+
+    def real(self) -> Any:
+        if self._console is None:
+            options = dict(self._options)
+            if options.pop("wide_when_piped", False):
+                # Piped output (CI logs, files) gets a wide page instead of rich's 80-column default.
+                options["width"] = None if Console().is_terminal else 160
+            self._console = Console(**options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+    def __enter__(self) -> Any:
+        return self.real().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self.real().__exit__(*exc)
+
+
+console: Console = _LazyConsole(wide_when_piped=True)  # type: ignore[assignment]
+err_console: Console = _LazyConsole(stderr=True)  # type: ignore[assignment]
+
+
+def escape(text: str) -> str:
+    """rich.markup.escape, imported when an error is printed (see _Rich)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 class UserError(Exception):

@@ -12,9 +12,17 @@ def build_automaton(phrases: Iterable[tuple[str, Any]]) -> ahocorasick.Automaton
     """Compile (phrase, payload) pairs once; a payload travels back with every match."""
     automaton = ahocorasick.Automaton()
     for phrase, payload in phrases:
-        automaton.add_word(phrase, (len(phrase), payload))
+        # Whether the phrase starts and ends with a word character: only then can a neighbouring
+        # word character make a match part of a longer word.
+        starts_word = bool(phrase) and _word_char(phrase[0])
+        ends_word = bool(phrase) and _word_char(phrase[-1])
+        automaton.add_word(phrase, (len(phrase), starts_word, ends_word, payload))
     automaton.make_automaton()
     return automaton
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
 
 
 def longest_matches(automaton: ahocorasick.Automaton, text: str) -> list[tuple[int, int, Any]]:
@@ -24,15 +32,15 @@ def longest_matches(automaton: ahocorasick.Automaton, text: str) -> list[tuple[i
     candidates = []
     size = len(text)
     # Inlined word-boundary tests: this loop runs for every sentence of every article.
-    for end_index, (length, payload) in automaton.iter(text):
+    for end_index, (length, starts_word, ends_word, payload) in automaton.iter(text):
         start, end = end_index - length + 1, end_index + 1
-        if start > 0:
-            before, first = text[start - 1], text[start]
-            if (before.isalnum() or before == "_") and (first.isalnum() or first == "_"):
+        if starts_word and start > 0:
+            before = text[start - 1]
+            if before.isalnum() or before == "_":
                 continue
-        if end < size:
-            after, last = text[end], text[end_index]
-            if (after.isalnum() or after == "_") and (last.isalnum() or last == "_"):
+        if ends_word and end < size:
+            after = text[end]
+            if after.isalnum() or after == "_":
                 continue
         candidates.append((start, -length, end, payload))
     candidates.sort()  # (start, -length) is unique per candidate: payloads are never compared

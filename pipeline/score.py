@@ -86,15 +86,56 @@ _json_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
 def encode_matches(matches: Iterable[Match]) -> str:
     """The JSON stored in sentences.matches: a list of Match.to_dict(), written directly (the
     dicts and the generic encoder were a third of the ingest's per-sentence cost)."""
-    parts = [
-        f'{{"term": {_json_string(m.term)}, "surface": {_json_string(m.surface)}, '
-        f'"category": {_json_string(m.category)}, "polarity": {m.polarity!r}, '
-        f'"weight": {m.weight!r}, "start": {m.start!r}, "end": {m.end!r}, '
-        f'"modifiers": [{", ".join(map(_json_string, m.modifiers))}], '
-        f'"effective_weight": {round(m.effective_weight, 4)!r}}}'
-        for m in matches
-    ]
+    parts = []
+    for m in matches:
+        # What a term always writes the same way comes from a cache (see _term_json); the rest
+        # of the object is formatted here.
+        key = (m.term, m.category, m.polarity, m.weight)
+        head = _TERM_JSON.get(key) if _cacheable(key[3]) and key[2].__class__ is int else None
+        if head is None:
+            head = _term_json(key)
+        weight = m.effective_weight
+        rounded = _ROUNDED.get(weight) if _cacheable(weight) else None
+        if rounded is None:
+            rounded = _rounded(weight)
+        modifiers = ", ".join(map(_json_string, m.modifiers)) if m.modifiers else ""
+        parts.append(
+            f'{head[0]}{_json_string(m.surface)}{head[1]}{m.start!r}, "end": {m.end!r}, '
+            f'"modifiers": [{modifiers}], "effective_weight": {rounded}}}'
+        )
     return f"[{', '.join(parts)}]"
+
+
+# The JSON around a match's surface for each (term, category, polarity, weight) seen, and the
+# written form of each rounded effective weight: a few hundred distinct values each in a news
+# feed. Both are bounded, so an odd lexicon cannot grow them without limit. Only non-zero floats
+# (and int polarities) are cached: 1 == 1.0 == True and 0.0 == -0.0 as keys, but json writes each
+# differently.
+_TERM_JSON: dict[tuple[str, str, int, float], tuple[str, str]] = {}
+_ROUNDED: dict[float, str] = {}
+_CACHE_LIMIT = 20_000
+
+
+def _cacheable(number: object) -> bool:
+    return number.__class__ is float and bool(number)
+
+
+def _term_json(key: tuple[str, str, int, float]) -> tuple[str, str]:
+    term, category, polarity, weight = key
+    head = (
+        f'{{"term": {_json_string(term)}, "surface": ',
+        f', "category": {_json_string(category)}, "polarity": {polarity!r}, "weight": {weight!r}, "start": ',
+    )
+    if _cacheable(weight) and polarity.__class__ is int and len(_TERM_JSON) < _CACHE_LIMIT:
+        _TERM_JSON[key] = head
+    return head
+
+
+def _rounded(weight: float) -> str:
+    text = repr(round(weight, 4))
+    if _cacheable(weight) and len(_ROUNDED) < _CACHE_LIMIT:
+        _ROUNDED[weight] = text
+    return text
 
 
 _NO_MATCHES = '"score": 0.0, "escalation": 0.0, "deescalation": 0.0, "matches": []'

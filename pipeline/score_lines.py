@@ -1,43 +1,56 @@
 """`escalation score --jsonl`: one text per input line, one JSON line out, in input order.
 
 One worker scores line by line, writing each result as its line is read. With more workers the
-lines go in batches to forked worker processes that inherit the compiled scorer (nothing is
-re-read or re-compiled), and the parent writes the results in input order. The output is exactly
-what the single-process path writes (a test compares them byte for byte).
+lines are read in rounds of up to ROUND_LINES; for each round this process forks workers - 1
+children, which inherit the compiled scorer and the lines (nothing is re-read, re-compiled or
+sent), and every process scores a contiguous share. Each child writes its share straight to the
+output's file descriptor when the share before it has been written, so the output crosses no pipe
+either. The output is exactly what the single-process path writes (tests compare them byte for byte).
 """
 
 from __future__ import annotations
 
+import codecs
 import gc
 import itertools
-import multiprocessing
 import os
-from collections.abc import Iterable, Iterator
+import pickle
+import signal
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, BinaryIO, TextIO
 
 from pipeline.score import encode_text_score, load_scorer
 
 BATCH_LINES = 2000
+# Lines read before the workers fork for them: each round is split between them.
+ROUND_LINES = 100_000
 
 
-def _score_batch(args: tuple[Path | None, list[str]]) -> str:
-    """The output of a batch of lines (blank lines skipped); runs in a worker or in-process."""
-    lexicon_path, lines = args
+def _score_batch(args: tuple[Path | None, list[str], str | None, str]) -> tuple[int, str | bytes]:
+    """(lines written, output) of a batch of lines (blank lines skipped); runs in a worker or
+    in-process. With an encoding the output comes back encoded: bytes cross the pipe from a worker
+    as they are, and the parent writes them without decoding and re-encoding."""
+    lexicon_path, lines, encoding, errors = args
     scorer = load_scorer(lexicon_path)  # cached per process; a forked worker inherits the parent's
-    out = []
-    for line in lines:
-        line = line.rstrip("\n")
-        if line.strip():
-            out.append(encode_text_score(scorer.score_text(line)))
-            out.append("\n")
-    return "".join(out)
+    score_text = scorer.score_text
+    # `line and not line.isspace()` is `line.strip()` without copying the line
+    out = [encode_text_score(score_text(line.rstrip("\n"))) for line in lines if line and not line.isspace()]
+    text = "\n".join(out) + "\n" if out else ""
+    return len(out), text.encode(encoding, errors) if encoding else text
 
 
-def _batches(lines: Iterable[str], lexicon_path: Path | None) -> Iterator[tuple[Path | None, list[str]]]:
-    iterator = iter(lines)
-    while batch := list(itertools.islice(iterator, BATCH_LINES)):
-        yield lexicon_path, batch
+def _byte_buffer(out: TextIO) -> tuple[BinaryIO, str] | None:
+    """(byte buffer, errors) under a UTF-8 text stream (sys.stdout, a file), to write encoded
+    output into directly; None when there is none (io.StringIO) or the stream has another encoding."""
+    buffer = getattr(out, "buffer", None)
+    try:
+        utf8 = codecs.lookup(getattr(out, "encoding", None) or "").name == "utf-8"
+    except LookupError:
+        utf8 = False
+    if buffer is None or not utf8:
+        return None
+    return buffer, getattr(out, "errors", None) or "strict"
 
 
 def default_workers() -> int:
@@ -51,33 +64,209 @@ def default_workers() -> int:
 def score_jsonl(lines: Iterable[str], out: TextIO, lexicon_path: Path | None = None, workers: int = 1) -> int:
     """Score every non-blank line and write its JSON line to `out`; returns the lines written.
     One worker streams: each line's result is written as soon as the line is read (a terminal, a
-    co-process). workers > 1 uses forked processes (where fork exists) on batches of BATCH_LINES
-    lines once the input is bigger than one batch."""
+    co-process). workers > 1 uses forked processes (where fork exists) for each round of more than
+    BATCH_LINES lines."""
     scorer = load_scorer(lexicon_path)  # compile (and fail on a bad lexicon) before any worker starts
     # The compiled lexicon lives as long as the process: keep the cyclic collector from re-scanning
     # it (and the forked workers from touching, so copying, its pages) on every collection.
     gc.freeze()
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers <= 1 or not hasattr(os, "fork"):
         written = 0
         for line in lines:
             line = line.rstrip("\n")
-            if line.strip():
+            if line and not line.isspace():
                 out.write(encode_text_score(scorer.score_text(line)) + "\n")
                 written += 1
         return written
-    batches = _batches(lines, lexicon_path)
-    first = next(batches, None)
-    if first is None:
-        return 0
-    second = next(batches, None)
-    if second is None:  # a single batch is not worth starting workers for
-        text = _score_batch(first)
-        out.write(text)
-        return text.count("\n")
+    raw = _byte_buffer(out)
+    if raw:
+        out.flush()  # whatever was written to it as text goes first
+    sink = _Sink(out, *raw) if raw else _Sink(out, None, "strict")
     written = 0
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
-        for text in pool.imap(_score_batch, itertools.chain([first, second], batches)):
-            out.write(text)
-            written += text.count("\n")
+    iterator = iter(lines)
+    while chunk := list(itertools.islice(iterator, ROUND_LINES)):
+        if len(chunk) <= BATCH_LINES:  # not worth starting workers for
+            count, data = _score_batch((lexicon_path, chunk, sink.encoding, sink.errors))
+            sink.write(data)
+            written += count
+        else:
+            written += _score_round(chunk, lexicon_path, workers, sink)
+    sink.flush()
     return written
+
+
+class _Sink:
+    """Where the output goes: the byte buffer under a UTF-8 text stream (and its file descriptor,
+    if it has one), or the text stream itself."""
+
+    def __init__(self, out: TextIO, buffer: BinaryIO | None, errors: str):
+        self.buffer = buffer
+        self.errors = errors
+        self.encoding = "utf-8" if buffer is not None else None
+        self.write: Callable[[Any], object] = buffer.write if buffer is not None else out.write
+        self.flush: Callable[[], object] = buffer.flush if buffer is not None else out.flush
+        self.fd: int | None = None
+        if buffer is not None:
+            try:
+                self.fd = buffer.fileno()
+            except (AttributeError, OSError, ValueError):  # a buffer without a file (io.BytesIO)
+                self.fd = None
+
+
+def _score_round(lines: list[str], lexicon_path: Path | None, workers: int, sink: _Sink) -> int:
+    """Score `lines` on `workers` processes: this one and workers - 1 children forked now, each with
+    a contiguous share. The children inherit the lines and the compiled scorer, so nothing is sent
+    to them. With a file descriptor under the output, each child writes its share there itself once
+    the process before it has passed it the turn (a byte over a pipe), so no output crosses between
+    processes either; otherwise its share comes back in its report. A child's report is its line
+    count, or its exception, which is raised here."""
+    size = -(-len(lines) // workers)
+    shares = [lines[start : start + size] for start in range(0, len(lines), size)]
+    turns = [os.pipe() for _ in shares[1:]]  # turns[k - 1]: child k may write
+    reports = [os.pipe() for _ in shares[1:]]
+    sink.flush()  # nothing buffered may be written after a child's share
+    children: list[int] = []
+    try:
+        for k in range(1, len(shares)):
+            pid = os.fork()
+            if pid == 0:
+                _child(k, shares[k], lexicon_path, sink, turns, reports)  # never returns
+            children.append(pid)
+    except BaseException:
+        _stop(children, turns, reports)
+        raise
+    for number, (read_end, write_end) in enumerate(turns):
+        os.close(read_end)
+        if number:
+            os.close(write_end)
+    for _, write_end in reports:
+        os.close(write_end)
+    written = 0
+    done = False
+    try:
+        for count, data in _share_batches(shares[0], lexicon_path, sink):  # the first share streams
+            sink.write(data)
+            written += count
+        sink.flush()
+        done = True
+    finally:
+        os.write(turns[0][1], b"y" if done else b"n")
+        os.close(turns[0][1])
+        if not done:
+            for pid in children:
+                os.kill(pid, signal.SIGKILL)
+        failure: BaseException | None = None
+        for read_end, _ in reports:
+            report = _read_all(read_end)
+            os.close(read_end)
+            if done and failure is None:
+                try:
+                    status, count, data = pickle.loads(report)
+                except Exception:  # a child that was killed leaves no report
+                    status, count, data = "error", 0, RuntimeError("a score worker ended without a report")
+                if status == "ok":
+                    for chunk in data or ():
+                        sink.write(chunk)
+                    written += count
+                else:
+                    failure = data
+        _reap(children)
+    if failure is not None:
+        raise failure
+    return written
+
+
+def _share_batches(
+    lines: list[str], lexicon_path: Path | None, sink: _Sink
+) -> Iterator[tuple[int, str | bytes]]:
+    """A share's output batch by batch: no output string of the whole share is ever built (its
+    pages were a good part of the cost of a fork)."""
+    for start in range(0, len(lines), BATCH_LINES):
+        yield _score_batch((lexicon_path, lines[start : start + BATCH_LINES], sink.encoding, sink.errors))
+
+
+def _child(
+    k: int,
+    lines: list[str],
+    lexicon_path: Path | None,
+    sink: _Sink,
+    turns: list[tuple[int, int]],
+    reports: list[tuple[int, int]],
+) -> None:
+    """Child k: score its share, wait for its turn, write (or report) the output, pass the turn on,
+    report; then leave at once (os._exit: no atexit handlers, no flushing of the parent's buffers)."""
+    status = 1
+    try:
+        turn = turns[k - 1][0]
+        next_turn = turns[k][1] if k < len(turns) else None
+        report = reports[k - 1][1]
+        for read_end, write_end in turns:
+            if read_end != turn:
+                os.close(read_end)
+            if write_end != next_turn:
+                os.close(write_end)
+        for read_end, write_end in reports:
+            os.close(read_end)
+            if write_end != report:
+                os.close(write_end)
+        failure: BaseException | None = None
+        count, data = 0, []
+        try:
+            for batch_count, chunk in _share_batches(lines, lexicon_path, sink):
+                count += batch_count
+                data.append(chunk)
+        except Exception as exc:
+            failure = exc
+        go = os.read(turn, 1) == b"y"  # b"n", or nothing if the parent died: write nothing
+        if go and failure is None and sink.fd is not None:
+            try:
+                for chunk in data:
+                    _write_all(sink.fd, chunk)
+            except Exception as exc:
+                failure = exc
+            data = None
+        if next_turn is not None:
+            os.write(next_turn, b"y" if go and failure is None else b"n")
+        if failure is not None:
+            message = _picklable(failure)
+            _write_all(report, pickle.dumps(("error", 0, message)))
+        elif go:
+            _write_all(report, pickle.dumps(("ok", count, data)))
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"score worker failed: {exc!r}")
+    return exc
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_all(fd: int) -> bytes:
+    parts = []
+    while part := os.read(fd, 1 << 20):
+        parts.append(part)
+    return b"".join(parts)
+
+
+def _stop(children: list[int], turns: list[tuple[int, int]], reports: list[tuple[int, int]]) -> None:
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+    for pair in (*turns, *reports):
+        for end in pair:
+            os.close(end)
+    _reap(children)
+
+
+def _reap(children: list[int]) -> None:
+    for pid in children:
+        os.waitpid(pid, 0)

@@ -161,6 +161,48 @@ def test_parallel_jsonl_is_exactly_the_single_process_output(tmp_path):
     assert json.loads(expected[0])["sentences"][0]["matches"]
 
 
+def test_parallel_jsonl_to_a_file_a_byte_buffer_and_in_rounds_is_the_single_process_output(
+    tmp_path, monkeypatch
+):
+    import io
+
+    import pipeline.score_lines as score_lines
+
+    lines = [f"{(CONFLICT + COOPERATION)[i % 12]} (item {i})\n" for i in range(3 * BATCH_LINES + 5)]
+    single = io.StringIO()
+    written = score_jsonl(lines, single, workers=1)
+    expected = single.getvalue().encode("utf-8")
+    # A file: each worker writes its share to the file descriptor itself, in turn.
+    with (tmp_path / "out.jsonl").open("w", encoding="utf-8") as out:
+        out.write("already there\n")
+        assert score_jsonl(lines, out, workers=3) == written
+    assert (tmp_path / "out.jsonl").read_bytes() == b"already there\n" + expected
+    # A byte buffer without a file: the shares come back to the parent.
+    buffer = io.BytesIO()
+    text = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
+    assert score_jsonl(lines, text, workers=2) == written
+    text.flush()
+    assert buffer.getvalue() == expected
+    # Several rounds, the last one too small to fork for.
+    monkeypatch.setattr(score_lines, "ROUND_LINES", BATCH_LINES + 1)
+    with (tmp_path / "rounds.jsonl").open("w", encoding="utf-8") as out:
+        assert score_jsonl(lines, out, workers=2) == written
+    assert (tmp_path / "rounds.jsonl").read_bytes() == expected
+
+
+def test_a_worker_error_is_raised_in_the_parent(tmp_path):
+    # A lone surrogate cannot be written as UTF-8: the single process fails on it, and so must the
+    # parallel path when the line is in a child's share, without writing that share.
+    lines = [f"{CONFLICT[i % 6]} (item {i})\n" for i in range(2 * BATCH_LINES + 10)]
+    lines[-3] = "Rebels \ud800 attacked.\n"
+    with (tmp_path / "single.jsonl").open("w", encoding="utf-8") as out, pytest.raises(UnicodeEncodeError):
+        score_jsonl(lines, out, workers=1)
+    with (tmp_path / "parallel.jsonl").open("w", encoding="utf-8") as out, pytest.raises(UnicodeEncodeError):
+        score_jsonl(lines, out, workers=2)
+    written = (tmp_path / "parallel.jsonl").read_text(encoding="utf-8").splitlines()
+    assert 0 < len(written) <= BATCH_LINES + 5  # the parent's share only
+
+
 def test_score_jsonl_command_uses_workers_and_keeps_order():
     stdin = "".join(f"{CONFLICT[i % 6]} Round {i}.\n" for i in range(BATCH_LINES + 50))
     one = escalation("score", "--jsonl", "--workers", "1", stdin=stdin)

@@ -467,6 +467,25 @@ def test_stored_matches_json_is_exactly_what_json_dumps_writes(scorer):
     assert json.loads(encode_matches([odd]))[0]["surface"] == "sur\x00face\n\u202e"
 
 
+def test_encoded_matches_do_not_mix_numbers_that_compare_equal():
+    # encode_matches caches the text of a term's fixed fields and of rounded weights; 1 == 1.0 ==
+    # True and 0.0 == -0.0 as dict keys, but json.dumps writes each its own way.
+    variants = [
+        Match("war", "war", "armed_conflict", 1, 1.0, 0, 3, (), 1.0),
+        Match("war", "War", "armed_conflict", 1, 1, 0, 3, (), 1),
+        Match("war", "war", "armed_conflict", 1, 1.0, 0, 3, (), True),
+        Match("war", "war", "armed_conflict", 1, 1.0, 0, 3, ("sense:drill",), 0.0),
+        Match("war", "war", "armed_conflict", 1, 1.0, 0, 3, ("negation:not",), -0.0),
+        Match("war", "war", "armed_conflict", -1, -0.0, 0, 3, (), -0.0),
+        Match("war", "war", "armed_conflict", -1, 0.0, 0, 3, (), 0.0),
+        Match("war", "war", "armed_conflict", 1, 0.61234, 0, 3, (), 0.612345678),
+    ]
+    for _ in range(2):  # the second pass reads what the first one cached
+        for match in variants:
+            assert encode_matches([match]) == json.dumps([match.to_dict()], ensure_ascii=False)
+        assert encode_matches(variants) == json.dumps([m.to_dict() for m in variants], ensure_ascii=False)
+
+
 # -- issue 13: mechanisms for today's news -----------------------------------------------------------
 @pytest.mark.parametrize(
     ("sentence", "peace_term", "cue"),

@@ -110,3 +110,33 @@ def test_split_without_the_segmenter_matches_the_segmenter(paragraph):
 
     expected = [s for s in blingfire.text_to_sentences(paragraph).split("\n") if s]
     assert split_sentences(paragraph) == expected
+
+
+def test_every_whitespace_character_but_space_is_unprintable():
+    # split_sentences keeps a printable paragraph without double, leading or trailing spaces as it
+    # is instead of re-joining its words: that holds only while every character str.split() splits
+    # on, except " ", is unprintable.
+    import sys
+
+    for point in range(sys.maxunicode + 1):
+        char = chr(point)
+        if char != " " and len(f"a{char}b".split()) == 2:
+            assert not char.isprintable(), hex(point)
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "Plain headline, one space each",
+        " leading space",
+        "trailing space ",
+        "double  space inside",
+        "tab\tinside",
+        "no-break\u00a0space and ideographic\u3000space",
+        "line\u2028separator and next\x85line",
+        "\u00a0\u2003",
+    ],
+)
+def test_spacing_is_normalised_as_split_and_join_do(paragraph):
+    expected = " ".join(paragraph.split())
+    assert split_sentences(paragraph) == ([expected] if expected else [])
