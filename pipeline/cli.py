@@ -83,6 +83,8 @@ def _feed_table(outcomes: list, names: dict[str, str] | None = None) -> Table:
 
 
 def _alerts_table(alerts: list[dict]) -> Table:
+    from pipeline.channels import copies_note
+
     table = Table(title=f"Alerts ({len(alerts)})")
     for column in (
         "day",
@@ -98,7 +100,7 @@ def _alerts_table(alerts: list[dict]) -> Table:
         table.add_column(column, overflow="fold")
     for a in alerts:
         evidence = a.get("evidence") or []
-        top = evidence[0]["text"] if evidence else ""
+        top = evidence[0]["text"][:160] + copies_note(evidence[0]) if evidence else ""
         table.add_row(
             str(a["day"]),
             str(a["actor"]),
@@ -109,12 +111,14 @@ def _alerts_table(alerts: list[dict]) -> Table:
             f"{a['value']:.2f}",
             f"{a['baseline']:.2f}",
             f"{a['surprise']:.1f}",
-            top[:160],
+            top,
         )
     return table
 
 
 def _top_sentences_table(rows: list[dict], title: str) -> Table:
+    from pipeline.channels import copies_note
+
     table = Table(title=title)
     table.add_column("score", justify="right")
     table.add_column("sentence", overflow="fold")
@@ -122,7 +126,7 @@ def _top_sentences_table(rows: list[dict], title: str) -> Table:
     table.add_column("source", overflow="fold")
     for row in rows:
         terms = ", ".join(sorted({m["term"] for m in row["matches"] if m["effective_weight"] > 0}))
-        table.add_row(f"{row['score']:+.2f}", row["text"], terms, row.get("url") or "")
+        table.add_row(f"{row['score']:+.2f}", row["text"] + copies_note(row), terms, row.get("url") or "")
     return table
 
 

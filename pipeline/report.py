@@ -74,6 +74,8 @@ class _Sentence:
     title: str
     url: str | None
     feed: str
+    copies: int = 1  # items that carried this text (wire copies), shown once
+    outlets: int = 1  # distinct feeds among them
 
 
 # -- escaping -------------------------------------------------------------------------------------
@@ -140,6 +142,8 @@ def _sentences(
                 title=r["title"] or "(untitled)",
                 url=r["url"],
                 feed=r["feed_title"] or r["feed_url"],
+                copies=int(r.get("copies") or 1),
+                outlets=int(r.get("outlets") or 1),
             )
         )
     return out
@@ -260,9 +264,16 @@ def _terms(matches: list[dict[str, Any]]) -> str:
     return f'<td class="terms">{"".join(parts)}</td>'
 
 
+def _copies(copies: int, outlets: int) -> str:
+    """'1', or '4 in 3 outlets' when the same text came in several items."""
+    if copies <= 1:
+        return "1"
+    return f"{copies} in {outlets} outlet{'s' if outlets != 1 else ''}"
+
+
 def _sentence_table(rows: list[_Sentence], *, with_actor: bool = True) -> str:
     head = "<tr><th>day</th>" + ("<th>actor</th>" if with_actor else "")
-    head += "<th>score</th><th>sentence</th><th>matched terms</th><th>article</th><th>feed</th></tr>"
+    head += "<th>score</th><th>sentence</th><th>copies</th><th>matched terms</th><th>article</th><th>feed</th></tr>"
     body = []
     for r in rows:
         body.append(
@@ -271,12 +282,25 @@ def _sentence_table(rows: list[_Sentence], *, with_actor: bool = True) -> str:
             + (f"<td>{_e(r.actor)}</td>" if with_actor else "")
             + f'<td class="num">{r.score:+.3f}</td>'
             f"<td>{_e(r.text)}</td>"
+            f'<td class="num" title="items carrying this text, and their outlets">{_copies(r.copies, r.outlets)}</td>'
             f"{_terms(r.matches)}"
             f"<td>{_link(r.url, r.title)}</td>"
             f"<td>{_e(r.feed)}</td>"
             "</tr>"
         )
     return f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _alert_evidence(alert: Alert) -> str:
+    """The alert's own strongest distinct sentence (of its day), with its copies and a link."""
+    if not alert.evidence:
+        return "<td></td>"
+    top = alert.evidence[0]
+    text = str(top.get("text", ""))
+    copies = _copies(int(top.get("copies") or 1), int(top.get("outlets") or 1))
+    more = f" <small>({_e(copies)} items)</small>" if copies != "1" else ""
+    source = top.get("outlet") or top.get("feed") or ""
+    return f"<td>{_e(text)}{more}<br><small>{_link(top.get('url'), str(top.get('title') or source))}</small></td>"
 
 
 def _alerts_table(rows: list[Alert]) -> str:
@@ -288,13 +312,14 @@ def _alerts_table(rows: list[Alert]) -> str:
         f'<td class="sev-{_e(a.severity)}">{_e(a.severity)}</td><td>{_e(a.measure)}</td>'
         f'<td class="num">{a.value:.1f}</td><td class="num">{a.baseline:.1f}</td>'
         f'<td class="num">{a.surprise:.1f}</td><td class="num">{a.articles}</td>'
-        f'<td class="num">{a.sources}</td><td>{_e(a.mode)}</td>'
+        f'<td class="num">{a.sources}</td><td>{_e(a.mode)}</td>{_alert_evidence(a)}'
         "</tr>"
         for a in rows
     )
     head = (
         "<tr><th>day</th><th>actor</th><th>kind</th><th>severity</th><th>measure</th><th>value</th>"
-        "<th>baseline</th><th>surprise</th><th>articles</th><th>sources</th><th>mode</th></tr>"
+        "<th>baseline</th><th>surprise</th><th>articles</th><th>sources</th><th>mode</th>"
+        "<th>top evidence of the day</th></tr>"
     )
     return f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
 

@@ -226,6 +226,28 @@ def test_report_shows_top_actors_alerts_evidence_and_deescalation(warehouse):
     assert len(irn["data"][0]["y"]) == 10  # every day of the range, silent days as 0
 
 
+def test_report_shows_each_evidence_text_once_with_its_copies(warehouse):
+    seed(warehouse)
+    wire = "Rockets hit the base hosting US forces."
+    day = START + timedelta(days=5)
+    for feed, keys in (("https://feed-a.example/rss", ("w1", "w2")), ("https://feed-b.example/rss", ("w3",))):
+        warehouse.store_feed_batch(
+            fetch_record(feed),
+            [_news(key, day, f"Wire {key}", [(wire, 0.95, ("IRN",), "rocket")]) for key in keys],
+            "r2",
+            "v1",
+        )
+    compute_signals(warehouse, START, END)
+    document = build_report(warehouse, START, END, actors=["IRN"])
+    evidence = document.split("id='evidence'")[1].split("id='deescalation'")[0]
+    assert evidence.count(html.escape(wire)) == 1
+    assert "3 in 2 outlets" in evidence
+    assert evidence.count("<tr>") - 1 == 5  # five distinct texts (the header row aside)
+    # the alerts table shows the alert's own evidence of its day
+    alerts = document.split("id='alerts'")[1].split("id='evidence'")[0]
+    assert "top evidence of the day" in alerts and html.escape(IRN_TEXT) in alerts
+
+
 def test_explicit_actors_are_shown_in_order_and_escaped(warehouse):
     seed(warehouse)
     document = build_report(warehouse, START, END, actors=["QAT", HOSTILE_ACTOR, "IRN"])

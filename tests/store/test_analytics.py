@@ -69,6 +69,7 @@ def test_every_view_exists_on_both_dialects():
             "alert_evidence",
             "dyad_daily",
             "escalation_sentences",
+            "evidence_texts",
             "feed_health",
             "incident_overview",
             "pipeline_run_summary",
