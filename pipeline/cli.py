@@ -551,17 +551,31 @@ def report(
     since: Annotated[
         str | None, typer.Option(help="First day, YYYY-MM-DD (default: 60 days before --until)")
     ] = None,
-    until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, UTC)")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, UTC, or the data's last day)")
+    ] = None,
     actors: Annotated[
-        str | None, typer.Option(help="Comma-separated actor codes (default: the top 6)")
+        str | None,
+        typer.Option(help="Comma-separated actor codes (default: 6, strongest alerts of either kind first)"),
     ] = None,
 ) -> None:
-    """Write one self-contained HTML report (works offline): charts, alerts, evidence, de-escalation."""
-    from pipeline.report import write_report
+    """Write one self-contained HTML report (works offline): summary, charts, alerts, evidence,
+    de-escalation. Without --since/--until and no data in the last 60 days: the data's last 60 days."""
+    from pipeline.report import default_range, unknown_actors, write_report
 
-    since_day, until_day = _day_range(since, until, 60)
+    warehouse = _warehouse()
+    note = None
+    if since is None and until is None:
+        since_day, until_day, note = default_range(warehouse, today_utc())
+    else:
+        since_day, until_day = _day_range(since, until, 60)
     chosen = [a.strip().upper() for a in actors.split(",") if a.strip()] if actors else None
-    path = write_report(_warehouse(), since_day, until_day, chosen, out)
+    for code, close in unknown_actors(warehouse, chosen or []).items():
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        err_console.print(f"warning: no data for actor code {code} in the warehouse{hint}", highlight=False)
+    if note:
+        err_console.print(f"report: {note}", highlight=False)
+    path = write_report(warehouse, since_day, until_day, chosen, out, note=note)
     console.print(f"report: {path} ({path.stat().st_size:,} bytes) for {since_day} .. {until_day}")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -209,3 +210,14 @@ def test_analyst_commands_on_the_demo_warehouse(db_url, tmp_path):
     assert made.returncode == 0, made.stderr
     html = report.read_text()
     assert "IRN" in html and "USA" in html and "<script src=" not in html
+
+    # no range given: the last 60 days, or the data's last 60 days when those hold none
+    default = escalation("report", "--actors", "IRN,IRNN", "--out", str(report), db_url=db_url)
+    assert default.returncode == 0, default.stderr
+    assert "warning: no data for actor code IRNN in the warehouse (did you mean IRN?)" in default.stderr
+    today = datetime.now(UTC).date()
+    if today - timedelta(days=59) > date(2026, 10, 16):  # the demo's last day
+        assert "report: no data in the 60 days to" in default.stderr
+        assert default.stdout.strip().endswith(".. 2026-10-16")
+    else:
+        assert default.stdout.strip().endswith(f".. {today}")
