@@ -8,7 +8,8 @@ sorts before its own (``_`` sorts before letters).
 
 A query file starts with comment lines saying what it answers, then one line per parameter:
 ``-- param <name>: <date|int|float|text> [= <default>]  <help>``. A date default is a whole number of
-days relative to today (UTC): ``-6`` is six days ago. Parameters are bound (``:name``), never pasted.
+days relative to today (UTC): ``-6`` is six days ago; or relative to an earlier date parameter's
+value: ``since-28`` is 28 days before ``:since``. Parameters are bound (``:name``), never pasted.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ PARAM_TYPES = ("date", "int", "float", "text")
 _PARAM_LINE = re.compile(
     r"^--\s*param\s+(?P<name>[a-z_][a-z0-9_]*)\s*:\s*(?P<type>\w+)\s*(?:=\s*(?P<default>\S+))?\s*(?P<help>.*)$"
 )
+
+
+# A date default relative to an earlier date parameter: "since-28" (28 days before :since).
+_RELATIVE_DEFAULT = re.compile(r"(?P<param>[a-z_][a-z0-9_]*)(?P<days>[+-]\d{1,5})")
 
 
 class QueryError(ValueError):
@@ -113,10 +118,16 @@ class QueryParam:
     default: str | None
     help: str
 
-    def convert(self, raw: str | int | float | date | None, today: date) -> Any:
+    def convert(
+        self, raw: str | int | float | date | None, today: date, bound: Mapping[str, Any] | None = None
+    ) -> Any:
         if raw is None:
             if self.default is None:
                 raise QueryError(f"parameter {self.name!r} ({self.type}) is required: --param {self.name}=…")
+            relative = _RELATIVE_DEFAULT.fullmatch(self.default) if self.type == "date" else None
+            if relative and isinstance((bound or {}).get(relative["param"]), date):
+                # "since-28": 28 days before the value the date parameter `since` got
+                return bound[relative["param"]] + timedelta(days=int(relative["days"]))
             raw = self.default
         try:
             if self.type == "date":
@@ -153,7 +164,10 @@ class NamedQuery:
                 f"query {self.name!r} has no parameter {', '.join(sorted(unknown))} "
                 f"(it takes: {', '.join(sorted(known)) or 'none'})"
             )
-        return {p.name: p.convert(given.get(p.name), today) for p in self.params}
+        bound: dict[str, Any] = {}
+        for p in self.params:  # in file order: a default may count from an earlier parameter
+            bound[p.name] = p.convert(given.get(p.name), today, bound)
+        return bound
 
 
 def parse_query_file(path: Path) -> NamedQuery:
@@ -167,6 +181,14 @@ def parse_query_file(path: Path) -> NamedQuery:
         if match:
             if match["type"] not in PARAM_TYPES:
                 raise QueryError(f"{path}: parameter {match['name']!r} has unknown type {match['type']!r}")
+            relative = _RELATIVE_DEFAULT.fullmatch(match["default"] or "")
+            if relative and match["type"] == "date":
+                earlier = {p.name: p.type for p in params}
+                if earlier.get(relative["param"]) != "date":
+                    raise QueryError(
+                        f"{path}: parameter {match['name']!r} counts from {relative['param']!r}, "
+                        "which is not an earlier date parameter"
+                    )
             params.append(QueryParam(match["name"], match["type"], match["default"], match["help"].strip()))
         elif not params:
             description.append(line.lstrip("-").strip())

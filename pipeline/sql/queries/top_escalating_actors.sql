@@ -4,7 +4,7 @@
 -- pipeline has any signal (so an actor's silent day counts as 0).
 -- param since: date = -6          first day of the recent window (negative: days before today, UTC)
 -- param until: date = 0           last day of the recent window
--- param baseline_since: date = -34  first day of the baseline window (ends the day before :since)
+-- param baseline_since: date = since-28  first day of the baseline window (default 28 days before :since; it ends the day before :since)
 -- param min_articles: int = 3     ignore actors with fewer articles in the recent window
 -- param limit: int = 20
 with recent_days as (
