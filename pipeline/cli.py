@@ -529,19 +529,20 @@ def export(
         str | None, typer.Option(help="First day, YYYY-MM-DD (default: 30 days before --until)")
     ] = None,
     until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, UTC)")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="csv | parquet | json")] = "csv",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv | json | parquet")] = "csv",
     out: Annotated[Path | None, typer.Option(help="Output file (required for parquet)")] = None,
 ) -> None:
     """Dump daily signals or scored sentences (one row per sentence and actor) for pandas / BI tools."""
+    from pipeline.analytics import EXPORT_FORMATS
     from pipeline.store.views import QueryError
 
+    if fmt not in EXPORT_FORMATS:  # before any reading: the formats its help lists, no others
+        raise UserError(f"--format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
     since_day, until_day = _day_range(since, until, 30)
     try:
         result = _warehouse().export_rows(what, since_day, until_day)
     except QueryError as exc:
         raise UserError(str(exc)) from None
-    if fmt == "table":
-        raise UserError("export writes csv, json or parquet")
     _write_result(result, fmt, out, what)
 
 

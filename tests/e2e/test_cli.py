@@ -193,6 +193,11 @@ def test_analyst_commands_on_the_demo_warehouse(db_url, tmp_path):
     )
     assert sentences.stdout.startswith("day,actor,sentence_id") and "2026-10-13" in sentences.stdout
     assert escalation("export", "nonsense", db_url=db_url).returncode == 2
+    for fmt in ("table", "xml"):  # export's formats are the three its help lists
+        refused = escalation("export", "signals", "-f", fmt, db_url=db_url)
+        assert refused.returncode == 2
+        assert f"--format must be one of csv, json, parquet, not '{fmt}'" in refused.stderr
+    assert "csv | json | parquet" in escalation("export", "--help", db_url=db_url).stdout
 
     report = tmp_path / "report.html"
     made = escalation(
