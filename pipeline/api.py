@@ -104,16 +104,25 @@ def sentences(
     min_score: float | None = None,
     max_score: float | None = None,
     limit: int | None = None,
+    distinct: bool = False,
 ) -> pd.DataFrame:
     """Scored sentences, one row each: day (the article's published day), score and its
     escalation/deescalation parts, text, terms (the matched terms that counted), actors (a list),
     matches (every match with its modifiers), the article (title, url, published_at) and outlet.
-    `actors`: sentences naming any of them; `min_score`/`max_score`: score bounds."""
+    `actors`: sentences naming any of them; `min_score`/`max_score`: score bounds. `distinct`:
+    each text once a day, as evidence is shown (wire copies folded), with `copies` (items that
+    carried it) and `outlets` (distinct feeds)."""
     first, last = _days(since, until)
     result = _read(
         db,
         lambda w: w.sentence_table(
-            first, last, _actors(actors), min_score=min_score, max_score=max_score, limit=limit
+            first,
+            last,
+            _actors(actors),
+            min_score=min_score,
+            max_score=max_score,
+            limit=limit,
+            distinct=distinct,
         ),
     )
     return _frame(result, dates=["day"], times=["published_at"])

@@ -7,6 +7,7 @@ Days are optional on every read: None leaves that end open (all the data)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 from datetime import date
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from pipeline.store.engine import chunks
 from pipeline.store.schema import alerts, articles, daily_signals, feeds, sentence_actors, sentences
+from pipeline.store.sentences import distinct_texts
 from pipeline.store.signals import MEASURES
 from pipeline.store.views import QueryResult
 
@@ -76,6 +78,16 @@ def _terms(matches: list[dict[str, Any]]) -> list[str]:
     return seen
 
 
+def _distinct_by_day(rows: list[dict[str, Any]], limit: int | None) -> list[dict[str, Any]]:
+    """`rows` (by day) with each text once per day, with its copies and outlets (distinct feeds)."""
+    out: list[dict[str, Any]] = []
+    for _day, group in itertools.groupby(rows, key=lambda r: r["day"]):
+        out += distinct_texts([{**r, "feed_id": r["feed_url"]} for r in group])
+        if limit is not None and len(out) >= limit:
+            return out[:limit]
+    return out
+
+
 class AnalystStore:
     """Analyst reads (a part of `Warehouse`)."""
 
@@ -106,10 +118,13 @@ class AnalystStore:
         min_score: float | None = None,
         max_score: float | None = None,
         limit: int | None = None,
+        distinct: bool = False,
     ) -> QueryResult:
         """One row per sentence (articles published in the days), with its score and parts, the
         terms that counted and every match, the actors it names (a list), its article and outlet.
-        `actors`: sentences naming any of them. Ordered by day and sentence id."""
+        `actors`: sentences naming any of them. Ordered by day and sentence id. `distinct`: each
+        text once a day (wire copies folded, as evidence is shown), its first copy standing for
+        all, with `copies` and `outlets` columns; `limit` then counts distinct rows."""
         s, a, f = sentences.c, articles.c, feeds.c
         query = (
             sa.select(
@@ -142,10 +157,12 @@ class AnalystStore:
             query = query.where(s.score >= min_score)
         if max_score is not None:
             query = query.where(s.score <= max_score)
-        if limit is not None:
+        if limit is not None and not distinct:
             query = query.limit(limit)
         with self.engine.connect() as conn:
             rows = [dict(r) for r in conn.execute(query).mappings()]
+            if distinct:
+                rows = _distinct_by_day(rows, limit)
             named_by: dict[int, list[str]] = {}
             for ids in chunks([r["sentence_id"] for r in rows]):
                 for sentence_id, actor in conn.execute(
@@ -169,6 +186,9 @@ class AnalystStore:
             }
             r["outlet"] = r["outlet"] or r["feed_url"]
             out.append(tuple(r[c] for c in columns))
+        if distinct:
+            columns += ["copies", "outlets"]
+            out = [(*row, r["copies"], r["outlets"]) for row, r in zip(out, rows, strict=True)]
         return QueryResult(columns, out)
 
     def alert_table(

@@ -75,3 +75,17 @@ def test_the_evidence_texts_view_groups_exact_copies(warehouse):
         ("Tehran warned again.", 1, 1),
     ]
     assert {r[4] for r in result.rows} == {"IRN"}
+
+
+def test_the_api_folds_copies_when_asked(warehouse):
+    from pipeline import api
+
+    seed(warehouse)
+    every = api.sentences(warehouse, since=DAY, until=DAY)
+    assert len(every) == 4 and "copies" not in every.columns
+    once = api.sentences(warehouse, since=DAY, until=DAY, distinct=True)
+    assert list(zip(once["text"], once["copies"], once["outlets"], strict=True)) == [
+        (WIRE, 3, 2),
+        ("Tehran warned again.", 1, 1),
+    ]
+    assert len(api.sentences(warehouse, distinct=True, limit=1)) == 1
