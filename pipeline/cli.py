@@ -130,6 +130,15 @@ def _top_sentences_table(rows: list[dict], title: str) -> Table:
     return table
 
 
+def _feed_progress_line(p) -> str:
+    """'ingesting feed.xml (25.1 MB): 12,000 items, part 3 of 16' for the progress bar."""
+    from rich.markup import escape
+
+    name = p.source.rstrip("/").rsplit("/", 1)[-1] or p.source
+    parts = f", part {p.parts_done} of {p.parts}" if p.parts else ""
+    return f"ingesting {escape(name[:40])} ({p.bytes / 1e6:.1f} MB): {p.items:,} items{parts}"
+
+
 def _pages_line(pages) -> str:
     """The page step in one line: 'pages: 3 read, 1 failed (http 404: 1), 1 to retry, 0 not scored'."""
     reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(pages.reasons.items()))
@@ -187,12 +196,17 @@ def ingest(
     sources: Annotated[list[str], typer.Argument(help="http(s) URLs or local paths of RSS/Atom/RDF feeds")],
 ) -> None:
     """Fetch, parse, clean, split, score, tag and store the given feeds (idempotent)."""
+    from dataclasses import replace
+
     from pipeline.ingest import build_context, finish_pipeline_run, ingest_run
 
     ctx = build_context(_settings())
     run_id = ctx.warehouse.start_run("cli-ingest", {"sources": len(sources)})
     with _progress() as progress:
         task = progress.add_task("ingesting feeds", total=len(sources))
+        ctx = replace(
+            ctx, on_feed_progress=lambda p: progress.update(task, description=_feed_progress_line(p))
+        )
         outcomes, pages = ingest_run(sources, ctx, run_id, on_feed_done=lambda o: progress.advance(task))
     finish_pipeline_run(ctx.warehouse, run_id, outcomes)  # the run-status rule of CycleReport
     console.print(_feed_table(outcomes))
