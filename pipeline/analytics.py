@@ -36,7 +36,8 @@ def plain(value: Any) -> Any:
 
 
 _SQLITE_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?")
-FORMATS = ("table", "csv", "json", "parquet")
+FORMATS = ("table", "csv", "json", "parquet")  # escalation query
+EXPORT_FORMATS = ("csv", "json", "parquet")  # escalation export: rows for other tools, no terminal table
 
 
 def write_csv(result: QueryResult, out: io.TextIOBase) -> None:

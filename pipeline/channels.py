@@ -86,7 +86,8 @@ def page_headline(page: IncidentPage) -> str:
     )
 
 
-def _copies(item: dict[str, Any]) -> str:
+def copies_note(item: dict[str, Any]) -> str:
+    """' [4 copies, 3 outlets]' for evidence whose text came in several items, else ''."""
     copies, outlets = int(item.get("copies") or 1), int(item.get("outlets") or 1)
     return f" [{copies} copies, {outlets} outlets]" if copies > 1 else ""
 
@@ -181,7 +182,9 @@ class SlackNotifier(WebhookNotifier):
         lines = [f"{SEVERITY_EMOJI.get(alert.severity, '')} *{_slack_escape(alert_headline(alert))}*"]
         for item in alert.evidence[:3]:
             link = f"<{_slack_escape(item.get('url') or '')}|{_slack_escape(item.get('title') or 'source')}>"
-            lines.append(f"> {_slack_escape(item['text'][:300])} ({item['score']:+.2f}) {link}")
+            lines.append(
+                f"> {_slack_escape(item['text'][:300])} ({item['score']:+.2f}{copies_note(item)}) {link}"
+            )
         self.post(
             {
                 "text": alert_headline(alert),
@@ -195,7 +198,7 @@ class SlackNotifier(WebhookNotifier):
             link = f"<{_slack_escape(item.get('url') or '')}|{_slack_escape(item.get('title') or 'source')}>"
             lines.append(
                 f"> {_slack_escape(item['text'][:300])} ({_slack_escape(item.get('outlet') or '')}, "
-                f"{item.get('day') or ''}{_copies(item)}) {link}"
+                f"{item.get('day') or ''}{copies_note(item)}) {link}"
             )
         self.post(
             {
@@ -254,19 +257,19 @@ def email_message(alert: Alert, chart_png: bytes | None, sender: str, recipients
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     evidence_text = "\n".join(
-        f"- ({e['score']:+.2f}) {e['text']} <{e.get('url') or ''}>" for e in alert.evidence
+        f"- ({e['score']:+.2f}{copies_note(e)}) {e['text']} <{e.get('url') or ''}>" for e in alert.evidence
     )
     message.set_content(f"{alert_headline(alert)}\n\nEvidence:\n{evidence_text}\n")
     chart_id = make_msgid(domain="escalation.local")
     rows = "".join(
-        f"<tr><td>{e['score']:+.2f}</td><td>{html.escape(e['text'])}</td>"
+        f"<tr><td>{e['score']:+.2f}</td><td>{html.escape(e['text'])}</td><td>{int(e.get('copies') or 1)}</td>"
         f'<td><a href="{html.escape(e.get("url") or "", quote=True)}">{html.escape(e.get("title") or "source")}</a></td></tr>'
         for e in alert.evidence
     )
     chart_tag = f'<p><img src="cid:{chart_id[1:-1]}" alt="60-day chart"></p>' if chart_png else ""
     message.add_alternative(
         f"<html><body><h3>{html.escape(alert_headline(alert))}</h3>{chart_tag}"
-        f'<table border="1" cellpadding="4"><tr><th>score</th><th>sentence</th><th>article</th></tr>{rows}</table>'
+        f'<table border="1" cellpadding="4"><tr><th>score</th><th>sentence</th><th>copies</th><th>article</th></tr>{rows}</table>'
         "</body></html>",
         subtype="html",
     )
@@ -285,7 +288,7 @@ def page_email(
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     lines = "\n".join(
-        f"- {e['text']} ({e.get('outlet') or ''}, {e.get('day') or ''}{_copies(e)}) <{e.get('url') or ''}>"
+        f"- {e['text']} ({e.get('outlet') or ''}, {e.get('day') or ''}{copies_note(e)}) <{e.get('url') or ''}>"
         for e in page.evidence
     )
     message.set_content(f"{page_headline(page)}\n\nWhy: {page.why}\n\nEvidence:\n{lines}\n")

@@ -210,6 +210,8 @@ NARROW = 110  # below this many columns the alerts table would fold a date or a 
 def _alerts_table(alerts: list[dict], width: int | None = None):
     """The alerts as a table, or on a narrow terminal as two lines each: the spike, then its top
     evidence in full."""
+    from pipeline.channels import copies_note
+
     if (width or console.width) < NARROW:
         from rich.console import Group
         from rich.text import Text
@@ -225,7 +227,7 @@ def _alerts_table(alerts: list[dict], width: int | None = None):
                 )
             )
             if evidence:
-                lines.append(Text(f"    {evidence[0]['text'][:300]}", style="dim"))
+                lines.append(Text(f"    {evidence[0]['text'][:300]}{copies_note(evidence[0])}", style="dim"))
         return Group(*lines)
     table = Table(title=f"Alerts ({len(alerts)})")
     for column in (
@@ -242,7 +244,7 @@ def _alerts_table(alerts: list[dict], width: int | None = None):
         table.add_column(column, overflow="fold")
     for a in alerts:
         evidence = a.get("evidence") or []
-        top = evidence[0]["text"] if evidence else ""
+        top = evidence[0]["text"][:160] + copies_note(evidence[0]) if evidence else ""
         table.add_row(
             str(a["day"]),
             str(a["actor"]),
@@ -253,12 +255,14 @@ def _alerts_table(alerts: list[dict], width: int | None = None):
             f"{a['value']:.2f}",
             f"{a['baseline']:.2f}",
             f"{a['surprise']:.1f}",
-            top[:160],
+            top,
         )
     return table
 
 
 def _top_sentences_table(rows: list[dict], title: str) -> Table:
+    from pipeline.channels import copies_note
+
     table = Table(title=title)
     table.add_column("score", justify="right")
     table.add_column("sentence", overflow="fold")
@@ -266,8 +270,17 @@ def _top_sentences_table(rows: list[dict], title: str) -> Table:
     table.add_column("source", overflow="fold")
     for row in rows:
         terms = ", ".join(sorted({m["term"] for m in row["matches"] if m["effective_weight"] > 0}))
-        table.add_row(f"{row['score']:+.2f}", row["text"], terms, row.get("url") or "")
+        table.add_row(f"{row['score']:+.2f}", row["text"] + copies_note(row), terms, row.get("url") or "")
     return table
+
+
+def _feed_progress_line(p) -> str:
+    """'ingesting feed.xml (25.1 MB): 12,000 items, part 3 of 16' for the progress bar."""
+    from rich.markup import escape
+
+    name = p.source.rstrip("/").rsplit("/", 1)[-1] or p.source
+    parts = f", part {p.parts_done} of {p.parts}" if p.parts else ""
+    return f"ingesting {escape(name[:40])} ({p.bytes / 1e6:.1f} MB): {p.items:,} items{parts}"
 
 
 def _pages_line(pages) -> str:
@@ -341,6 +354,8 @@ def ingest(
 
     Exit code 0 when the ingest completed, as for `run`: a feed that failed is in the table with
     its reason (and the run's status is partial or failed), not in the exit code."""
+    from dataclasses import replace
+
     from pipeline.ingest import build_context, run_ingest, touched_days
 
     settings = _settings()
@@ -350,6 +365,9 @@ def ingest(
         ctx = build_context(settings)
         with _progress() as progress:
             task = progress.add_task("ingesting feeds", total=len(sources))
+            ctx = replace(
+                ctx, on_feed_progress=lambda p: progress.update(task, description=_feed_progress_line(p))
+            )
             _, outcomes, pages = run_ingest(sources, ctx, on_feed_done=lambda o: progress.advance(task))
         stop.what = "the ingest had finished; only its summary was cut short"
         console.print(_feed_table(outcomes))
@@ -720,14 +738,15 @@ def export(
         str | None, typer.Option(help="First day, YYYY-MM-DD (default: 30 days before --until)")
     ] = None,
     until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, UTC)")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="csv | parquet | json")] = "csv",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv | json | parquet")] = "csv",
     out: Annotated[Path | None, typer.Option(help="Output file (required for parquet)")] = None,
 ) -> None:
     """Dump daily signals or scored sentences (one row per sentence and actor) for pandas / BI tools."""
+    from pipeline.analytics import EXPORT_FORMATS
     from pipeline.store.views import QueryError
 
-    if fmt not in ("csv", "json", "parquet"):  # before any work; `query` also writes tables
-        raise UserError(f"export writes csv, json or parquet, not {fmt!r}")
+    if fmt not in EXPORT_FORMATS:  # before any reading: the formats its help lists, no others
+        raise UserError(f"--format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
     since_day, until_day = _day_range(since, until, 30)
     warehouse = _warehouse()
     try:
@@ -745,26 +764,31 @@ def report(
     since: Annotated[
         str | None, typer.Option(help="First day, YYYY-MM-DD (default: 60 days before --until)")
     ] = None,
-    until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, UTC)")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, UTC, or the data's last day)")
+    ] = None,
     actors: Annotated[
-        str | None, typer.Option(help="Comma-separated actor codes (default: the top 6)")
+        str | None,
+        typer.Option(help="Comma-separated actor codes (default: 6, strongest alerts of either kind first)"),
     ] = None,
 ) -> None:
-    """Write one self-contained HTML report (works offline): charts, alerts, evidence, de-escalation."""
-    from pipeline.report import write_report
+    """Write one self-contained HTML report (works offline): summary, charts, alerts, evidence,
+    de-escalation. Without --since/--until and no data in the last 60 days: the data's last 60 days."""
+    from pipeline.report import default_range, unknown_actors, write_report
 
-    since_day, until_day = _day_range(since, until, 60)
-    chosen = [a.strip().upper() for a in actors.split(",") if a.strip()] if actors else None
     warehouse = _warehouse()
-    unknown = sorted(set(chosen or ()) - set(warehouse.first_signal_days()))
-    if unknown:  # still drawn (flat), but said: a typo should not look like a quiet actor
-        err_console.print(
-            f"warning: no signals at all for {', '.join(unknown)} in {warehouse.shown_url}"
-            " (actor codes as in pipeline/data/actors.csv, e.g. IRN, USA)",
-            highlight=False,
-            soft_wrap=True,
-        )
-    path = write_report(warehouse, since_day, until_day, chosen, out)
+    note = None
+    if since is None and until is None:
+        since_day, until_day, note = default_range(warehouse, today_utc())
+    else:
+        since_day, until_day = _day_range(since, until, 60)
+    chosen = [a.strip().upper() for a in actors.split(",") if a.strip()] if actors else None
+    for code, close in unknown_actors(warehouse, chosen or []).items():
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        err_console.print(f"warning: no data for actor code {code} in the warehouse{hint}", highlight=False)
+    if note:
+        err_console.print(f"report: {note}", highlight=False)
+    path = write_report(warehouse, since_day, until_day, chosen, out, note=note)
     console.print(f"report: {path} ({path.stat().st_size:,} bytes) for {since_day} .. {until_day}")
     span = warehouse.data_range()
     if span is None or span[1] < since_day or span[0] > until_day:

@@ -38,6 +38,18 @@ RECENT = timedelta(days=31)  # a re-fetched feed's items were mostly published w
 
 
 @dataclass(frozen=True)
+class FeedProgress:
+    """How far the feed being stored has got: its items read so far (repeated items included), and
+    for a big feed read in parts, the parts done of all (parts 0 of 0: read whole, in this process)."""
+
+    source: str
+    bytes: int
+    items: int
+    parts_done: int = 0
+    parts: int = 0
+
+
+@dataclass(frozen=True)
 class PipelineContext:
     """Everything a stage needs, built once per process (the lexicon and gazetteer compile once)."""
 
@@ -45,6 +57,8 @@ class PipelineContext:
     warehouse: Warehouse
     scorer: Scorer
     gazetteer: Gazetteer
+    # Told as a feed is read (a terminal's progress line: a big feed takes a while); never required.
+    on_feed_progress: Callable[[FeedProgress], None] | None = None
 
 
 def build_context(settings: Settings, *, init_schema: bool = True) -> PipelineContext:
@@ -154,6 +168,7 @@ def _ingest_in_workers(result: FetchResult, ctx: PipelineContext, run_id: str) -
         parts = split_feed(result.body, workers.processes * 8) if workers.active else None
         if parts is None:
             return None
+        total_parts, items = len(parts), 0
         results = workers.imap(
             read_and_score_part,
             _handed_over(parts),
@@ -186,6 +201,12 @@ def _ingest_in_workers(result: FetchResult, ctx: PipelineContext, run_id: str) -
             records = [r for r in records if r.article_key not in claimed]
             claimed.update(c.entry_id for c in part.candidates)
             collected.append((part, records))
+            nonlocal items
+            items += len(part.candidates)
+            if ctx.on_feed_progress is not None:
+                ctx.on_feed_progress(
+                    FeedProgress(result.source, len(result.body), items, len(collected), total_parts)
+                )
             return records
 
         try:
@@ -257,7 +278,13 @@ def process_fetch(result: FetchResult, ctx: PipelineContext, run_id: str) -> Fee
     streamed = _ingest_in_workers(result, ctx, run_id)
     if streamed is not None:
         return streamed
-    return _store_parsed(result, ctx, run_id, parse_feed(result.body, result.source, result.fetched_at), {})
+    if ctx.on_feed_progress is not None:
+        ctx.on_feed_progress(FeedProgress(result.source, len(result.body), 0))
+    parsed = parse_feed(result.body, result.source, result.fetched_at)
+    if ctx.on_feed_progress is not None:
+        read = len(parsed.entries) + parsed.duplicates_dropped
+        ctx.on_feed_progress(FeedProgress(result.source, len(result.body), read))
+    return _store_parsed(result, ctx, run_id, parsed, {})
 
 
 def _store_parsed(

@@ -1,8 +1,11 @@
 """Analyst report: one self-contained, offline HTML page over a date range of the warehouse.
 
-What it shows: per chosen actor an interactive plotly chart of the daily escalation and
-de-escalation indexes with the stored alerts marked, the top evidence sentences per actor, and a
-de-escalation panel. plotly.js is inlined, so the file opens without network.
+What it shows: a summary paragraph (what rose, since when, the top evidence, the days without
+data), per chosen actor an interactive plotly chart of the daily escalation and de-escalation
+indexes with the stored alerts marked (a day without any stored data is a gap, not a zero), the
+alerts with their own evidence, the top distinct evidence sentences per actor, a de-escalation
+panel, and at the end the measures and scorer labels in plain words
+(pipeline/data/report_glossary.yaml). plotly.js is inlined, so the file opens without network.
 
 Feed text is untrusted. Every warehouse string is HTML-escaped (html.escape), text handed to plotly
 is escaped too (plotly renders a subset of HTML in labels), data inside <script> is JSON with
@@ -14,6 +17,8 @@ network at all, so even a missed escape could not run injected script or phone h
 from __future__ import annotations
 
 import base64
+import difflib
+import functools
 import hashlib
 import html
 import json
@@ -26,9 +31,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pipeline.clock import now_utc
-from pipeline.store import Alert, Warehouse
+import yaml
 
+from pipeline.clock import now_utc
+from pipeline.config import PACKAGE_DATA
+from pipeline.store import ALL_ACTORS, Alert, Warehouse
+
+GLOSSARY_FILE = PACKAGE_DATA / "report_glossary.yaml"
+DEFAULT_DAYS = 60
 EVIDENCE_PER_ACTOR = 5
 DEESCALATION_SENTENCES = 3
 MAX_ANNOTATIONS = 20  # past this many alerts a chart keeps only the markers, or labels hide the lines
@@ -60,6 +70,8 @@ th,td{border:1px solid #dee2e6;padding:.3rem .5rem;vertical-align:top;text-align
 th{background:#f1f3f5}td.num{text-align:right;white-space:nowrap}td.day{white-space:nowrap}
 .chart{width:100%;height:360px;margin-bottom:1rem}.terms span{display:inline-block;background:#fff3bf;
 border-radius:3px;padding:0 .3rem;margin:0 .2rem .2rem 0}.terms small{color:#868e96}
+.summary{font-size:1.05rem;background:#f8f9fa;border-left:4px solid #c92a2a;padding:.6rem 1rem}
+.warn{color:#c92a2a}dl.glossary dt{font-weight:bold;margin-top:.4rem}dl.glossary dd{margin-left:1rem}
 .sev-watch{color:#b08000}.sev-warning{color:#e8590c}.sev-critical{color:#c92a2a;font-weight:bold}
 """
 
@@ -74,6 +86,8 @@ class _Sentence:
     title: str
     url: str | None
     feed: str
+    copies: int = 1  # items that carried this text (wire copies), shown once
+    outlets: int = 1  # distinct feeds among them
 
 
 # -- escaping -------------------------------------------------------------------------------------
@@ -140,6 +154,8 @@ def _sentences(
                 title=r["title"] or "(untitled)",
                 url=r["url"],
                 feed=r["feed_title"] or r["feed_url"],
+                copies=int(r.get("copies") or 1),
+                outlets=int(r.get("outlets") or 1),
             )
         )
     return out
@@ -163,14 +179,27 @@ def _alert_hover(alert: Alert) -> str:
     return "<br>".join(lines)
 
 
-def _figure_json(actor: str, days: list[date], series: dict[date, Any], actor_alerts: list[Alert]) -> str:
+def _figure_json(
+    actor: str,
+    days: list[date],
+    series: dict[date, Any],
+    actor_alerts: list[Alert],
+    data_days: set[date] | None = None,
+) -> str:
     import plotly.graph_objects as go
     import plotly.io as pio
 
     x = [d.isoformat() for d in days]
-    # A day without a row is a silent day, index 0, as the detector counts it.
-    esc = [float(series[d]["escalation_index"]) if d in series else 0.0 for d in days]
-    de = [float(series[d]["deescalation_index"]) if d in series else 0.0 for d in days]
+
+    def value(day: date, measure: str) -> float | None:
+        if day in series:
+            return float(series[day][measure])
+        # A day with stored articles but none about the actor is a silent day, 0, as the detector
+        # counts it; a day without any stored data is a gap (None): nothing is known about it.
+        return 0.0 if data_days is None or day in data_days else None
+
+    esc = [value(d, "escalation_index") for d in days]
+    de = [value(d, "deescalation_index") for d in days]
     fig = go.Figure()
     for values, name, color in (
         (esc, "escalation", "#c92a2a"),
@@ -184,6 +213,7 @@ def _figure_json(actor: str, days: list[date], series: dict[date, Any], actor_al
                 mode="lines+markers",
                 line={"color": color},
                 hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:.1f}}<extra>{name}</extra>",
+                connectgaps=False,  # no line across days without data
             )
         )
     index_by_day = {
@@ -198,7 +228,7 @@ def _figure_json(actor: str, days: list[date], series: dict[date, Any], actor_al
         by_severity.items(),
         key=lambda kv: list(SEVERITY_COLORS).index(kv[0]) if kv[0] in SEVERITY_COLORS else 99,
     ):
-        ys = [index_by_day.get(a.kind, index_by_day["escalation"]).get(a.day, a.value) for a in group]
+        ys = [_or(index_by_day.get(a.kind, index_by_day["escalation"]).get(a.day), a.value) for a in group]
         fig.add_trace(
             go.Scatter(
                 x=[a.day.isoformat() for a in group],
@@ -241,6 +271,10 @@ def _figure_json(actor: str, days: list[date], series: dict[date, Any], actor_al
     return pio.to_json(fig, validate=True, engine="json")
 
 
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
 # -- HTML pieces ----------------------------------------------------------------------------------
 def _terms(matches: list[dict[str, Any]]) -> str:
     parts = []
@@ -260,9 +294,16 @@ def _terms(matches: list[dict[str, Any]]) -> str:
     return f'<td class="terms">{"".join(parts)}</td>'
 
 
+def _copies(copies: int, outlets: int) -> str:
+    """'1', or '4 in 3 outlets' when the same text came in several items."""
+    if copies <= 1:
+        return "1"
+    return f"{copies} in {outlets} outlet{'s' if outlets != 1 else ''}"
+
+
 def _sentence_table(rows: list[_Sentence], *, with_actor: bool = True) -> str:
     head = "<tr><th>day</th>" + ("<th>actor</th>" if with_actor else "")
-    head += "<th>score</th><th>sentence</th><th>matched terms</th><th>article</th><th>feed</th></tr>"
+    head += "<th>score</th><th>sentence</th><th>copies</th><th>matched terms</th><th>article</th><th>feed</th></tr>"
     body = []
     for r in rows:
         body.append(
@@ -271,12 +312,25 @@ def _sentence_table(rows: list[_Sentence], *, with_actor: bool = True) -> str:
             + (f"<td>{_e(r.actor)}</td>" if with_actor else "")
             + f'<td class="num">{r.score:+.3f}</td>'
             f"<td>{_e(r.text)}</td>"
+            f'<td class="num" title="items carrying this text, and their outlets">{_copies(r.copies, r.outlets)}</td>'
             f"{_terms(r.matches)}"
             f"<td>{_link(r.url, r.title)}</td>"
             f"<td>{_e(r.feed)}</td>"
             "</tr>"
         )
     return f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _alert_evidence(alert: Alert) -> str:
+    """The alert's own strongest distinct sentence (of its day), with its copies and a link."""
+    if not alert.evidence:
+        return "<td></td>"
+    top = alert.evidence[0]
+    text = str(top.get("text", ""))
+    copies = _copies(int(top.get("copies") or 1), int(top.get("outlets") or 1))
+    more = f" <small>({_e(copies)} items)</small>" if copies != "1" else ""
+    source = top.get("outlet") or top.get("feed") or ""
+    return f"<td>{_e(text)}{more}<br><small>{_link(top.get('url'), str(top.get('title') or source))}</small></td>"
 
 
 def _alerts_table(rows: list[Alert]) -> str:
@@ -288,13 +342,14 @@ def _alerts_table(rows: list[Alert]) -> str:
         f'<td class="sev-{_e(a.severity)}">{_e(a.severity)}</td><td>{_e(a.measure)}</td>'
         f'<td class="num">{a.value:.1f}</td><td class="num">{a.baseline:.1f}</td>'
         f'<td class="num">{a.surprise:.1f}</td><td class="num">{a.articles}</td>'
-        f'<td class="num">{a.sources}</td><td>{_e(a.mode)}</td>'
+        f'<td class="num">{a.sources}</td><td>{_e(a.mode)}</td>{_alert_evidence(a)}'
         "</tr>"
         for a in rows
     )
     head = (
         "<tr><th>day</th><th>actor</th><th>kind</th><th>severity</th><th>measure</th><th>value</th>"
-        "<th>baseline</th><th>surprise</th><th>articles</th><th>sources</th><th>mode</th></tr>"
+        "<th>baseline</th><th>surprise</th><th>articles</th><th>sources</th><th>mode</th>"
+        "<th>top evidence of the day</th></tr>"
     )
     return f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
 
@@ -336,6 +391,173 @@ def _plotly_js() -> str:
     return js.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
 
 
+# -- choices: the range, the actors ---------------------------------------------------------------
+def default_range(
+    warehouse: Warehouse, today: date, days: int = DEFAULT_DAYS
+) -> tuple[date, date, str | None]:
+    """The `days` days up to `today`; when they hold no signals, the last `days` days that have
+    data instead, with a note saying so (None when the usual window was kept)."""
+    since, until = today - timedelta(days=days - 1), today
+    if warehouse.has_signals(since, until):
+        return since, until, None
+    bounds = warehouse.signal_day_bounds()
+    if bounds is None:
+        return since, until, None
+    first, last = bounds
+    since = max(first, last - timedelta(days=days - 1))
+    return (
+        since,
+        last,
+        (
+            f"no data in the {days} days to {today.isoformat()}: the report covers the stored data's "
+            f"last days instead, {since.isoformat()} to {last.isoformat()}"
+        ),
+    )
+
+
+def unknown_actors(warehouse: Warehouse, actors: Sequence[str]) -> dict[str, list[str]]:
+    """The codes of `actors` that have no signal at all in the warehouse, each with the known codes
+    closest to it (a typo's likely meaning)."""
+    known = set(warehouse.first_signal_days())
+    return {
+        actor: difflib.get_close_matches(actor, sorted(known), n=3, cutoff=0.6)
+        for actor in actors
+        if actor not in known
+    }
+
+
+def choose_actors(
+    warehouse: Warehouse, since: date, until: date, alerts: Sequence[Alert], limit: int
+) -> list[str]:
+    """The default actors: those with the strongest alerts of the range, of either kind (by peak
+    surprise), then those with the highest total escalation index, `limit` in all, never ALL. When
+    the range has de-escalation alerts, at least one of their actors is among them."""
+    peak: dict[str, float] = {}
+    for alert in alerts:
+        if alert.actor != ALL_ACTORS:
+            peak[alert.actor] = max(peak.get(alert.actor, float("-inf")), alert.surprise)
+    chosen = sorted(peak, key=lambda actor: (-peak[actor], actor))[:limit]
+    for actor, _ in warehouse.top_actors("escalation_index", since, until, limit):
+        if len(chosen) >= limit:
+            break
+        if actor not in chosen:
+            chosen.append(actor)
+    calming = sorted(
+        (a for a in alerts if a.kind == "deescalation" and a.actor != ALL_ACTORS),
+        key=lambda a: (-a.surprise, a.actor),
+    )
+    if calming and not any(a.actor in chosen for a in calming) and len(chosen) > 1:
+        chosen[-1] = calming[0].actor
+    return chosen
+
+
+# -- the summary and the glossary -----------------------------------------------------------------
+@functools.cache
+def load_glossary(path: Path = GLOSSARY_FILE) -> dict[str, dict[str, str]]:
+    """{"measures": {name: explanation}, "modifiers": {kind: explanation}} from the glossary file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {
+        part: {str(k): str(v) for k, v in (data.get(part) or {}).items()}
+        for part in ("measures", "modifiers")
+    }
+
+
+def _spans(days: Sequence[date]) -> list[tuple[date, date]]:
+    """Consecutive days as (first, last) spans."""
+    spans: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if spans and day == spans[-1][1] + timedelta(days=1):
+            spans[-1] = (spans[-1][0], day)
+        else:
+            spans.append((day, day))
+    return spans
+
+
+def _span_text(spans: Sequence[tuple[date, date]]) -> str:
+    return ", ".join(a.isoformat() if a == b else f"{a.isoformat()} to {b.isoformat()}" for a, b in spans)
+
+
+def _rise(kind: str, alerts: Sequence[Alert]) -> tuple[str, Alert | None]:
+    """One sentence on the actors whose `kind` rose (strongest first, up to three named), and the
+    strongest alert of that kind."""
+    by_actor: dict[str, list[Alert]] = defaultdict(list)
+    for alert in alerts:
+        if alert.kind == kind and alert.actor != ALL_ACTORS:
+            by_actor[alert.actor].append(alert)
+    if not by_actor:
+        return "", None
+    ranked = sorted(by_actor.values(), key=lambda group: (-max(a.surprise for a in group), group[0].actor))
+    parts = []
+    for group in ranked[:3]:
+        peak = max(group, key=lambda a: a.surprise)
+        first = min(a.day for a in group)
+        parts.append(
+            f"<b>{_e(peak.actor)}</b> (since {first.isoformat()}; peak {_e(peak.severity)}, "
+            f"surprise {peak.surprise:.1f}, on {peak.day.isoformat()})"
+        )
+    more = f" and {len(ranked) - 3} other actor{'s' if len(ranked) > 4 else ''}" if len(ranked) > 3 else ""
+    label = "Escalation" if kind == "escalation" else "De-escalation"
+    strongest = max((a for group in ranked for a in group), key=lambda a: a.surprise)
+    return f"{label} rose for {', '.join(parts)}{more}.", strongest
+
+
+def _summary(alerts: Sequence[Alert], days: Sequence[date], data_days: set[date], note: str | None) -> str:
+    """The paragraph at the top: what rose, since when, the top evidence, and the days without data."""
+    sentences = []
+    if note:
+        sentences.append(_e(note[0].upper() + note[1:]) + ".")
+    rose, strongest = _rise("escalation", alerts)
+    calmed, calmest = _rise("deescalation", alerts)
+    if not rose and not calmed:
+        sentences.append("No actor's signal rose enough for an alert in this range.")
+    sentences += [x for x in (rose, calmed) if x]
+    if rose or calmed:
+        sentences.append(
+            "(Surprise: how many times its usual day-to-day variation the day stood above the actor's "
+            "usual level; 5 is rare, 8 exceptional. Every measure is explained at the end of the page.)"
+        )
+    top = strongest or calmest
+    if top is not None and top.evidence:
+        item = top.evidence[0]
+        copies = _copies(int(item.get("copies") or 1), int(item.get("outlets") or 1))
+        where = ", ".join(
+            str(x) for x in (item.get("outlet") or item.get("feed"), top.day.isoformat()) if x
+        ) + (f", {copies} items" if copies != "1" else "")
+        sentences.append(f"Top evidence: \u201c{_e(item.get('text', ''))}\u201d ({_e(where)}).")
+    missing = [d for d in days if d not in data_days]
+    if missing:
+        sentences.append(
+            f"No data on {len(missing)} of the {len(days)} days ({_span_text(_spans(missing))}): "
+            "the charts leave those days blank."
+        )
+    return f'<p class="summary" id="summary">{" ".join(sentences)}</p>'
+
+
+def _glossary(modifier_kinds: set[str]) -> str:
+    glossary = load_glossary()
+    items = "".join(f"<dt>{_e(name)}</dt><dd>{_e(text)}</dd>" for name, text in glossary["measures"].items())
+    shown = [kind for kind in glossary["modifiers"] if kind in modifier_kinds]
+    if shown:
+        items += (
+            "<dt>labels on matched terms</dt><dd><dl class='glossary'>"
+            + "".join(f"<dt>{_e(kind)}</dt><dd>{_e(glossary['modifiers'][kind])}</dd>" for kind in shown)
+            + "</dl></dd>"
+        )
+    return (
+        "<section id='glossary'><details open><summary><b>How to read this report</b></summary>"
+        f"<dl class='glossary'>{items}</dl></details></section>"
+    )
+
+
+def _modifier_kinds(rows: Sequence[_Sentence]) -> set[str]:
+    kinds = set()
+    for row in rows:
+        for match in row.matches:
+            for label in match.get("modifiers") or ():
+                kinds.add(str(label).split(":", 1)[0])
+    return kinds
+
+
 # -- public API -----------------------------------------------------------------------------------
 def build_report(
     warehouse: Warehouse,
@@ -345,11 +567,14 @@ def build_report(
     top_actors: int = 6,
     *,
     generated_at: datetime | None = None,
+    note: str | None = None,
 ) -> str:
     """The report over [since, until] as one self-contained HTML document.
 
-    actors=None picks the `top_actors` actors with the highest total escalation index in the range
-    (never the pseudo-actor 'ALL'); an explicit list is shown in its order.
+    actors=None picks `top_actors` actors (`choose_actors`: the strongest alerts of either kind
+    first, then the highest total escalation index; never the pseudo-actor 'ALL'); an explicit list
+    is shown in its order, and a code without any data in the warehouse is named in a warning
+    instead of drawn as a flat line. `note` (how the range was chosen) opens the summary.
     """
     if since > until:
         raise ValueError(f"since {since} is after until {until}")
@@ -357,45 +582,60 @@ def build_report(
         raise ValueError(f"top_actors must be at least 1, not {top_actors}")
     generated_at = (generated_at or now_utc()).astimezone(UTC)
     title = f"Escalation signals {since.isoformat()} to {until.isoformat()}"
+    all_alerts = warehouse.load_alerts(since, until)
+    unknown: dict[str, list[str]] = {}
     if actors is None:
-        chosen = [
-            actor
-            for actor, _ in warehouse.top_actors(
-                "escalation_index", since, until, top_actors
-            )
-        ]
+        chosen = choose_actors(warehouse, since, until, all_alerts, top_actors)
     else:
         chosen = list(dict.fromkeys(a for a in actors if a))
+        unknown = unknown_actors(warehouse, chosen)
+        chosen = [a for a in chosen if a not in unknown]
+    warnings = "".join(
+        f'<p class="meta warn" id="unknown-actor-{i}">No data for actor code <b>{_e(code)}</b> in this '
+        "warehouse" + (f" (did you mean {_e(', '.join(close))}?)" if close else "") + ": it is left out.</p>"
+        for i, (code, close) in enumerate(unknown.items())
+    )
     header = (
         f"<header><h1>{_e(title)}</h1>"
         f'<p class="meta">Range: <b>{since.isoformat()}</b> to <b>{until.isoformat()}</b> (UTC days)</p>'
         f'<p class="meta">Generated: {generated_at.strftime("%Y-%m-%d %H:%M:%S")} UTC</p>'
         + (f'<p class="meta">Actors: {_e(", ".join(chosen))}</p>' if chosen else "")
+        + warnings
         + "</header>"
     )
     if not warehouse.has_signals(since, until):
+        bounds = warehouse.signal_day_bounds()
+        where = (
+            f" The stored data covers {bounds[0].isoformat()} to {bounds[1].isoformat()}." if bounds else ""
+        )
         body = (
             '<p class="empty" id="no-data">No data: the warehouse has no daily signals between '
-            f"{since.isoformat()} and {until.isoformat()}.</p>"
+            f"{since.isoformat()} and {until.isoformat()}.{_e(where)}</p>"
         )
         return _page(title, header, body, [])
 
-    series = warehouse.signal_rows(since, until, chosen)
+    series = warehouse.signal_rows(since, until, [*chosen, ALL_ACTORS])
+    data_days = set(series.get(ALL_ACTORS, {}))  # days with any stored article at all
     wanted = set(chosen)
-    range_alerts = [a for a in warehouse.load_alerts(since, until) if a.actor in wanted]
+    range_alerts = [a for a in all_alerts if a.actor in wanted]
     alerts_by_actor: dict[str, list[Alert]] = defaultdict(list)
     for alert in range_alerts:
         alerts_by_actor[alert.actor].append(alert)
     days = _days(since, until)
 
-    sections = []
+    evidence = [
+        row
+        for actor in chosen
+        for row in _sentences(warehouse, since, until, actor, EVIDENCE_PER_ACTOR, escalatory=True)
+    ]
+    sections = [_summary(all_alerts, days, data_days, note)]
     figures: dict[str, Any] = {}
     if chosen:
         charts = []
         for i, actor in enumerate(chosen):
             div_id = f"chart-{i}"  # ids from a counter, never from feed text
             figures[div_id] = json.loads(
-                _figure_json(actor, days, series.get(actor, {}), alerts_by_actor[actor])
+                _figure_json(actor, days, series.get(actor, {}), alerts_by_actor[actor], data_days)
             )
             charts.append(f'<div class="chart" id="{div_id}" data-actor="{_e(actor)}"></div>')
         sections.append(
@@ -407,12 +647,6 @@ def build_report(
             '<p class="empty">No actor has an escalation index above 0 in this range.</p></section>'
         )
     sections.append(f"<section id='alerts'><h2>Alerts</h2>{_alerts_table(range_alerts)}</section>")
-
-    evidence = [
-        row
-        for actor in chosen
-        for row in _sentences(warehouse, since, until, actor, EVIDENCE_PER_ACTOR, escalatory=True)
-    ]
     sections.append(
         "<section id='evidence'><h2>Top evidence sentences</h2>"
         + (_sentence_table(evidence) if evidence else '<p class="empty">No escalatory sentences.</p>')
@@ -432,6 +666,8 @@ def build_report(
         + ("".join(panel) if panel else '<p class="empty">No de-escalation signals in this range.</p>')
         + "</section>"
     )
+
+    sections.append(_glossary(_modifier_kinds(evidence)))
 
     scripts = []
     if figures:
@@ -455,10 +691,12 @@ def write_report(
     actors: Sequence[str] | None,
     out: Path,
     top_actors: int = 6,
+    *,
+    note: str | None = None,
 ) -> Path:
     """Build the report and write it to `out` (parents created); a reader never sees half a file."""
     out = Path(out)
-    document = build_report(warehouse, since, until, actors, top_actors)
+    document = build_report(warehouse, since, until, actors, top_actors, note=note)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
     partial.write_text(document, encoding="utf-8")

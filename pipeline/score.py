@@ -141,18 +141,32 @@ def _rounded(weight: float) -> str:
 _NO_MATCHES = '"score": 0.0, "escalation": 0.0, "deescalation": 0.0, "matches": []'
 
 
-def encode_text_score(result: TextScore) -> str:
-    """The JSON of result.to_dict(), as json.dumps(..., ensure_ascii=False) writes it, without
-    building the dicts: one line of `escalation score --jsonl`."""
-    sentences = [
+def encode_sentence_score(s: SentenceScore) -> str:
+    """The JSON of s.to_dict(), as json.dumps(..., ensure_ascii=False) writes it."""
+    if not s.matches:  # most sentences of a news feed
+        return f'{{"text": {_json_string(s.text)}, {_NO_MATCHES}}}'
+    return (
         f'{{"text": {_json_string(s.text)}, "score": {round(s.score, 4)!r}, '
         f'"escalation": {round(s.escalation, 4)!r}, "deescalation": {round(s.deescalation, 4)!r}, '
         f'"matches": {encode_matches(s.matches)}}}'
-        if s.matches
-        else f'{{"text": {_json_string(s.text)}, {_NO_MATCHES}}}'  # most sentences of a news feed
-        for s in result.sentences
-    ]
-    return f'{{"score": {round(result.score, 4)!r}, "sentences": [{", ".join(sentences)}]}}'
+    )
+
+
+def encode_text_score_head(score: float) -> str:
+    """What comes before the sentences in `encode_text_score` (for writers that stream them)."""
+    return f'{{"score": {round(score, 4)!r}, "sentences": ['
+
+
+def encode_text_score(result: TextScore) -> str:
+    """The JSON of result.to_dict(), as json.dumps(..., ensure_ascii=False) writes it, without
+    building the dicts: one line of `escalation score --jsonl`."""
+    sentences = ", ".join(map(encode_sentence_score, result.sentences))
+    return f"{encode_text_score_head(result.score)}{sentences}]}}"
+
+
+def text_score(total_net: float, sentences: int) -> float:
+    """A text's score from the sum of its sentences' nets: tanh(total / sqrt(n)), 0 for no sentence."""
+    return math.tanh(total_net / math.sqrt(sentences)) if sentences else 0.0
 
 
 class SentenceScore(NamedTuple):
@@ -640,7 +654,7 @@ class Scorer:
         if not sentences:
             return TextScore(0.0, ())
         total = sum(s.escalation - s.deescalation for s in sentences)
-        return TextScore(math.tanh(total / math.sqrt(len(sentences))), sentences)
+        return TextScore(text_score(total, len(sentences)), sentences)
 
 
 def load_lexicon(path: Path) -> dict[str, Any]:

@@ -6,6 +6,12 @@ children, which inherit the compiled scorer and the lines (nothing is re-read, r
 sent), and every process scores a contiguous share. Each child writes its share straight to the
 output's file descriptor when the share before it has been written, so the output crosses no pipe
 either. The output is exactly what the single-process path writes (tests compare them byte for byte).
+
+A line longer than BIG_LINE characters (a whole book on one line) is scored in this process and
+streamed: its sentences are split in chunks (`split_sentences(chunked=True)`), a first pass sums
+their nets for the text score that leads the JSON, a second scores each sentence again and writes
+it at once. Memory then holds the line and its sentence texts, not every sentence's matches, the
+segmenter's working copies and the whole JSON line. A round holding such a line is scored here alone.
 """
 
 from __future__ import annotations
@@ -20,11 +26,20 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-from pipeline.score import encode_text_score, load_scorer
+from pipeline.score import (
+    Scorer,
+    encode_sentence_score,
+    encode_text_score,
+    encode_text_score_head,
+    load_scorer,
+    text_score,
+)
+from pipeline.text import split_sentences
 
 BATCH_LINES = 2000
 # Lines read before the workers fork for them: each round is split between them.
 ROUND_LINES = 100_000
+BIG_LINE = 1_000_000  # characters: a longer line is streamed sentence by sentence
 
 
 def _score_batch(args: tuple[Path | None, list[str], str | None, str]) -> tuple[int, str | bytes]:
@@ -53,6 +68,32 @@ def _byte_buffer(out: TextIO) -> tuple[BinaryIO, str] | None:
     return buffer, getattr(out, "errors", None) or "strict"
 
 
+def write_streamed(scorer: Scorer, line: str, out: TextIO) -> None:
+    """The JSON line of `line` (exactly encode_text_score's), written sentence by sentence."""
+    sentences = split_sentences(line, chunked=True)
+    total = 0.0
+    for sentence in sentences:
+        scored = scorer.score_sentence(sentence)
+        total += scored.escalation - scored.deescalation
+    out.write(encode_text_score_head(text_score(total, len(sentences))))
+    for i, sentence in enumerate(sentences):
+        if i:
+            out.write(", ")
+        out.write(encode_sentence_score(scorer.score_sentence(sentence)))
+    out.write("]}\n")
+
+
+def _write_line(scorer: Scorer, line: str, out: TextIO, big_line: int) -> int:
+    line = line.rstrip("\n")
+    if not line or line.isspace():
+        return 0
+    if len(line) > big_line:
+        write_streamed(scorer, line, out)
+    else:
+        out.write(encode_text_score(scorer.score_text(line)) + "\n")
+    return 1
+
+
 def default_workers() -> int:
     """One per core available to this process."""
     try:
@@ -61,23 +102,25 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def score_jsonl(lines: Iterable[str], out: TextIO, lexicon_path: Path | None = None, workers: int = 1) -> int:
+def score_jsonl(
+    lines: Iterable[str],
+    out: TextIO,
+    lexicon_path: Path | None = None,
+    workers: int = 1,
+    *,
+    big_line: int = BIG_LINE,
+) -> int:
     """Score every non-blank line and write its JSON line to `out`; returns the lines written.
     One worker streams: each line's result is written as soon as the line is read (a terminal, a
     co-process). workers > 1 uses forked processes (where fork exists) for each round of more than
-    BATCH_LINES lines."""
+    BATCH_LINES lines. A line longer than `big_line` characters is always scored here and streamed
+    (`write_streamed`)."""
     scorer = load_scorer(lexicon_path)  # compile (and fail on a bad lexicon) before any worker starts
     # The compiled lexicon lives as long as the process: keep the cyclic collector from re-scanning
     # it (and the forked workers from touching, so copying, its pages) on every collection.
     gc.freeze()
     if workers <= 1 or not hasattr(os, "fork"):
-        written = 0
-        for line in lines:
-            line = line.rstrip("\n")
-            if line and not line.isspace():
-                out.write(encode_text_score(scorer.score_text(line)) + "\n")
-                written += 1
-        return written
+        return sum(_write_line(scorer, line, out, big_line) for line in lines)
     raw = _byte_buffer(out)
     if raw:
         out.flush()  # whatever was written to it as text goes first
@@ -85,7 +128,11 @@ def score_jsonl(lines: Iterable[str], out: TextIO, lexicon_path: Path | None = N
     written = 0
     iterator = iter(lines)
     while chunk := list(itertools.islice(iterator, ROUND_LINES)):
-        if len(chunk) <= BATCH_LINES:  # not worth starting workers for
+        if any(len(line) > big_line for line in chunk):  # streamed here, in order, as text
+            sink.flush()
+            written += sum(_write_line(scorer, line, out, big_line) for line in chunk)
+            out.flush()
+        elif len(chunk) <= BATCH_LINES:  # not worth starting workers for
             count, data = _score_batch((lexicon_path, chunk, sink.encoding, sink.errors))
             sink.write(data)
             written += count

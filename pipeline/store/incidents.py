@@ -34,6 +34,7 @@ from pipeline.store.schema import (
     sentence_actors,
     sentences,
 )
+from pipeline.store.sentences import distinct_texts
 
 # A scorer match carrying one of these modifiers was read in a natural-disaster or accident context
 # (pipeline/data/lexicon.yaml, modifiers.disaster): deaths and damage without a perpetrator.
@@ -113,10 +114,6 @@ class SavedFold:
     incident_ids: dict[tuple[str, date, str], int] = field(default_factory=dict)
     page_ids: dict[tuple[tuple[str, date, str], date], int] = field(default_factory=dict)
     removed: int = 0  # incidents of an earlier fold that no longer exist (and never paged anyone)
-
-
-def _normalised(text: str) -> str:
-    return " ".join(text.casefold().split())
 
 
 def _actors_text(actors: Iterable[str]) -> str:
@@ -207,12 +204,9 @@ class IncidentStore:
             query = query.where(s.score < 0).order_by(s.score.asc(), s.sentence_id)
         with self.engine.connect() as conn:
             rows = conn.execute(query.limit(scan)).mappings().all()
-        distinct: dict[str, dict[str, Any]] = {}
-        outlets: dict[str, set[int]] = {}
-        for r in rows:
-            key = _normalised(r["text"])
-            if key not in distinct:
-                distinct[key] = {
+        return distinct_texts(
+            [
+                {
                     "text": r["text"],
                     "score": round(r["score"], 4),
                     "matches": json.loads(r["matches"]),
@@ -221,13 +215,12 @@ class IncidentStore:
                     "published_at": r["published_at"].isoformat(),
                     "feed": r["feed"],
                     "outlet": r["outlet"] or r["feed"],
-                    "copies": 0,
+                    "feed_id": r["feed_id"],
                 }
-                outlets[key] = set()
-            distinct[key]["copies"] += 1
-            outlets[key].add(r["feed_id"])
-        chosen = list(distinct.items())[:limit]
-        return [{**item, "outlets": len(outlets[key])} for key, item in chosen]
+                for r in rows
+            ],
+            limit,
+        )
 
     def alerts_to_fold(self, mode: str) -> list[alert_store.Alert]:
         """The stored alerts a fold of `mode` reads, by day: live incidents are made of live alerts

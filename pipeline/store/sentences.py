@@ -16,6 +16,29 @@ from pipeline.store.engine import matches_json
 from pipeline.store.schema import ALL_ACTORS, articles, feeds, sentence_actors, sentences
 
 
+def normalised_text(text: str) -> str:
+    """What makes two sentences one text: case and runs of whitespace do not count (wire copies)."""
+    return " ".join(text.casefold().split())
+
+
+def distinct_texts(rows: Sequence[Mapping[str, Any]], limit: int | None = None) -> list[dict[str, Any]]:
+    """`rows` (strongest first, each with `text` and `feed_id`) with each text once: the first
+    (strongest) row of a text stands for all of them, with `copies` (rows that carried it) and
+    `outlets` (distinct feeds among them); at most `limit` texts, in the order of their first row."""
+    distinct: dict[str, dict[str, Any]] = {}
+    feeds_of: dict[str, set[Any]] = {}
+    for row in rows:
+        key = normalised_text(row["text"])
+        if key not in distinct:
+            if limit is not None and len(distinct) >= limit:
+                continue  # past the limit only copies of the kept texts count
+            distinct[key] = {k: v for k, v in row.items() if k != "feed_id"} | {"copies": 0}
+            feeds_of[key] = set()
+        distinct[key]["copies"] += 1
+        feeds_of[key].add(row["feed_id"])
+    return [{**item, "outlets": len(feeds_of[key])} for key, item in distinct.items()]
+
+
 class SentenceStore:
     """Reads and re-scoring writes of sentences (a part of `Warehouse`)."""
 
@@ -29,12 +52,23 @@ class SentenceStore:
         actor: str | None = None,
         limit: int = 5,
         descending: bool = True,
+        scan: int = 500,
     ) -> list[dict[str, Any]]:
-        """Most escalatory (or, with descending=False, most de-escalatory) sentences with their article."""
+        """Most escalatory (or, with descending=False, most de-escalatory) distinct sentences with
+        their article: a text carried by several items is one entry with its `copies` and `outlets`
+        (counted among the `scan` strongest rows)."""
         s, a, f = sentences, articles, feeds
         query = (
             sa.select(
-                s.c.text, s.c.score, s.c.matches, a.c.title, a.c.url, a.c.published_at, f.c.url.label("feed")
+                s.c.text,
+                s.c.score,
+                s.c.matches,
+                a.c.title,
+                a.c.url,
+                a.c.published_at,
+                f.c.url.label("feed"),
+                f.c.title.label("outlet"),
+                a.c.feed_id,
             )
             .join(a, a.c.article_id == s.c.article_id)
             .join(f, f.c.feed_id == a.c.feed_id)
@@ -52,25 +86,32 @@ class SentenceStore:
         else:
             query = query.where(s.c.score < 0).order_by(s.c.score.asc(), s.c.sentence_id)
         with self.engine.connect() as conn:
-            rows = conn.execute(query.limit(limit)).mappings().all()
-        return [
-            {
-                "text": r["text"],
-                "score": round(r["score"], 4),
-                "matches": json.loads(r["matches"]),
-                "title": r["title"],
-                "url": r["url"],
-                "published_at": r["published_at"].isoformat(),
-                "feed": r["feed"],
-            }
-            for r in rows
-        ]
+            rows = conn.execute(query.limit(max(scan, limit))).mappings().all()
+        return distinct_texts(
+            [
+                {
+                    "text": r["text"],
+                    "score": round(r["score"], 4),
+                    "matches": json.loads(r["matches"]),
+                    "title": r["title"],
+                    "url": r["url"],
+                    "published_at": r["published_at"].isoformat(),
+                    "feed": r["feed"],
+                    "outlet": r["outlet"] or r["feed"],
+                    "feed_id": r["feed_id"],
+                }
+                for r in rows
+            ],
+            limit,
+        )
 
     def range_sentences(
-        self, since: date, until: date, actor: str, limit: int, *, escalatory: bool
+        self, since: date, until: date, actor: str, limit: int, *, escalatory: bool, scan: int = 500
     ) -> list[dict[str, Any]]:
-        """Highest (escalatory) or lowest (de-escalatory) scored sentences about `actor` (ALL: any)
-        published in [since, until], with their day, article and feed (rows for the report)."""
+        """Highest (escalatory) or lowest (de-escalatory) scored distinct sentences about `actor`
+        (ALL: any) published in [since, until], with their day, article and feed (rows for the
+        report): a text carried by several items is one row with its `copies` and `outlets` (counted
+        among the `scan` strongest rows), shown by its strongest, earliest copy."""
         s, a, f = sentences.c, articles.c, feeds.c
         query = (
             sa.select(
@@ -82,23 +123,24 @@ class SentenceStore:
                 a.url,
                 f.title.label("feed_title"),
                 f.url.label("feed_url"),
+                a.feed_id,
             )
             .select_from(
                 sentences.join(articles, a.article_id == s.article_id).join(feeds, f.feed_id == a.feed_id)
             )
             .where(a.published_day.between(since, until))
-            .limit(limit)
+            .limit(max(scan, limit))
         )
         if actor != ALL_ACTORS:
             query = query.join(sentence_actors, sentence_actors.c.sentence_id == s.sentence_id).where(
                 sentence_actors.c.actor == actor
             )
         if escalatory:
-            query = query.where(s.score > 0).order_by(s.score.desc(), s.sentence_id)
+            query = query.where(s.score > 0).order_by(s.score.desc(), a.published_day, s.sentence_id)
         else:
-            query = query.where(s.score < 0).order_by(s.score.asc(), s.sentence_id)
+            query = query.where(s.score < 0).order_by(s.score.asc(), a.published_day, s.sentence_id)
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            return distinct_texts([dict(r) for r in conn.execute(query).mappings()], limit)
 
     def stale_sentence_count(self, current_version: str) -> int:
         """How many stored sentences were scored by another scorer version than the current one."""

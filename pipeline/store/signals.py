@@ -186,6 +186,13 @@ class SignalStore:
         with self.engine.connect() as conn:
             return [(actor, float(value)) for actor, value in conn.execute(query).all()]
 
+    def signal_day_bounds(self) -> tuple[date, date] | None:
+        """(first, last) day that has a signal row; None when there is none."""
+        s = daily_signals.c
+        with self.engine.connect() as conn:
+            first, last = conn.execute(sa.select(sa.func.min(s.day), sa.func.max(s.day))).one()
+        return None if first is None else (first, last)
+
     def has_signals(self, since: date, until: date) -> bool:
         query = sa.select(daily_signals.c.day).where(daily_signals.c.day.between(since, until)).limit(1)
         with self.engine.connect() as conn:

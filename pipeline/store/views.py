@@ -37,6 +37,10 @@ _PARAM_LINE = re.compile(
 )
 
 
+# A date default relative to an earlier date parameter: "since-28" (28 days before :since).
+_RELATIVE_DEFAULT = re.compile(r"(?P<param>[a-z_][a-z0-9_]*)(?P<days>[+-]\d{1,5})")
+
+
 class QueryError(ValueError):
     """A named query or its parameters cannot be used; the message says why."""
 
@@ -123,10 +127,11 @@ class QueryParam:
         if raw is None:
             if self.default is None:
                 raise QueryError(f"parameter {self.name!r} ({self.type}) is required: --param {self.name}=…")
+            relative = _RELATIVE_DEFAULT.fullmatch(self.default) if self.type == "date" else None
+            if relative and isinstance((bound or {}).get(relative["param"]), date):
+                # "since-28": 28 days before the value the date parameter `since` got
+                return bound[relative["param"]] + timedelta(days=int(relative["days"]))
             raw = self.default
-            relative = re.fullmatch(r"([a-z_][a-z0-9_]*)([+-]\d{1,5})", str(raw))
-            if self.type == "date" and relative and isinstance((bound or {}).get(relative[1]), date):
-                return bound[relative[1]] + timedelta(days=int(relative[2]))  # type: ignore[index]
         try:
             if self.type == "date":
                 if isinstance(raw, date):
@@ -179,6 +184,14 @@ def parse_query_file(path: Path) -> NamedQuery:
         if match:
             if match["type"] not in PARAM_TYPES:
                 raise QueryError(f"{path}: parameter {match['name']!r} has unknown type {match['type']!r}")
+            relative = _RELATIVE_DEFAULT.fullmatch(match["default"] or "")
+            if relative and match["type"] == "date":
+                earlier = {p.name: p.type for p in params}
+                if earlier.get(relative["param"]) != "date":
+                    raise QueryError(
+                        f"{path}: parameter {match['name']!r} counts from {relative['param']!r}, "
+                        "which is not an earlier date parameter"
+                    )
             params.append(QueryParam(match["name"], match["type"], match["default"], match["help"].strip()))
         elif not params:
             description.append(line.lstrip("-").strip())

@@ -1,7 +1,8 @@
 """The `Warehouse` facade: one object per process or task, behind one engine, that every other
 stage receives. Its parts live next to their SQL: feeds.py (feed rows, fetch log, the feed writer),
 pages.py (article pages: pending ones, the page text write),
-runs.py, sentences.py, signals.py, alerts.py, incidents.py (incidents, their pages and page deliveries); views.py and migrate.py hold the analyst SQL and the
+runs.py, sentences.py, signals.py, alerts.py, incidents.py (incidents, their pages and page deliveries),
+analyst.py (the reads behind pipeline.api's DataFrames); views.py and migrate.py hold the analyst SQL and the
 schema's evolution."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from pipeline.store import migrate, views
 from pipeline.store.alerts import AlertStore
+from pipeline.store.analyst import AnalystStore
 from pipeline.store.engine import CREATE_HINT, MissingWarehouseError, create_engine, shown_url
 from pipeline.store.feeds import FeedStore
 from pipeline.store.incidents import IncidentStore
@@ -25,7 +27,9 @@ from pipeline.store.sentences import SentenceStore
 from pipeline.store.signals import SignalStore
 
 
-class Warehouse(FeedStore, PageStore, RunStore, SentenceStore, SignalStore, AlertStore, IncidentStore):
+class Warehouse(
+    FeedStore, PageStore, RunStore, SentenceStore, SignalStore, AlertStore, IncidentStore, AnalystStore
+):
     """The SQL warehouse behind one engine. No global state: create one per process or task."""
 
     tables: Mapping[str, sa.Table] = metadata.tables

@@ -34,7 +34,7 @@ PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
 REQUIRE_PYPI_ENV = "ESCALATION_REQUIRE_PYPI"
 
 # Modules whose imports may come from an optional extra instead of the core dependencies.
-EXTRA_FOR_MODULE = {"evaluate.py": "eval"}
+EXTRA_FOR_MODULE = {"evaluate.py": "eval", "api.py": "analyst"}
 # Declared although no module imports it: SQLAlchemy loads the driver for postgresql+psycopg:// URLs;
 # trafilatura's jusText imports lxml.html.clean, which lxml >= 5.2 moved to lxml_html_clean (a
 # fresh install without it fails on the first extraction, seen in this test).

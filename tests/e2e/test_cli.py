@@ -8,6 +8,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -196,6 +197,11 @@ def test_analyst_commands_on_the_demo_warehouse(db_url, tmp_path):
     )
     assert sentences.stdout.startswith("day,actor,sentence_id") and "2026-10-13" in sentences.stdout
     assert escalation("export", "nonsense", db_url=db_url).returncode == 2
+    for fmt in ("table", "xml"):  # export's formats are the three its help lists
+        refused = escalation("export", "signals", "-f", fmt, db_url=db_url)
+        assert refused.returncode == 2
+        assert f"--format must be one of csv, json, parquet, not '{fmt}'" in refused.stderr
+    assert "csv | json | parquet" in escalation("export", "--help", db_url=db_url).stdout
 
     report = tmp_path / "report.html"
     made = escalation(
@@ -213,6 +219,17 @@ def test_analyst_commands_on_the_demo_warehouse(db_url, tmp_path):
     assert made.returncode == 0, made.stderr
     html = report.read_text()
     assert "IRN" in html and "USA" in html and "<script src=" not in html
+
+    # no range given: the last 60 days, or the data's last 60 days when those hold none
+    default = escalation("report", "--actors", "IRN,IRNN", "--out", str(report), db_url=db_url)
+    assert default.returncode == 0, default.stderr
+    assert "warning: no data for actor code IRNN in the warehouse (did you mean IRN?)" in default.stderr
+    today = datetime.now(UTC).date()
+    if today - timedelta(days=59) > date(2026, 10, 16):  # the demo's last day
+        assert "report: no data in the 60 days to" in default.stderr
+        assert default.stdout.strip().endswith(".. 2026-10-16")
+    else:
+        assert default.stdout.strip().endswith(f".. {today}")
 
 
 READ_COMMANDS = [
@@ -367,7 +384,7 @@ def test_export_refuses_table_before_work_and_report_warns_of_unknown_actors(db_
         "report", "--since", "2026-10-01", "--until", "2026-10-16", "--actors", "IRN,XXQ",
         "--out", str(tmp_path / "r.html"), db_url=db_url,
     )
-    assert report.returncode == 0 and "no signals at all for XXQ in " in report.stderr  # IRN has signals
+    assert report.returncode == 0 and "no data for actor code XXQ in the warehouse" in report.stderr  # IRN has signals
 
 
 def test_alerts_on_an_80_column_terminal_keep_dates_and_evidence_whole():

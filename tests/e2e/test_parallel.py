@@ -357,3 +357,38 @@ def test_a_deadlock_in_the_streamed_write_leaves_the_feed_to_this_process(
     assert {k: v for k, v in outcome.items() if k != "elapsed_s"} == {
         k: v for k, v in serial_outcome.items() if k != "elapsed_s"
     }
+
+
+def test_a_feed_tells_its_progress_as_it_is_read(warehouse_url, warehouse, tmp_path):
+    """A big feed read in parts reports its items part by part (the CLI's progress line), a small
+    one before and after its parse."""
+    from pipeline.cli import _feed_progress_line
+    from pipeline.ingest import FeedProgress
+
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(rss(400))
+    for workers, min_bytes in ((2, 0), (1, 4 * 1024 * 1024)):
+        settings = Settings(
+            db_url=warehouse_url, ingest=IngestSettings(workers=workers, parallel_min_bytes=min_bytes)
+        )
+        seen: list[FeedProgress] = []
+        ctx = replace(
+            build_context(settings, init_schema=False), warehouse=warehouse, on_feed_progress=seen.append
+        )
+        assert ingest_source(str(feed), ctx, f"progress-{workers}").ok
+        assert seen and all(p.source == str(feed) and p.bytes == feed.stat().st_size for p in seen)
+        items = [p.items for p in seen]
+        assert items == sorted(items), workers
+        if workers == 2:  # every item of the document, part by part
+            assert items[-1] == 400 and len(seen) == seen[-1].parts > 1
+            assert [p.parts_done for p in seen] == list(range(1, len(seen) + 1))
+        else:
+            parsed = parse_feed(feed.read_bytes(), str(feed), datetime.now(UTC))
+            assert [(p.items, p.parts) for p in seen] == [
+                (0, 0),
+                (len(parsed.entries) + parsed.duplicates_dropped, 0),
+            ]
+        _wipe(warehouse)
+    line = _feed_progress_line(FeedProgress("https://x.example/[big]/feed.xml", 25_100_000, 12000, 3, 16))
+    assert line == "ingesting feed.xml (25.1 MB): 12,000 items, part 3 of 16"
+    assert _feed_progress_line(FeedProgress("/tmp/[a].xml", 1_000, 0)) == r"ingesting \[a].xml (0.0 MB): 0 items"

@@ -15,9 +15,18 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 from helpers import article, fetch_record
 
-from pipeline.report import ERROR_RECORDER_JS, build_report, safe_url, write_report
+from pipeline.config import PACKAGE_DATA
+from pipeline.report import (
+    ERROR_RECORDER_JS,
+    build_report,
+    default_range,
+    load_glossary,
+    safe_url,
+    write_report,
+)
 from pipeline.signals import compute_signals
 from pipeline.store import Warehouse
 
@@ -199,9 +208,11 @@ def chart_actors(document: str) -> list[str]:
 # -- content, on SQLite and PostgreSQL ------------------------------------------------------------
 def test_report_shows_top_actors_alerts_evidence_and_deescalation(warehouse):
     seed(warehouse)
-    document = build_report(warehouse, START, END, top_actors=2)
-    # ALL has the largest total of all, but is never a chosen actor; RUS is third, so left out.
-    assert chart_actors(document) == ["IRN", "ISR"]
+    document = build_report(warehouse, START, END, top_actors=3)
+    # The alerted actors first, the de-escalating QAT included (strongest alert first), then the
+    # highest escalation index: ALL has the largest total of all but is never a chosen actor, and
+    # RUS is below ISR, so left out.
+    assert chart_actors(document) == ["IRN", "QAT", "ISR"]
     assert f"{START.isoformat()}</b> to <b>{END.isoformat()}" in document and "Generated: " in document
     evidence = document.split("id='evidence'")[1].split("id='deescalation'")[0]
     assert html.escape(IRN_TEXT) in evidence and html.escape(ISR_TEXT) in evidence
@@ -213,7 +224,10 @@ def test_report_shows_top_actors_alerts_evidence_and_deescalation(warehouse):
     )
     assert html.escape(HOSTILE_FEED) in evidence
     alerts = document.split("id='alerts'")[1].split("id='evidence'")[0]
-    assert "critical" in alerts and "IRN" in alerts and "QAT" not in alerts  # only charted actors' alerts
+    assert "critical" in alerts and "IRN" in alerts and "QAT" in alerts
+    only_irn = build_report(warehouse, START, END, top_actors=1)
+    assert chart_actors(only_irn) == ["IRN"]
+    assert "QAT" not in only_irn.split("id='alerts'")[1].split("id='evidence'")[0]  # charted actors' alerts
     panel = document.split("id='deescalation'")[1]
     assert panel.index("QAT") < panel.index("</h3>") and html.escape(QAT_TEXT) in panel
     assert "ceasefire" in panel and "-0.800" in panel
@@ -224,6 +238,95 @@ def test_report_shows_top_actors_alerts_evidence_and_deescalation(warehouse):
     assert irn["data"][2]["x"] == [(START + timedelta(days=5)).isoformat()]
     assert [a["text"] for a in irn["layout"]["annotations"]] == ["critical"]
     assert len(irn["data"][0]["y"]) == 10  # every day of the range, silent days as 0
+
+
+def test_report_shows_each_evidence_text_once_with_its_copies(warehouse):
+    seed(warehouse)
+    wire = "Rockets hit the base hosting US forces."
+    day = START + timedelta(days=5)
+    for feed, keys in (("https://feed-a.example/rss", ("w1", "w2")), ("https://feed-b.example/rss", ("w3",))):
+        warehouse.store_feed_batch(
+            fetch_record(feed),
+            [_news(key, day, f"Wire {key}", [(wire, 0.95, ("IRN",), "rocket")]) for key in keys],
+            "r2",
+            "v1",
+        )
+    compute_signals(warehouse, START, END)
+    document = build_report(warehouse, START, END, actors=["IRN"])
+    evidence = document.split("id='evidence'")[1].split("id='deescalation'")[0]
+    assert evidence.count(html.escape(wire)) == 1
+    assert "3 in 2 outlets" in evidence
+    assert evidence.count("<tr>") - 1 == 5  # five distinct texts (the header row aside)
+    # the alerts table shows the alert's own evidence of its day
+    alerts = document.split("id='alerts'")[1].split("id='evidence'")[0]
+    assert "top evidence of the day" in alerts and html.escape(IRN_TEXT) in alerts
+
+
+def _summary(document: str) -> str:
+    return document.split('id="summary">')[1].split("</p>")[0]
+
+
+def test_summary_says_what_rose_since_when_and_the_top_evidence(warehouse):
+    seed(warehouse)
+    summary = _summary(build_report(warehouse, START, END))
+    day = (START + timedelta(days=5)).isoformat()
+    assert f"Escalation rose for <b>IRN</b> (since {day}; peak critical, surprise 9.0, on {day})." in summary
+    assert "De-escalation rose for <b>QAT</b>" in summary
+    assert f"Top evidence: \u201c{html.escape(IRN_TEXT)}\u201d" in summary
+    assert "No data on" not in summary  # every day of the range has data
+    quiet = _summary(build_report(warehouse, START + timedelta(days=7), END))
+    assert quiet.startswith("No actor's signal rose enough for an alert in this range.")
+
+
+def test_days_without_data_are_gaps_not_zeros(warehouse):
+    seed(warehouse)
+    document = build_report(warehouse, START, END + timedelta(days=4), actors=["RUS", "IRN"])
+    figures = json.loads(re.search(r"var figs=(\{.*?\});var config", document).group(1))
+    rus, irn = figures["chart-0"]["data"][0]["y"], figures["chart-1"]["data"][0]["y"]
+    assert len(rus) == len(irn) == 14
+    assert irn[-4:] == [None] * 4 and None not in irn[:10]  # past the data: gaps
+    # RUS is named on the first day only: a later day with data but none about RUS is a quiet 0
+    assert rus[0] > 0 and rus[1:10] == [0] * 9 and rus[-4:] == [None] * 4
+    later = (END + timedelta(days=1)).isoformat()
+    assert f"No data on 4 of the 14 days ({later} to {(END + timedelta(days=4)).isoformat()})" in _summary(
+        document
+    )
+
+
+def test_the_measures_and_every_scorer_label_are_explained(warehouse):
+    glossary = load_glossary()
+    assert {"escalation index", "surprise", "baseline", "severity", "count", "no data"} <= set(
+        glossary["measures"]
+    )
+    lexicon = yaml.safe_load((PACKAGE_DATA / "lexicon.yaml").read_text(encoding="utf-8"))
+    kinds = set(lexicon["modifiers"]) | {"order", "sense"}  # the two labels the scorer adds itself
+    assert kinds <= set(glossary["modifiers"]), sorted(kinds - set(glossary["modifiers"]))
+    seed(warehouse)
+    document = build_report(warehouse, START, END)
+    section = document.split("id='glossary'>")[1].split("</section>")[0]
+    assert "How to read this report" in section and "robust z-score" in section
+
+
+def test_unknown_actor_codes_are_named_not_drawn_flat(warehouse):
+    seed(warehouse)
+    document = build_report(warehouse, START, END, actors=["IRN", "IRNN", "ZZZ"])
+    assert chart_actors(document) == ["IRN"]
+    assert "No data for actor code <b>IRNN</b> in this warehouse (did you mean IRN?)" in document
+    assert "No data for actor code <b>ZZZ</b> in this warehouse: it is left out." in document
+
+
+def test_the_default_range_falls_back_to_the_data(warehouse):
+    seed(warehouse)
+    assert default_range(warehouse, END, days=60) == (END - timedelta(days=59), END, None)
+    since, until, note = default_range(warehouse, date(2026, 12, 31), days=60)
+    assert (since, until) == (START, END)
+    assert note == (
+        "no data in the 60 days to 2026-12-31: the report covers the stored data's last days instead, "
+        f"{START.isoformat()} to {END.isoformat()}"
+    )
+    assert default_range(warehouse, date(2026, 12, 31), days=3)[:2] == (END - timedelta(days=2), END)
+    document = build_report(warehouse, date(2026, 11, 1), date(2026, 12, 31))
+    assert f"The stored data covers {START.isoformat()} to {END.isoformat()}." in document
 
 
 def test_explicit_actors_are_shown_in_order_and_escaped(warehouse):
@@ -376,7 +479,8 @@ def test_report_renders_in_chromium_without_errors_and_hostile_script_never_runs
     wh = Warehouse.from_url(f"sqlite:///{tmp_path / 'browser.db'}")
     wh.init_schema()
     seed(wh)
-    page = write_report(wh, START, END, None, tmp_path / "report.html")
+    # three days past the data: the gaps are drawn too
+    page = write_report(wh, START, END + timedelta(days=3), None, tmp_path / "report.html")
     wh.dispose()
 
     dom = run_chromium(chromium, tmp_path, page, "--dump-dom").stdout

@@ -69,6 +69,7 @@ def test_every_view_exists_on_both_dialects():
             "alert_evidence",
             "dyad_daily",
             "escalation_sentences",
+            "evidence_texts",
             "feed_health",
             "incident_overview",
             "pipeline_run_summary",
@@ -151,6 +152,36 @@ def test_queries_find_what_the_data_set_hides(both):
         views.run_query(engine, "sources_disagreeing", QUERY_PARAMS["sources_disagreeing"], today=TODAY)
     )
     assert gaps[0]["most_hostile_feed"] == "Hostile Herald" and gaps[0]["tone_gap"] > 0
+
+
+def test_the_baseline_window_counts_from_since_with_absolute_dates(both):
+    """A range far from today, with no baseline_since: the baseline is the 28 days before since,
+    not a window relative to today (which would lie after the range and leave the baseline null)."""
+    since, until = analyst_data.SPIKE_DAY - timedelta(days=2), analyst_data.SPIKE_DAY
+    params = {"since": since.isoformat(), "until": until.isoformat(), "min_articles": "3"}
+    far_future = TODAY + timedelta(days=400)
+    for warehouse in both.values():
+        top = _dicts(views.run_query(warehouse.engine, "top_escalating_actors", params, today=far_future))
+        assert top and all(row["baseline_mean_index"] is not None for row in top)
+        explicit = _dicts(
+            views.run_query(
+                warehouse.engine,
+                "top_escalating_actors",
+                {**params, "baseline_since": (since - timedelta(days=28)).isoformat()},
+                today=far_future,
+            )
+        )
+        assert explicit == top
+    query = views.named_queries()["top_escalating_actors"]
+    assert query.bind({"since": "2026-10-10"}, date(2027, 1, 1))["baseline_since"] == date(2026, 9, 12)
+
+
+def test_a_relative_default_must_name_an_earlier_date_parameter(tmp_path):
+    (tmp_path / "queries").mkdir()
+    bad = tmp_path / "queries" / "bad.sql"
+    bad.write_text("-- x\n-- param start: date = until-3\n-- param until: date = 0\nselect :start, :until\n")
+    with pytest.raises(views.QueryError, match="counts from 'until', which is not an earlier date parameter"):
+        views.parse_query_file(bad)
 
 
 def test_feed_health_and_runs_show_the_failing_feed(both):

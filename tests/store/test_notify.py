@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -177,3 +178,24 @@ def test_rising_severity_re_alerts_inside_cooldown(warehouse):
         warehouse, SPIKE_DAY, SPIKE_DAY + timedelta(days=1), params_with_test_floors(cooldown_days=3)
     )
     assert [a.severity for a in report.alerts] == ["watch", "critical"]
+
+
+def test_alert_messages_show_each_evidence_text_once_with_its_copies():
+    wire = {"text": "Rockets hit the base", "score": 0.8, "url": "https://n.example/w", "title": "W", "feed": "f",
+            "matches": [], "copies": 4, "outlets": 3}  # fmt: skip
+    alone = {**wire, "text": "Tehran warned", "copies": 1, "outlets": 1}
+    alert = replace(hostile_alert(), evidence=(wire, alone))
+    message = email_message(alert, None, "a@example.org", ["b@example.org"])
+    text = message.get_body(("plain",)).get_content()
+    assert "(+0.80 [4 copies, 3 outlets]) Rockets hit the base" in text
+    assert "(+0.80) Tehran warned" in text and text.count("Rockets hit the base") == 1
+    assert "<td>Rockets hit the base</td><td>4</td>" in message.get_body(("html",)).get_content()
+    sent = []
+
+    class Captured(SlackNotifier):
+        def post(self, payload):
+            sent.append(payload)
+
+    Captured("https://hooks.slack.com/services/T0/B0/XYZ").send(alert)
+    lines = sent[0]["blocks"][0]["text"]["text"]
+    assert "Rockets hit the base (+0.80 [4 copies, 3 outlets])" in lines and "Tehran warned (+0.80)" in lines

@@ -211,3 +211,66 @@ def test_score_jsonl_command_uses_workers_and_keeps_order():
     assert one.stdout == two.stdout and len(one.stdout.splitlines()) == BATCH_LINES + 50
     bad = escalation("score", "--jsonl", "--workers", "0", stdin=stdin)
     assert bad.returncode == 2 and "--workers" in bad.stderr
+
+
+def test_a_big_line_is_streamed_and_writes_exactly_the_same_json(tmp_path):
+    import io
+
+    big = " ".join(CONFLICT + COOPERATION) * 20  # about 7,000 characters, over big_line below
+    lines = [f"{CONFLICT[i % 6]} (item {i})\n" for i in range(BATCH_LINES + 10)]
+    lines[5] = big + "\n"
+    lines[BATCH_LINES + 3] = big + "\n"
+    expected = [encode_text_score(load_scorer().score_text(line.rstrip("\n"))) for line in lines]
+    for workers in (1, 2):
+        out = io.StringIO()
+        assert score_jsonl(lines, out, workers=workers, big_line=1000) == len(lines)
+        assert out.getvalue().splitlines() == expected, workers
+    alone = io.StringIO()  # a big line alone: no workers started, streamed all the same
+    assert score_jsonl([big], alone, workers=2, big_line=1000) == 1
+    assert alone.getvalue() == expected[5] + "\n"
+
+
+def test_long_paragraphs_collapse_whitespace_and_split_in_chunks_like_the_whole():
+    import sys
+
+    from pipeline import text
+
+    spaces = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+    messy = f"{spaces} a{spaces}b  c\u3000d {spaces}"
+    assert text._collapse_whitespace(messy) == " ".join(messy.split()) == "a b c d"
+    plain = " ".join(f"{CONFLICT[i % 6]} Then {COOPERATION[i % 6].lower()}" for i in range(2000))
+    assert len(plain) > 100_000
+    whole = text._text_to_sentences(plain).split("\n")
+    chunked = text._segment_long(plain, chunk=5_000)
+    assert chunked == whole and len(whole) == 4000
+
+
+def test_score_jsonl_on_one_20_mb_line_stays_small():
+    """The issue's case: one 20 MB line took GBs; streamed it peaks near 150 MB (measured; the
+    bound leaves room), with the text score first as always."""
+    import subprocess
+    import sys
+
+    from helpers import REPO
+
+    sentence = "Rebels shelled the northern villages overnight. Envoys held peace talks in the capital. "
+    line = sentence * (20_000_000 // len(sentence)) + "\n"
+    code = (
+        "import resource, sys\n"
+        "from pipeline.score_lines import score_jsonl\n"
+        "class Count:\n"
+        "    size = 0\n"
+        "    def write(self, s):\n"
+        "        self.size += len(s)\n"
+        "out = Count()\n"
+        "score_jsonl(sys.stdin, out, workers=1)\n"
+        "print(out.size, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], input=line, capture_output=True, text=True, cwd=REPO, timeout=300,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    size, peak_kb = map(int, result.stdout.split())
+    assert size > 100_000_000  # every sentence was written, with its matches
+    assert peak_kb < 400_000, f"peak {peak_kb // 1024} MB"

@@ -44,6 +44,7 @@ STAGES = {
     "pipeline.channels",
     "pipeline.rescore",
     "pipeline.report",
+    "pipeline.api",
     "pipeline.analytics",
     "pipeline.orchestration",
     "pipeline.ingest",
