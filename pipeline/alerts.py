@@ -55,6 +55,12 @@ def day_rows(rows: Mapping[date, Mapping[str, Any]]) -> dict[date, DayRow]:
             deescalation_index=float(row["deescalation_index"]),
             escalatory_sentences=float(row["escalatory_sentences"]),
             deescalatory_sentences=float(row["deescalatory_sentences"]),
+            escalatory_texts=int(row.get("escalatory_texts") or 0),
+            escalatory_outlets=int(row.get("escalatory_outlets") or 0),
+            material_mass=float(row.get("material_mass") or 0.0),
+            verbal_mass=float(row.get("verbal_mass") or 0.0),
+            context_texts=int(row.get("context_texts") or 0),
+            active_outlets=int(row.get("active_outlets") or 0),
         )
         for day, row in rows.items()
     }
@@ -90,7 +96,7 @@ def find_alerts(
 ) -> tuple[list[Alert], int]:
     """The one detector over [since, until] with each alert's evidence (distinct sentences with their
     copies and outlets), counterparts and disaster/accident share; nothing is stored."""
-    history_start = since - timedelta(days=params.guard_days + params.baseline_days)
+    history_start = since - timedelta(days=params.guard_days + max(params.baseline_days, params.mass_baseline_days))
     series = {actor: day_rows(rows) for actor, rows in warehouse.signal_rows(history_start, until).items()}
     days = [since + timedelta(days=offset) for offset in range((until - since).days + 1)]
     found = find_candidates(series, history_starts(warehouse.first_signal_days()), days, params, earlier)
