@@ -25,7 +25,7 @@ from pipeline import incidents as folding
 from pipeline.clock import today_utc
 from pipeline.config import DetectionParams
 from pipeline.delivery import Notifier, deliver, deliver_pages
-from pipeline.detector import DayRow
+from pipeline.detector import DayRow, day_row
 from pipeline.detector import detect as find_candidates
 from pipeline.store import Alert, IncidentPage, StoredIncident, Warehouse
 
@@ -46,24 +46,7 @@ class DetectReport:
 
 def day_rows(rows: Mapping[date, Mapping[str, Any]]) -> dict[date, DayRow]:
     """One actor's stored signal rows as the detector reads them."""
-    return {
-        day: DayRow(
-            day,
-            articles=int(row["articles"]),
-            sources=int(row["sources"]),
-            escalation_index=float(row["escalation_index"]),
-            deescalation_index=float(row["deescalation_index"]),
-            escalatory_sentences=float(row["escalatory_sentences"]),
-            deescalatory_sentences=float(row["deescalatory_sentences"]),
-            escalatory_texts=int(row.get("escalatory_texts") or 0),
-            escalatory_outlets=int(row.get("escalatory_outlets") or 0),
-            material_mass=float(row.get("material_mass") or 0.0),
-            verbal_mass=float(row.get("verbal_mass") or 0.0),
-            context_texts=int(row.get("context_texts") or 0),
-            active_outlets=int(row.get("active_outlets") or 0),
-        )
-        for day, row in rows.items()
-    }
+    return {day: day_row(day, row) for day, row in rows.items()}
 
 
 def incident_params(params: DetectionParams) -> folding.IncidentParams:

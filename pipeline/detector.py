@@ -136,6 +136,31 @@ class DayRow:
         return weighted * math.sqrt(max(1, self.escalatory_outlets))
 
 
+def day_row(day: date, row: Mapping[str, object]) -> DayRow:
+    """A stored signal row (daily_signals with its daily_measures columns; missing ones are 0) as the
+    detector reads it."""
+
+    def number(name: str) -> float:
+        value = row.get(name)
+        return float(value) if value is not None else 0.0  # type: ignore[arg-type]
+
+    return DayRow(
+        day,
+        articles=int(number("articles")),
+        sources=int(number("sources")),
+        escalation_index=number("escalation_index"),
+        deescalation_index=number("deescalation_index"),
+        escalatory_sentences=number("escalatory_sentences"),
+        deescalatory_sentences=number("deescalatory_sentences"),
+        escalatory_texts=int(number("escalatory_texts")),
+        escalatory_outlets=int(number("escalatory_outlets")),
+        material_mass=number("material_mass"),
+        verbal_mass=number("verbal_mass"),
+        context_texts=int(number("context_texts")),
+        active_outlets=int(number("active_outlets")),
+    )
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A day that alerts after the gates and the cooldown; `measure` is the column that decided it."""

@@ -177,3 +177,24 @@ def test_rising_severity_re_alerts_inside_cooldown(warehouse):
         warehouse, SPIKE_DAY, SPIKE_DAY + timedelta(days=1), params_with_test_floors(cooldown_days=3)
     )
     assert [a.severity for a in report.alerts] == ["watch", "critical"]
+
+
+def test_the_chart_of_a_mass_alert_plots_the_mass_it_was_ranked_by(warehouse):
+    from dataclasses import replace
+
+    from pipeline.channels import series_for_chart
+
+    put_series(warehouse, "IRN", [*NOISY, 60])
+    with warehouse.engine.begin() as conn:
+        conn.execute(
+            warehouse.tables["daily_measures"].insert(),
+            [
+                {"day": SPIKE_DAY, "actor": "IRN", "escalatory_texts": 3, "escalatory_outlets": 4,
+                 "material_mass": 2.0, "verbal_mass": 1.0, "context_texts": 0, "active_outlets": 5},
+            ],
+        )
+    alert = replace(hostile_alert(), measure="escalation_mass", value=5.0)
+    series = dict(series_for_chart(warehouse, alert, rhetoric_weight=0.5))
+    assert series[SPIKE_DAY] == pytest.approx((2.0 + 0.5 * 1.0) * 2)  # x sqrt(4 outlets)
+    assert series[SPIKE_DAY - timedelta(days=1)] == 0.0  # a signal row without ranking measures
+    assert render_chart(warehouse, alert).startswith(PNG_MAGIC)
