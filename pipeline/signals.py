@@ -44,10 +44,19 @@ SHRINKAGE_SENTENCES = 3  # the "+ 3": pseudo-sentences of score 0 added to every
 CATEGORY_KINDS = ("material", "verbal")
 
 
-@lru_cache(maxsize=8)
 def verbal_categories(lexicon_file: Path) -> frozenset[str]:
     """The lexicon's categories of kind "verbal" (each category says `kind: material | verbal`;
-    material when absent)."""
+    material when absent); read again when the file changes."""
+    try:
+        stamp = Path(lexicon_file).stat().st_mtime_ns
+    except OSError as exc:
+        raise LexiconError(f"cannot read lexicon {lexicon_file}: {exc.strerror or exc}") from None
+    return _verbal_categories(Path(lexicon_file), stamp)
+
+
+@lru_cache(maxsize=8)
+def _verbal_categories(lexicon_file: Path, stamp: int) -> frozenset[str]:
+    del stamp  # part of the cache key only
     categories = load_lexicon(lexicon_file).get("categories") or {}
     verbal = set()
     for name, spec in categories.items():

@@ -133,3 +133,21 @@ def test_the_index_ranking_ignores_the_mass():
 def test_ranking_settings_are_validated(changes, message):
     with pytest.raises(ValueError, match=message):
         DetectionParams(**changes)
+
+
+def test_the_lexicon_says_which_categories_are_verbal(tmp_path):
+    from pipeline.score import DEFAULT_LEXICON, LexiconError
+    from pipeline.signals import verbal_categories
+
+    verbal = verbal_categories(DEFAULT_LEXICON)
+    assert {"hostile_rhetoric", "threat_ultimatum", "rejection"} <= verbal
+    assert not verbal & {"armed_attack", "casualties", "power_seizure", "mobilisation"}
+    lexicon = tmp_path / "lexicon.yaml"
+    lexicon.write_text("version: x\ncategories:\n  a: {polarity: 1, kind: verbal, terms: [x]}\n  b: {polarity: 1, terms: [y]}\n")
+    assert verbal_categories(lexicon) == {"a"}
+    lexicon.write_text("version: x\ncategories:\n  a: {polarity: 1, kind: loud, terms: [x]}\n")
+    import os
+
+    os.utime(lexicon, ns=(1, 10**18))  # a new stamp even on a coarse clock
+    with pytest.raises(LexiconError, match="kind must be material or verbal"):
+        verbal_categories(lexicon)
