@@ -33,6 +33,7 @@ GRID = {
     "mass_baseline_days": (60, 90, 180),
     "outlet_share": (0.25, 0.5),
     "rhetoric_weight": (0.25, 0.4, 0.6),
+    "mass_index_rise": (0.0, 2.0),
 }
 
 
@@ -51,7 +52,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("events", type=Path)
     parser.add_argument("--db", default="sqlite:///data/archive.db")
+    parser.add_argument("--only", action="append", default=[], metavar="KNOB=V1,V2",
+                        help="vary only these knobs (over these values); the others stay at the defaults")
     args = parser.parse_args(argv)
+    grid = dict(GRID)
+    if args.only:
+        base_values = load_settings().detection
+        grid = {k: (getattr(base_values, k),) for k in GRID}
+        for item in args.only:
+            knob, _, values = item.partition("=")
+            if knob not in GRID:
+                parser.error(f"--only: unknown knob {knob!r} (one of {', '.join(GRID)})")
+            grid[knob] = tuple(type(GRID[knob][0])(v) for v in values.split(",")) if values else GRID[knob]
     warehouse = Warehouse.from_url(args.db)
     bounds = warehouse.article_day_bounds(None, None)
     if bounds is None:
@@ -64,23 +76,23 @@ def main(argv: list[str] | None = None) -> int:
     base = load_settings().detection
     started = time.perf_counter()
     results: dict[tuple, dict[str, Judgement]] = {}
-    points = list(itertools.product(*GRID.values()))
+    points = list(itertools.product(*grid.values()))
     for values in points:
-        params = replace(base, **dict(zip(GRID, values, strict=True)))
+        params = replace(base, **dict(zip(grid, values, strict=True)))
         run = alerting.backtest(warehouse, since, until, params)
         results[values] = {name: judge(run.timeline, escalations, quiet, *span) for name, span in spans.items()}
-    print(f"{len(points)} grid points over {since} .. {until} ({time.perf_counter() - started:.0f} s); grid {GRID}")
-    default = tuple(getattr(base, k) for k in GRID)
+    print(f"{len(points)} grid points over {since} .. {until} ({time.perf_counter() - started:.0f} s); grid {grid}")
+    default = tuple(getattr(base, k) for k in grid)
     if default not in results:
         run = alerting.backtest(warehouse, since, until, base)
         results[default] = {name: judge(run.timeline, escalations, quiet, *span) for name, span in spans.items()}
-    print(f"defaults {dict(zip(GRID, default, strict=True))}:")
+    print(f"defaults {dict(zip(grid, default, strict=True))}:")
     for name in spans:
         print(f"  {name:6s} {line(results[default][name])}")
     years = [name for name in spans if name != "whole"]
     for fit in years:
         best = max(points, key=lambda v: objective(results[v][fit]))
-        print(f"chosen on {fit}: {dict(zip(GRID, best, strict=True))}")
+        print(f"chosen on {fit}: {dict(zip(grid, best, strict=True))}")
         for name in spans:
             tag = "fit" if name == fit else "check" if name != "whole" else "whole"
             print(f"  {name:6s} ({tag:5s}) {line(results[best][name])}")

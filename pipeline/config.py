@@ -162,6 +162,9 @@ class DetectionParams:
     rhetoric_weight: float = env("RHETORIC_WEIGHT", default=0.4)  # a verbal-only text against a material act
     min_mass: float = env("MIN_MASS", default=1.0)
     outlet_share: float = env("OUTLET_SHARE", default=0.25)  # of the day's active outlets (at least 1)
+    # A heavy day of ordinary coverage is not news: the escalation index (a mean, not a volume) must
+    # also stand this many spreads (spread_floor at least) above its median of the same window; 0: off.
+    mass_index_rise: float = env("MASS_INDEX_RISE", default=2.0)
     ewma_lambda: float = env("EWMA_LAMBDA", default=0.2)
     # Lower alerts are stored and logged, not pushed to people.
     notify_min_severity: str = env("NOTIFY_MIN_SEVERITY", default="warning")
@@ -191,6 +194,8 @@ class DetectionParams:
             raise ValueError("mass_baseline_days must be >= 1 and mass_spread_floor > 0")
         if not 0 <= self.rhetoric_weight <= 1 or self.min_mass < 0 or not 0 <= self.outlet_share <= 1:
             raise ValueError("rhetoric_weight and outlet_share must be in [0, 1] and min_mass >= 0")
+        if self.mass_index_rise < 0:
+            raise ValueError(f"mass_index_rise must be >= 0 (0: off), not {self.mass_index_rise}")
         if self.notify_min_severity not in SEVERITIES:
             raise ValueError(
                 f"notify_min_severity must be one of {', '.join(SEVERITIES)}, not {self.notify_min_severity!r}"

@@ -28,7 +28,10 @@ ranking measures (pipeline/signals.py, table daily_measures):
   flares every few weeks is not news on each flare; one silent for months is);
   gates (coverage-aware, instead of min_articles/min_sources): mass >= min_mass and at least
   max(1, round(outlet_share * active_outlets)) outlets with an escalatory text that day, so a corpus
-  of two or three outlets still alerts; severities and cooldown as above. De-escalation keeps the index.
+  of two or three outlets still alerts; and, with mass_index_rise > 0, the day's escalation index
+  (a mean intensity, which a heavy day of ordinary coverage does not raise) at least mass_index_rise
+  robust spreads (floored by spread_floor) above its median over the same window; severities and
+  cooldown as above. De-escalation keeps the index.
 """
 
 from __future__ import annotations
@@ -95,6 +98,8 @@ class DetectionSettings(Protocol):
     def min_mass(self) -> float: ...
     @property
     def outlet_share(self) -> float: ...
+    @property
+    def mass_index_rise(self) -> float: ...
 
 
 def severity_of(surprise: float, params: DetectionSettings) -> str | None:
@@ -264,6 +269,14 @@ def score_mass_day(
     severity = severity_of(surprise, params)
     if severity is None:
         return None
+    if params.mass_index_rise > 0:
+        index_history = [
+            series[d].escalation_index if d in series else 0.0
+            for d in (date.fromordinal(o) for o in range(start, end))
+        ]
+        _, _, index_rise = robust_surprise(index_history, row.escalation_index, params.spread_floor)
+        if index_rise < params.mass_index_rise:
+            return None  # more coverage, not a more hostile one
     return Candidate(
         day, actor, "escalation", severity, value, baseline, spread, surprise, row.articles,
         row.escalatory_outlets, MASS_MEASURE,

@@ -16,7 +16,7 @@ START = date(2026, 1, 1)
 # whatever the defaults become.
 PARAMS = DetectionParams(
     ranking="mass", mass_baseline_days=90, mass_spread_floor=0.75, rhetoric_weight=0.4, min_mass=1.0,
-    outlet_share=0.25, guard_days=2, min_history_days=7,
+    outlet_share=0.25, guard_days=2, min_history_days=7, mass_index_rise=0.0,
 )
 
 
@@ -128,7 +128,8 @@ def test_the_index_ranking_ignores_the_mass():
 @pytest.mark.parametrize(
     ("changes", "message"),
     [({"ranking": "votes"}, "ranking"), ({"mass_spread_floor": 0}, "mass_spread_floor"),
-     ({"outlet_share": 2}, "outlet_share"), ({"rhetoric_weight": -1}, "rhetoric_weight")],
+     ({"outlet_share": 2}, "outlet_share"), ({"rhetoric_weight": -1}, "rhetoric_weight"),
+     ({"mass_index_rise": -1}, "mass_index_rise")],
 )
 def test_ranking_settings_are_validated(changes, message):
     with pytest.raises(ValueError, match=message):
@@ -151,3 +152,15 @@ def test_the_lexicon_says_which_categories_are_verbal(tmp_path):
     os.utime(lexicon, ns=(1, 10**18))  # a new stamp even on a coarse clock
     with pytest.raises(LexiconError, match="kind must be material or verbal"):
         verbal_categories(lexicon)
+
+
+def test_a_heavy_day_of_ordinary_coverage_is_not_news_when_the_index_gate_is_on():
+    # Mass triples (three times the texts) at the usual hostile share: the index, a mean, stays.
+    params = replace(PARAMS, mass_index_rise=2.0, spread_floor=8.0)
+    usual = {day(i): row(i, material=1.0, outlets=1, escalation_index=10.0 + (i % 2)) for i in range(100)}
+    busy = {**usual, day(100): row(100, material=9.0, outlets=2, escalation_index=11.0)}
+    hostile = {**usual, day(100): row(100, material=9.0, outlets=2, escalation_index=40.0)}
+    assert len(alerts(busy, [day(100)], PARAMS)) == 1  # without the gate it alerts
+    assert alerts(busy, [day(100)], params) == ()
+    (found,) = alerts(hostile, [day(100)], params)  # (40 - 10.5) / 8 = 3.7 spreads: a more hostile day
+    assert found.measure == MASS_MEASURE
