@@ -33,7 +33,7 @@ GRID = {
     "mass_baseline_days": (60, 90, 180),
     "outlet_share": (0.25, 0.5),
     "rhetoric_weight": (0.25, 0.4, 0.6),
-    "mass_index_rise": (0.0, 2.0),
+    "mass_index_rise": (0.0, 1.0, 2.0),
 }
 
 

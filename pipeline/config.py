@@ -164,7 +164,7 @@ class DetectionParams:
     outlet_share: float = env("OUTLET_SHARE", default=0.25)  # of the day's active outlets (at least 1)
     # A heavy day of ordinary coverage is not news: the escalation index (a mean, not a volume) must
     # also stand this many spreads (spread_floor at least) above its median of the same window; 0: off.
-    mass_index_rise: float = env("MASS_INDEX_RISE", default=2.0)
+    mass_index_rise: float = env("MASS_INDEX_RISE", default=1.0)
     ewma_lambda: float = env("EWMA_LAMBDA", default=0.2)
     # Lower alerts are stored and logged, not pushed to people.
     notify_min_severity: str = env("NOTIFY_MIN_SEVERITY", default="warning")

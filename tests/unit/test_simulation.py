@@ -54,8 +54,8 @@ def test_the_article_and_source_gates_silence_thin_days():
 
 @pytest.mark.parametrize(
     ("ranking", "profile", "min_caught"),
-    # measured on these seeds: index 100 % / 88 %, mass 93 % / 93 %
-    [("index", MAJOR_ACTOR, 0.95), ("index", MID_ACTOR, 0.8), ("mass", MAJOR_ACTOR, 0.9), ("mass", MID_ACTOR, 0.85)],
+    # measured on these seeds: index 100 % / 88 %, mass 100 % / 97 %
+    [("index", MAJOR_ACTOR, 0.95), ("index", MID_ACTOR, 0.8), ("mass", MAJOR_ACTOR, 0.95), ("mass", MID_ACTOR, 0.9)],
 )
 def test_a_strong_surge_is_caught_within_a_day(ranking, profile, min_caught):
     rng = np.random.default_rng(11)
@@ -73,14 +73,14 @@ def test_a_strong_surge_is_caught_within_a_day(ranking, profile, min_caught):
     [
         ("index", MAJOR_ACTOR, 8.0, 1.0),
         ("index", MID_ACTOR, 2.0, 0.2),
-        ("mass", MAJOR_ACTOR, 2.0, 0.5),
-        ("mass", MID_ACTOR, 2.0, 1.2),
+        ("mass", MAJOR_ACTOR, 1.5, 0.5),
+        ("mass", MID_ACTOR, 7.0, 3.5),
     ],
 )
 def test_false_alerts_on_noise_stay_bounded(ranking, profile, max_per_year, max_paging_per_year):
     # Measured with the defaults (gates included) and these seeds: index ranking 7.0 alerts (0.8
-    # paging, warning+) per year for a major actor, 1.3 (0.03) for a mid one; mass ranking 0.0
-    # (0.0) and 1.13 (0.7) with its index gate (mass_index_rise 2), 10.4 (2.3) and 7.8 (3.5)
+    # paging, warning+) per year for a major actor, 1.3 (0.03) for a mid one; mass ranking 0.77
+    # (0.27) and 5.8 (2.8) with its index gate (mass_index_rise 1), 10.4 (2.3) and 7.8 (3.5)
     # without: on these series a day of heavy but ordinary coverage is noise, which the mass, a
     # volume of distinct texts, reads as news unless the index (a mean) must rise too.
     # bench/bench_detectors.py has the wider comparison.
