@@ -8,7 +8,9 @@ opens at warning or higher, again only when it gets worse). It runs the producti
 (``pipeline.detector``, through ``simulate.alert_days``) with the default parameters: the article and
 source gates, the baseline window and guard, and the cooldown are those of live detection.
 ``--no-gates`` drops the article/source gates (min_articles = min_sources = 0) to measure the
-statistics alone.
+statistics alone. Rows "index ..." are the index ranking (the escalation index and count against
+28 days, the production ranking before issue 15's ranking work); "mass" is the default ranking
+(distinct texts, material over rhetoric, sqrt(outlets), 90-day history, coverage-aware outlet gate).
 
     .venv/bin/python bench/bench_detectors.py [--actors 200] [--seed 7] [--no-gates]
 """
@@ -90,8 +92,9 @@ def main() -> None:
     args = parser.parse_args()
     base = DetectionParams(min_articles=0, min_sources=0) if args.no_gates else DetectionParams()
     detectors = {
-        "median/MAD": replace(base, detector="mad"),
-        "EWMA (lambda 0.2)": replace(base, detector="ewma", ewma_lambda=0.2),
+        "index median/MAD": replace(base, ranking="index", detector="mad"),
+        "index EWMA 0.2": replace(base, ranking="index", detector="ewma", ewma_lambda=0.2),
+        "mass": replace(base, ranking="mass"),
     }
     started = time.perf_counter()
     print(
@@ -99,7 +102,9 @@ def main() -> None:
         f"share for 2 days; thresholds watch {base.watch} / warning {base.warning} / critical {base.critical}, "
         f"floors {base.spread_floor} index points / {base.count_spread_floor} sentences, window "
         f"{base.baseline_days} d, guard {base.guard_days} d, cooldown {base.cooldown_days} d, gates "
-        f"{base.min_articles} articles / {base.min_sources} sources a day"
+        f"{base.min_articles} articles / {base.min_sources} sources a day (index); mass: window "
+        f"{base.mass_baseline_days} d, floor {base.mass_spread_floor}, rhetoric weight {base.rhetoric_weight}, "
+        f"min mass {base.min_mass}, outlets >= max(1, round({base.outlet_share} x active outlets))"
     )
     print(
         f"{'profile':38} {'detector':18} {'x3 <=1d':>8} {'delay':>6} {'x3 burst':>9} {'x5 <=1d':>8} "

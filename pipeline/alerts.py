@@ -25,7 +25,7 @@ from pipeline import incidents as folding
 from pipeline.clock import today_utc
 from pipeline.config import DetectionParams
 from pipeline.delivery import Notifier, deliver, deliver_pages
-from pipeline.detector import DayRow
+from pipeline.detector import DayRow, day_row
 from pipeline.detector import detect as find_candidates
 from pipeline.store import Alert, IncidentPage, StoredIncident, Warehouse
 from pipeline.store.runs import INTERRUPTED
@@ -47,18 +47,7 @@ class DetectReport:
 
 def day_rows(rows: Mapping[date, Mapping[str, Any]]) -> dict[date, DayRow]:
     """One actor's stored signal rows as the detector reads them."""
-    return {
-        day: DayRow(
-            day,
-            articles=int(row["articles"]),
-            sources=int(row["sources"]),
-            escalation_index=float(row["escalation_index"]),
-            deescalation_index=float(row["deescalation_index"]),
-            escalatory_sentences=float(row["escalatory_sentences"]),
-            deescalatory_sentences=float(row["deescalatory_sentences"]),
-        )
-        for day, row in rows.items()
-    }
+    return {day: day_row(day, row) for day, row in rows.items()}
 
 
 def incident_params(params: DetectionParams) -> folding.IncidentParams:
@@ -91,7 +80,7 @@ def find_alerts(
 ) -> tuple[list[Alert], int]:
     """The one detector over [since, until] with each alert's evidence (distinct sentences with their
     copies and outlets), counterparts and disaster/accident share; nothing is stored."""
-    history_start = since - timedelta(days=params.guard_days + params.baseline_days)
+    history_start = since - timedelta(days=params.guard_days + max(params.baseline_days, params.mass_baseline_days))
     series = {actor: day_rows(rows) for actor, rows in warehouse.signal_rows(history_start, until).items()}
     days = [since + timedelta(days=offset) for offset in range((until - since).days + 1)]
     found = find_candidates(series, history_starts(warehouse.first_signal_days()), days, params, earlier)

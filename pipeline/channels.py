@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pipeline.config import Settings
+from pipeline.config import Settings, load_settings
 from pipeline.delivery import Notifier
-from pipeline.detector import KINDS
+from pipeline.detector import KINDS, MASS_MEASURE, day_row
 from pipeline.store import Alert, IncidentPage, Warehouse, alert_to_dict
 
 log = logging.getLogger(__name__)
@@ -218,10 +218,19 @@ def measure_of(alert: Alert) -> str:
     return alert.measure or KINDS[alert.kind][0][0]
 
 
-def series_for_chart(warehouse: Warehouse, alert: Alert) -> list[tuple[date, float]]:
-    """The alert's measure over the CHART_DAYS days up to its day, a day without a row as 0."""
+def series_for_chart(
+    warehouse: Warehouse, alert: Alert, rhetoric_weight: float | None = None
+) -> list[tuple[date, float]]:
+    """The alert's measure over the CHART_DAYS days up to its day, a day without a row as 0 (the
+    mass of the mass ranking with `rhetoric_weight`, default the detection settings')."""
     start = alert.day - timedelta(days=CHART_DAYS - 1)
-    known = warehouse.measure_values(alert.actor, measure_of(alert), start, alert.day)
+    if measure_of(alert) == MASS_MEASURE:
+        if rhetoric_weight is None:
+            rhetoric_weight = load_settings().detection.rhetoric_weight
+        rows = warehouse.signal_rows(start, alert.day, [alert.actor]).get(alert.actor, {})
+        known = {day: day_row(day, row).mass(rhetoric_weight) for day, row in rows.items()}
+    else:
+        known = warehouse.measure_values(alert.actor, measure_of(alert), start, alert.day)
     return [(start + timedelta(days=i), known.get(start + timedelta(days=i), 0.0)) for i in range(CHART_DAYS)]
 
 

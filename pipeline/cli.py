@@ -441,6 +441,8 @@ def detect(
     until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, UTC)")] = None,
     notify: Annotated[bool, typer.Option("--notify/--no-notify", help="Deliver the alerts")] = True,
     detector: Annotated[str | None, typer.Option(help="mad | ewma (ESCALATION_DETECTOR)")] = None,
+    ranking: Annotated[str | None, typer.Option(help="mass | index: how escalation is ranked (ESCALATION_RANKING)")] = None,
+    mass_spread_floor: Annotated[float | None, typer.Option(help="Spread floor of the mass ranking")] = None,
     watch: Annotated[float | None, typer.Option(help="Surprise for 'watch' (ESCALATION_ALERT_WATCH)")] = None,
     warning: Annotated[float | None, typer.Option(help="Surprise for 'warning'")] = None,
     critical: Annotated[float | None, typer.Option(help="Surprise for 'critical'")] = None,
@@ -457,6 +459,8 @@ def detect(
     # Each option is a field of the detection section (None: keep the ESCALATION_* value).
     chosen = {
         "detector": detector,
+        "ranking": ranking,
+        "mass_spread_floor": mass_spread_floor,
         "watch": watch,
         "warning": warning,
         "critical": critical,

@@ -24,6 +24,7 @@ PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 ENV_PREFIX = "ESCALATION_"
 
 DETECTORS = ("mad", "ewma")
+RANKINGS = ("mass", "index")
 SEVERITIES = ("watch", "warning", "critical")
 DEADLINE_FACTOR = 3  # a feed attempt's whole deadline, as a multiple of the per-operation timeout
 # Feeds and article pages send it; robots.txt rules are matched on its first word (the product token).
@@ -152,6 +153,18 @@ class DetectionParams:
     spread_floor: float = env("SPREAD_FLOOR", default=8.0)  # index points: a flat baseline needs a real jump
     count_spread_floor: float = env("COUNT_SPREAD_FLOOR", default=4.0)  # sentences: same for the count measure
     detector: str = env("DETECTOR", default="mad")  # mad (median/MAD) | ewma; see README "Alerts"
+    # What ranks escalation (pipeline/detector.py): "mass" (distinct escalatory texts, material acts
+    # over rhetoric, by outlets, against the actor's long history, with a coverage-aware outlet gate)
+    # or "index" (the escalation index and count against baseline_days, gated by min_articles/min_sources).
+    ranking: str = env("RANKING", default="mass")
+    mass_baseline_days: int = env("MASS_BASELINE_DAYS", default=90)  # the long history of the mass
+    mass_spread_floor: float = env("MASS_SPREAD_FLOOR", default=0.75)  # about one material headline
+    rhetoric_weight: float = env("RHETORIC_WEIGHT", default=0.4)  # a verbal-only text against a material act
+    min_mass: float = env("MIN_MASS", default=1.0)
+    outlet_share: float = env("OUTLET_SHARE", default=0.25)  # of the day's active outlets (at least 1)
+    # A heavy day of ordinary coverage is not news: the escalation index (a mean, not a volume) must
+    # also stand this many spreads (spread_floor at least) above its median of the same window; 0: off.
+    mass_index_rise: float = env("MASS_INDEX_RISE", default=1.0)
     ewma_lambda: float = env("EWMA_LAMBDA", default=0.2)
     # Lower alerts are stored and logged, not pushed to people.
     notify_min_severity: str = env("NOTIFY_MIN_SEVERITY", default="warning")
@@ -175,6 +188,14 @@ class DetectionParams:
             )
         if self.baseline_days < 1 or self.guard_days < 0 or self.min_history_days < 1:
             raise ValueError("baseline_days and min_history_days must be >= 1 and guard_days >= 0")
+        if self.ranking not in RANKINGS:
+            raise ValueError(f"ranking must be one of {', '.join(RANKINGS)}, not {self.ranking!r}")
+        if self.mass_baseline_days < 1 or not self.mass_spread_floor > 0:
+            raise ValueError("mass_baseline_days must be >= 1 and mass_spread_floor > 0")
+        if not 0 <= self.rhetoric_weight <= 1 or self.min_mass < 0 or not 0 <= self.outlet_share <= 1:
+            raise ValueError("rhetoric_weight and outlet_share must be in [0, 1] and min_mass >= 0")
+        if self.mass_index_rise < 0:
+            raise ValueError(f"mass_index_rise must be >= 0 (0: off), not {self.mass_index_rise}")
         if self.notify_min_severity not in SEVERITIES:
             raise ValueError(
                 f"notify_min_severity must be one of {', '.join(SEVERITIES)}, not {self.notify_min_severity!r}"

@@ -16,6 +16,22 @@ index and the count of escalatory / de-escalatory sentences, ``KINDS``):
   within cooldown_days before D (so a rising severity still re-alerts).
 The median/MAD pair ignores a burst inside the window and copes with zero-heavy series (the floor
 stops a flat-zero baseline from turning any blip into an infinite z).
+
+Ranking "mass" (the default) ranks escalation by what an analyst calls news instead, from the
+ranking measures (pipeline/signals.py, table daily_measures):
+  mass = (material_mass + rhetoric_weight * verbal_mass) * sqrt(max(1, escalatory_outlets)): distinct
+  escalatory texts (a wire copy counts once), material acts over rhetoric, disaster/accident context
+  left out, corroborated by independent outlets;
+  baseline window = the mass on [D - guard - mass_baseline_days, D - guard) since first_seen (a long
+  history: an ongoing war covered every day is its own baseline, a break from a long calm is not);
+  spread = max(1.4826 * MAD, mass_spread_floor, standard deviation of the window) (an actor that
+  flares every few weeks is not news on each flare; one silent for months is);
+  gates (coverage-aware, instead of min_articles/min_sources): mass >= min_mass and at least
+  max(1, round(outlet_share * active_outlets)) outlets with an escalatory text that day, so a corpus
+  of two or three outlets still alerts; and, with mass_index_rise > 0, the day's escalation index
+  (a mean intensity, which a heavy day of ordinary coverage does not raise) at least mass_index_rise
+  robust spreads (floored by spread_floor) above its median over the same window; severities and
+  cooldown as above. De-escalation keeps the index.
 """
 
 from __future__ import annotations
@@ -70,6 +86,20 @@ class DetectionSettings(Protocol):
     def detector(self) -> str: ...
     @property
     def ewma_lambda(self) -> float: ...
+    @property
+    def ranking(self) -> str: ...
+    @property
+    def mass_baseline_days(self) -> int: ...
+    @property
+    def mass_spread_floor(self) -> float: ...
+    @property
+    def rhetoric_weight(self) -> float: ...
+    @property
+    def min_mass(self) -> float: ...
+    @property
+    def outlet_share(self) -> float: ...
+    @property
+    def mass_index_rise(self) -> float: ...
 
 
 def severity_of(surprise: float, params: DetectionSettings) -> str | None:
@@ -94,9 +124,46 @@ class DayRow:
     deescalation_index: float = 0.0
     escalatory_sentences: float = 0.0
     deescalatory_sentences: float = 0.0
+    # ranking measures (daily_measures)
+    escalatory_texts: int = 0
+    escalatory_outlets: int = 0
+    material_mass: float = 0.0
+    verbal_mass: float = 0.0
+    context_texts: int = 0
+    active_outlets: int = 0
 
     def measure(self, column: str) -> float:
         return float(getattr(self, column))
+
+    def mass(self, rhetoric_weight: float) -> float:
+        """Distinct escalatory texts' scores, material acts over rhetoric, by sqrt(outlets)."""
+        weighted = self.material_mass + rhetoric_weight * self.verbal_mass
+        return weighted * math.sqrt(max(1, self.escalatory_outlets))
+
+
+def day_row(day: date, row: Mapping[str, object]) -> DayRow:
+    """A stored signal row (daily_signals with its daily_measures columns; missing ones are 0) as the
+    detector reads it."""
+
+    def number(name: str) -> float:
+        value = row.get(name)
+        return float(value) if value is not None else 0.0  # type: ignore[arg-type]
+
+    return DayRow(
+        day,
+        articles=int(number("articles")),
+        sources=int(number("sources")),
+        escalation_index=number("escalation_index"),
+        deescalation_index=number("deescalation_index"),
+        escalatory_sentences=number("escalatory_sentences"),
+        deescalatory_sentences=number("deescalatory_sentences"),
+        escalatory_texts=int(number("escalatory_texts")),
+        escalatory_outlets=int(number("escalatory_outlets")),
+        material_mass=number("material_mass"),
+        verbal_mass=number("verbal_mass"),
+        context_texts=int(number("context_texts")),
+        active_outlets=int(number("active_outlets")),
+    )
 
 
 @dataclass(frozen=True)
@@ -170,6 +237,52 @@ def baseline_window(
     return values
 
 
+MASS_MEASURE = "escalation_mass"
+
+
+def outlets_needed(active_outlets: int, params: DetectionSettings) -> int:
+    """The coverage-aware outlet gate: max(1, round(outlet_share * outlets active that day))."""
+    return max(1, round(params.outlet_share * max(1, active_outlets)))
+
+
+def score_mass_day(
+    actor: str, series: Mapping[date, DayRow], day: date, first_seen: date, params: DetectionSettings
+) -> Candidate | None:
+    """The escalation candidate of the "mass" ranking on `day` before the cooldown, or None."""
+    row = series.get(day)
+    if row is None:
+        return None
+    value = row.mass(params.rhetoric_weight)
+    if value < params.min_mass or row.escalatory_outlets < outlets_needed(row.active_outlets, params):
+        return None
+    end = day.toordinal() - params.guard_days
+    start = max(end - params.mass_baseline_days, first_seen.toordinal())
+    history = []
+    for ordinal in range(start, end):
+        past = series.get(date.fromordinal(ordinal))
+        history.append(past.mass(params.rhetoric_weight) if past else 0.0)
+    if len(history) < params.min_history_days:
+        return None
+    baseline, spread, _ = robust_surprise(history, value, params.mass_spread_floor)
+    spread = max(spread, statistics.pstdev(history))
+    surprise = (value - baseline) / spread
+    severity = severity_of(surprise, params)
+    if severity is None:
+        return None
+    if params.mass_index_rise > 0:
+        index_history = [
+            series[d].escalation_index if d in series else 0.0
+            for d in (date.fromordinal(o) for o in range(start, end))
+        ]
+        _, _, index_rise = robust_surprise(index_history, row.escalation_index, params.spread_floor)
+        if index_rise < params.mass_index_rise:
+            return None  # more coverage, not a more hostile one
+    return Candidate(
+        day, actor, "escalation", severity, value, baseline, spread, surprise, row.articles,
+        row.escalatory_outlets, MASS_MEASURE,
+    )
+
+
 def score_day(
     actor: str,
     series: Mapping[date, DayRow],
@@ -180,6 +293,8 @@ def score_day(
 ) -> Candidate | None:
     """The candidate of actor+kind on `day` before the cooldown, or None (gated, too little history,
     or below the watch threshold)."""
+    if kind == "escalation" and params.ranking == "mass":
+        return score_mass_day(actor, series, day, first_seen, params)
     row = series.get(day)
     if row is None or row.articles < params.min_articles or row.sources < params.min_sources:
         return None

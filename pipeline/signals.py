@@ -12,16 +12,60 @@ The index is a mean intensity, not a count: a busier news day with the same mix 
 not rise. The "+ 3" shrinks thin days toward 0, so one angry sentence is not a 100-point day.
 The aggregation runs in SQL (GROUP BY, in pipeline/store/signals.py), identically on SQLite and
 PostgreSQL.
+
+With them, the ranking measures of the same (day, actor) (table daily_measures), over its
+escalatory sentences (score >= ESCALATORY_THRESHOLD) with each distinct text counted once (the same
+sentence in several items, a wire copy, is one text: casefolded, whitespace collapsed):
+    escalatory_texts    = distinct escalatory texts
+    escalatory_outlets  = distinct feeds that carried one
+    context_texts       = of the texts, those read in a disaster or accident context (a scorer match
+                          with a "disaster:" modifier: deaths and damage without a perpetrator)
+    material_mass       = sum of the highest score of each text outside that context whose matches
+                          include a category of kind "material" (pipeline/data/lexicon.yaml: attacks,
+                          casualties, mobilisation, seizures of power, ...)
+    verbal_mass         = the same for the other texts (only verbal categories: threats, condemnation,
+                          rejection, warnings, legal action)
+    active_outlets      = feeds with any article that day in the whole corpus (the coverage the
+                          detector's outlet gate scales with)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 
+from pipeline.config import load_settings
+from pipeline.score import LexiconError, load_lexicon
 from pipeline.store import Warehouse
 
 SHRINKAGE_SENTENCES = 3  # the "+ 3": pseudo-sentences of score 0 added to every day
+CATEGORY_KINDS = ("material", "verbal")
+
+
+def verbal_categories(lexicon_file: Path) -> frozenset[str]:
+    """The lexicon's categories of kind "verbal" (each category says `kind: material | verbal`;
+    material when absent); read again when the file changes."""
+    try:
+        stamp = Path(lexicon_file).stat().st_mtime_ns
+    except OSError as exc:
+        raise LexiconError(f"cannot read lexicon {lexicon_file}: {exc.strerror or exc}") from None
+    return _verbal_categories(Path(lexicon_file), stamp)
+
+
+@lru_cache(maxsize=8)
+def _verbal_categories(lexicon_file: Path, stamp: int) -> frozenset[str]:
+    del stamp  # part of the cache key only
+    categories = load_lexicon(lexicon_file).get("categories") or {}
+    verbal = set()
+    for name, spec in categories.items():
+        kind = (spec or {}).get("kind", "material")
+        if kind not in CATEGORY_KINDS:
+            raise LexiconError(f"{lexicon_file}: category {name}: kind must be material or verbal, not {kind!r}")
+        if kind == "verbal":
+            verbal.add(name)
+    return frozenset(verbal)
 
 
 @dataclass(frozen=True)
@@ -31,9 +75,15 @@ class SignalsReport:
     rows_written: int
 
 
-def compute_signals(warehouse: Warehouse, since: date, until: date) -> SignalsReport:
-    """Recompute every signal row of [since, until]: delete the range and insert it anew, atomically."""
+def compute_signals(
+    warehouse: Warehouse, since: date, until: date, *, lexicon_file: Path | None = None
+) -> SignalsReport:
+    """Recompute every signal row (and ranking measure row) of [since, until]: delete the range and
+    insert it anew, atomically. `lexicon_file` (default: the settings') says which categories are verbal."""
     if since > until:
         raise ValueError(f"since {since} is after until {until}")
-    written = warehouse.recompute_daily_signals(since, until, shrinkage=SHRINKAGE_SENTENCES)
+    lexicon = Path(lexicon_file) if lexicon_file else load_settings().scoring.lexicon_file
+    written = warehouse.recompute_daily_signals(
+        since, until, shrinkage=SHRINKAGE_SENTENCES, verbal_categories=verbal_categories(lexicon)
+    )
     return SignalsReport(since, until, written)

@@ -81,7 +81,12 @@ def article(
 
 # Alert tests build series for a spread floor of 2 (the production defaults are wider, tuned in
 # bench/bench_detectors.py): pinning the floors keeps these tests about mechanics, not tuning.
-TEST_DETECTION = {"spread_floor": 2.0, "count_spread_floor": 2.0, "notify_min_severity": "watch"}
+TEST_DETECTION = {
+    "spread_floor": 2.0,
+    "count_spread_floor": 2.0,
+    "notify_min_severity": "watch",
+    "ranking": "index",  # the mechanics tests build index series; tests/unit/test_ranking.py has the mass ranking
+}
 
 
 def params_with_test_floors(**overrides):

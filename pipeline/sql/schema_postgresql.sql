@@ -25,6 +25,20 @@ CREATE TABLE alerts (
 
 CREATE INDEX ix_alerts_actor_day ON alerts (actor, day);
 
+CREATE TABLE daily_measures (
+	day DATE NOT NULL, 
+	actor VARCHAR(32) NOT NULL, 
+	escalatory_texts INTEGER NOT NULL, 
+	escalatory_outlets INTEGER NOT NULL, 
+	material_mass FLOAT NOT NULL, 
+	verbal_mass FLOAT NOT NULL, 
+	context_texts INTEGER NOT NULL, 
+	active_outlets INTEGER NOT NULL, 
+	PRIMARY KEY (day, actor)
+);
+
+CREATE INDEX ix_daily_measures_actor_day ON daily_measures (actor, day);
+
 CREATE TABLE daily_signals (
 	day DATE NOT NULL, 
 	actor VARCHAR(32) NOT NULL, 

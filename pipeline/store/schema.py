@@ -146,6 +146,22 @@ daily_signals = sa.Table(
     sa.Index("ix_daily_signals_actor_day", "actor", "day"),
 )
 
+# Since 0006: the escalatory evidence of an actor's day as the ranking reads it (pipeline/signals.py
+# defines it), recomputed with daily_signals; active_outlets is the corpus's, the same on every row of a day.
+daily_measures = sa.Table(
+    "daily_measures",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("actor", sa.String(32), primary_key=True),
+    sa.Column("escalatory_texts", sa.Integer, nullable=False),
+    sa.Column("escalatory_outlets", sa.Integer, nullable=False),
+    sa.Column("material_mass", sa.Float, nullable=False),
+    sa.Column("verbal_mass", sa.Float, nullable=False),
+    sa.Column("context_texts", sa.Integer, nullable=False),
+    sa.Column("active_outlets", sa.Integer, nullable=False),
+    sa.Index("ix_daily_measures_actor_day", "actor", "day"),
+)
+
 alerts = sa.Table(
     "alerts",
     metadata,

@@ -3,8 +3,9 @@ pipeline/signals.py), and the reads of the signal series (detection, report, cha
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
@@ -18,6 +19,7 @@ from pipeline.store.schema import (
     ALL_ACTORS,
     article_sources,
     articles,
+    daily_measures,
     daily_signals,
     sentence_actors,
     sentences,
@@ -34,6 +36,83 @@ MEASURES = (
     "sentences",
     "max_score",
 )
+# The ranking measures of daily_measures (defined in pipeline/signals.py); 0 where a row is missing.
+RANKING_MEASURES = (
+    "escalatory_texts",
+    "escalatory_outlets",
+    "material_mass",
+    "verbal_mass",
+    "context_texts",
+    "active_outlets",
+)
+CONTEXT_MODIFIER_PREFIX = "disaster:"  # a match read in a disaster or accident context (lexicon modifiers)
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _ranking_rows(
+    conn: Connection, since: date, until: date, verbal_categories: Collection[str]
+) -> list[dict[str, Any]]:
+    """The daily_measures rows of [since, until] (every actor with an escalatory sentence, and ALL)."""
+    s, a, sa_ = sentences.c, articles.c, sentence_actors.c
+    day = a.published_day
+    active = dict(
+        conn.execute(
+            sa.select(day, sa.func.count(sa.distinct(a.feed_id))).where(day.between(since, until)).group_by(day)
+        ).all()
+    )
+    escalatory = (
+        sa.select(s.sentence_id, day, a.feed_id, s.text, s.score, s.matches)
+        .join(articles, a.article_id == s.article_id)
+        .where(day.between(since, until), s.score >= ESCALATORY_THRESHOLD)
+    )
+    actors_of: dict[int, list[str]] = defaultdict(list)
+    for sentence_id, actor in conn.execute(
+        sa.select(sa_.sentence_id, sa_.actor)
+        .join(sentences, s.sentence_id == sa_.sentence_id)
+        .join(articles, a.article_id == s.article_id)
+        .where(day.between(since, until), s.score >= ESCALATORY_THRESHOLD)
+    ).all():
+        actors_of[sentence_id].append(actor)
+    # (day, actor) -> text -> [best score, material, context]; and the outlets
+    texts: dict[tuple[date, str], dict[str, list[Any]]] = defaultdict(dict)
+    outlets: dict[tuple[date, str], set[int]] = defaultdict(set)
+    for sentence_id, d, feed_id, text, score, matches in conn.execute(escalatory).all():
+        found = json.loads(matches) if matches else []
+        categories = {m.get("category") for m in found if float(m.get("effective_weight", 1.0)) > 0}
+        material = bool(categories - set(verbal_categories) - {None})
+        context = any(
+            str(mod).startswith(CONTEXT_MODIFIER_PREFIX) for m in found for mod in m.get("modifiers", ())
+        )
+        key = _normalised(text)
+        for actor in {ALL_ACTORS, *actors_of.get(sentence_id, ())}:
+            cell = texts[d, actor]
+            known = cell.get(key)
+            if known is None:
+                cell[key] = [float(score), material, context]
+            else:  # a copy: its strongest reading counts, material or in context if any copy is
+                known[0] = max(known[0], float(score))
+                known[1] = known[1] or material
+                known[2] = known[2] or context
+            outlets[d, actor].add(feed_id)
+    rows = []
+    for (d, actor), cell in texts.items():
+        plain = [v for v in cell.values() if not v[2]]
+        rows.append(
+            {
+                "day": d,
+                "actor": actor,
+                "escalatory_texts": len(cell),
+                "escalatory_outlets": len(outlets[d, actor]),
+                "material_mass": round(sum(v[0] for v in plain if v[1]), 6),
+                "verbal_mass": round(sum(v[0] for v in plain if not v[1]), 6),
+                "context_texts": sum(1 for v in cell.values() if v[2]),
+                "active_outlets": int(active.get(d, 0)),
+            }
+        )
+    return rows
 
 
 def _aggregate(
@@ -89,9 +168,13 @@ class SignalStore:
 
     engine: Engine
 
-    def recompute_daily_signals(self, since: date, until: date, *, shrinkage: float) -> int:
-        """Delete the signal rows of [since, until] and insert them anew from the sentences, in one
-        transaction; returns the rows written. `shrinkage`: the pseudo-sentences of the index."""
+    def recompute_daily_signals(
+        self, since: date, until: date, *, shrinkage: float, verbal_categories: Collection[str] = ()
+    ) -> int:
+        """Delete the signal rows (and ranking measure rows) of [since, until] and insert them anew
+        from the sentences, in one transaction; returns the signal rows written. `shrinkage`: the
+        pseudo-sentences of the index; `verbal_categories`: the scorer categories of verbal conflict
+        (the rest are material acts)."""
         by_actor = sentences.join(articles, articles.c.article_id == sentences.c.article_id).join(
             sentence_actors, sentence_actors.c.sentence_id == sentences.c.sentence_id
         )
@@ -133,6 +216,10 @@ class SignalStore:
             ]
             if values:
                 conn.execute(daily_signals.insert(), values)
+            ranking = _ranking_rows(conn, since, until, verbal_categories)
+            conn.execute(daily_measures.delete().where(daily_measures.c.day.between(since, until)))
+            if ranking:
+                conn.execute(daily_measures.insert(), ranking)
             return len(values)
 
         # Two concurrent recomputations of one range: the loser runs again from the start.
@@ -141,9 +228,17 @@ class SignalStore:
     def signal_rows(
         self, since: date, until: date, actors: Sequence[str] | None = None
     ) -> dict[str, dict[date, dict[str, Any]]]:
-        """actor -> day -> the signal row (every measure), for the days of [since, until] that have one."""
-        s = daily_signals.c
-        query = sa.select(s.day, s.actor, *(s[m] for m in MEASURES)).where(s.day.between(since, until))
+        """actor -> day -> the signal row (every measure, and the ranking measures of daily_measures,
+        0 where it has none), for the days of [since, until] that have a signal row."""
+        s, m = daily_signals.c, daily_measures.c
+        ranking = [sa.func.coalesce(m[name], 0).label(name) for name in RANKING_MEASURES]
+        query = (
+            sa.select(s.day, s.actor, *(s[name] for name in MEASURES), *ranking)
+            .select_from(
+                daily_signals.outerjoin(daily_measures, sa.and_(m.day == s.day, m.actor == s.actor))
+            )
+            .where(s.day.between(since, until))
+        )
         if actors is not None:
             query = query.where(s.actor.in_(list(actors)))
         by_actor: dict[str, dict[date, dict[str, Any]]] = defaultdict(dict)

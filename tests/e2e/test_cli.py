@@ -119,6 +119,14 @@ def test_detect_options_override_the_settings(db_url):
 
     bad = escalation("detect", *window, "--detector", "magic", db_url=db_url)
     assert bad.returncode == 2 and "detector must be one of mad, ewma" in bad.stderr
+    # The mass ranking's floor moves its escalation alerts; the index ranking ignores it.
+    loose = count("--ranking", "mass", "--mass-spread-floor", "0.05", "--cooldown-days", "0")
+    tight = count("--ranking", "mass", "--mass-spread-floor", "500", "--cooldown-days", "0")
+    assert loose > tight
+    index = ("--ranking", "index", "--cooldown-days", "0")
+    assert count(*index, "--mass-spread-floor", "0.05") == count(*index, "--mass-spread-floor", "500")
+    bad = escalation("detect", *window, "--ranking", "votes", db_url=db_url)
+    assert bad.returncode == 2 and "ranking must be one of mass, index" in bad.stderr
 
 
 def test_analyst_commands_on_the_demo_warehouse(db_url, tmp_path):

@@ -243,10 +243,11 @@ def test_settings_reach_the_detector():
 
 def test_watch_alerts_are_logged_but_do_not_page_by_default(warehouse, httpserver, caplog):
     # Defaults: notify_min_severity=warning. A watch-level spike reaches the log, not the webhook.
-    put_series(warehouse, "IRN", [0] * 20 + [26])  # floor 8 -> z = 3.25: watch
+    put_series(warehouse, "IRN", [0] * 20 + [26])  # floor 8 -> z = 3.25: watch (the index ranking)
     hook = WebhookNotifier(httpserver.url_for("/hook"))
     caplog.set_level("INFO")
-    report = detect(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[LogNotifier(), hook])
+    params = DetectionParams(ranking="index")
+    report = detect(warehouse, SPIKE_DAY, SPIKE_DAY, params, notifiers=[LogNotifier(), hook])
     assert [a.severity for a in report.alerts] == ["watch"]
     assert httpserver.log == []
     assert [s["channel"] for s in warehouse.delivery_states()] == ["log"]

@@ -25,10 +25,11 @@ UNTIL = START + timedelta(days=DAYS - 1)
 STAMP = datetime(2026, 6, 1, tzinfo=UTC)
 
 PARAMS = [
-    DetectionParams(spread_floor=2.0, count_spread_floor=2.0),
-    DetectionParams(spread_floor=2.0, count_spread_floor=2.0, detector="ewma"),
-    DetectionParams(spread_floor=4.0, count_spread_floor=1.0, cooldown_days=0, guard_days=0),
+    DetectionParams(spread_floor=2.0, count_spread_floor=2.0, ranking="index"),
+    DetectionParams(spread_floor=2.0, count_spread_floor=2.0, detector="ewma", ranking="index"),
+    DetectionParams(spread_floor=4.0, count_spread_floor=1.0, cooldown_days=0, guard_days=0, ranking="index"),
     DetectionParams(
+        ranking="index",
         spread_floor=1.0,
         count_spread_floor=3.0,
         detector="ewma",
@@ -39,8 +40,10 @@ PARAMS = [
         min_articles=2,
         min_sources=1,
     ),
-    DetectionParams(),  # the production defaults
+    DetectionParams(mass_spread_floor=0.3, mass_baseline_days=20, outlet_share=0.5, guard_days=0),
+    DetectionParams(),  # the production defaults (the mass ranking)
 ]
+RANKING = ("escalatory_texts", "escalatory_outlets", "material_mass", "verbal_mass", "context_texts", "active_outlets")
 
 
 def random_rows(rng: random.Random) -> list[dict]:
@@ -74,6 +77,29 @@ def random_rows(rng: random.Random) -> list[dict]:
     return rows
 
 
+def random_measures(rng: random.Random, rows: list[dict]) -> list[dict]:
+    """daily_measures rows for most signal rows (a missing one reads as zeros), bursts included."""
+    measures = []
+    for row in rows:
+        if rng.random() < 0.2:
+            continue
+        burst = 4 if rng.random() < 0.08 else 1
+        texts = rng.randint(0, 6) * burst
+        measures.append(
+            {
+                "day": row["day"],
+                "actor": row["actor"],
+                "escalatory_texts": texts,
+                "escalatory_outlets": min(texts, rng.randint(0, 4)),
+                "material_mass": round(rng.uniform(0, 0.7) * texts, 3),
+                "verbal_mass": round(rng.uniform(0, 0.5) * texts, 3),
+                "context_texts": rng.randint(0, texts),
+                "active_outlets": rng.choice([1, 2, 3, 8]),
+            }
+        )
+    return measures
+
+
 def random_stored_alerts(rng: random.Random, rows: list[dict]) -> list[dict]:
     """Alerts an earlier run left: before the range (the cooldown reaches back) and inside it."""
     stored = []
@@ -103,7 +129,8 @@ def random_stored_alerts(rng: random.Random, rows: list[dict]) -> list[dict]:
     return list({(a["day"], a["actor"], a["kind"]): a for a in stored}.values())
 
 
-def pure_detection(rows: list[dict], stored: list[dict], params: DetectionParams):
+def pure_detection(rows: list[dict], stored: list[dict], params: DetectionParams, measures: list[dict] = ()):
+    ranking = {(m["day"], m["actor"]): {k: m[k] for k in RANKING} for m in measures}
     series: dict[str, dict[date, DayRow]] = {}
     for row in rows:
         series.setdefault(row["actor"], {})[row["day"]] = DayRow(
@@ -114,6 +141,7 @@ def pure_detection(rows: list[dict], stored: list[dict], params: DetectionParams
             row["deescalation_index"],
             row["escalatory_sentences"],
             row["deescalatory_sentences"],
+            **ranking.get((row["day"], row["actor"]), {}),
         )
     # Live detection starts every actor's history at the warehouse's first signal day
     # (alerts.history_starts): silence since then is a value.
@@ -136,8 +164,10 @@ def test_live_detection_and_the_pure_detector_give_the_same_alerts(warehouse, se
     rng = random.Random(seed)
     rows = random_rows(rng)
     stored = random_stored_alerts(rng, rows)
+    measures = random_measures(rng, rows)
     with warehouse.engine.begin() as conn:
         conn.execute(warehouse.tables["daily_signals"].insert(), rows)
+        conn.execute(warehouse.tables["daily_measures"].insert(), measures)
     with warehouse.engine.begin() as conn:
         if stored:
             conn.execute(warehouse.tables["alerts"].insert(), stored)
@@ -147,7 +177,7 @@ def test_live_detection_and_the_pure_detector_give_the_same_alerts(warehouse, se
     for params in PARAMS:
         stored = stored_alerts(warehouse)
         live = detect(warehouse, SINCE, UNTIL, params, mode="backtest")
-        pure = pure_detection(rows, stored, params)
+        pure = pure_detection(rows, stored, params, measures)
         fields = ("day", "actor", "kind", "severity", "measure", "value", "baseline", "spread", "surprise")
         live_alerts = [tuple(getattr(a, f) for f in (*fields, "articles", "sources")) for a in live.alerts]
         pure_alerts = [
@@ -157,6 +187,7 @@ def test_live_detection_and_the_pure_detector_give_the_same_alerts(warehouse, se
         assert pure.suppressed == live.suppressed, params
         compared += len(live_alerts)
     assert compared > 0  # the random series do alert, so the comparison is not vacuous
+    assert "escalation_mass" in {a["measure"] for a in stored_alerts(warehouse)}  # the mass ranking too
 
 
 def test_the_random_series_exercise_cooldown_and_every_severity():

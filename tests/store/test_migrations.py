@@ -158,3 +158,24 @@ def test_a_changed_view_file_reaches_an_existing_database(engine, tmp_path, monk
     Warehouse(engine).init_schema()
     with engine.connect() as conn:
         assert analytics.views_are_current(conn, sql_dir)
+
+
+def test_a_warehouse_at_0005_gets_its_ranking_measures_from_a_signals_recompute(engine):
+    from pipeline.signals import compute_signals
+
+    migrate.upgrade(engine, "0001")
+    _fill_release_one(engine)
+    migrate.upgrade(engine, "0005")
+    with engine.begin() as conn:
+        matches = '[{"category": "mobilisation", "effective_weight": 0.7}]'
+        conn.execute(sa.text("update sentences set matches = :m"), {"m": matches})
+    report = migrate.upgrade(engine)
+    assert (report.before, report.after) == ("0005", "0006")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("select count(*) from daily_measures")).scalar_one() == 0  # read as zeros
+    warehouse = Warehouse(engine)
+    compute_signals(warehouse, date(2026, 11, 1), date(2026, 11, 1))
+    rows = warehouse.signal_rows(date(2026, 11, 1), date(2026, 11, 1))
+    irn = rows["IRN"][date(2026, 11, 1)]
+    assert (irn["escalatory_texts"], irn["escalatory_outlets"], irn["active_outlets"]) == (1, 1, 1)
+    assert irn["material_mass"] == pytest.approx(0.7) and irn["verbal_mass"] == 0

@@ -199,3 +199,24 @@ def test_alert_messages_show_each_evidence_text_once_with_its_copies():
     Captured("https://hooks.slack.com/services/T0/B0/XYZ").send(alert)
     lines = sent[0]["blocks"][0]["text"]["text"]
     assert "Rockets hit the base (+0.80 [4 copies, 3 outlets])" in lines and "Tehran warned (+0.80)" in lines
+
+
+def test_the_chart_of_a_mass_alert_plots_the_mass_it_was_ranked_by(warehouse):
+    from dataclasses import replace
+
+    from pipeline.channels import series_for_chart
+
+    put_series(warehouse, "IRN", [*NOISY, 60])
+    with warehouse.engine.begin() as conn:
+        conn.execute(
+            warehouse.tables["daily_measures"].insert(),
+            [
+                {"day": SPIKE_DAY, "actor": "IRN", "escalatory_texts": 3, "escalatory_outlets": 4,
+                 "material_mass": 2.0, "verbal_mass": 1.0, "context_texts": 0, "active_outlets": 5},
+            ],
+        )
+    alert = replace(hostile_alert(), measure="escalation_mass", value=5.0)
+    series = dict(series_for_chart(warehouse, alert, rhetoric_weight=0.5))
+    assert series[SPIKE_DAY] == pytest.approx((2.0 + 0.5 * 1.0) * 2)  # x sqrt(4 outlets)
+    assert series[SPIKE_DAY - timedelta(days=1)] == 0.0  # a signal row without ranking measures
+    assert render_chart(warehouse, alert).startswith(PNG_MAGIC)

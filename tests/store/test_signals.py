@@ -108,3 +108,82 @@ def test_concurrent_recomputations_of_one_range_do_not_collide(warehouse):
     assert {r.rows_written for r in results} == {20}  # 5 days x (IRN, USA, QAT, ALL)
     with warehouse.engine.connect() as conn:
         assert conn.execute(sa.text("select count(*) from daily_signals")).scalar_one() == 20
+
+
+def _measures(warehouse) -> dict[tuple[date, str], dict]:
+    with warehouse.engine.connect() as conn:
+        rows = conn.execute(sa.select(warehouse.tables["daily_measures"])).mappings().all()
+    return {(r["day"], r["actor"]): dict(r) for r in rows}
+
+
+def _item(key: str, day: date, sentences: list[tuple[str, float, list[dict], tuple[str, ...]]]):
+    """An article whose sentences are (text, score, matches, actors)."""
+    import json
+    from dataclasses import replace
+
+    from pipeline.articles import SentenceRecord
+
+    base = article(key, day, [])
+    records = tuple(
+        SentenceRecord(
+            seq=i, text=text, score=score, escalation=max(score, 0.0), deescalation=max(-score, 0.0),
+            matches=json.dumps(matches), actors=actors,
+        )
+        for i, (text, score, matches, actors) in enumerate(sentences)
+    )
+    return replace(base, sentences=records)
+
+
+ATTACK = [{"term": "air strike", "category": "armed_attack", "effective_weight": 1.0, "modifiers": []}]
+CONDEMN = [{"term": "condemn", "category": "hostile_rhetoric", "effective_weight": 0.45, "modifiers": []}]
+QUAKE = [{"term": "killed", "category": "casualties", "effective_weight": 0.3, "modifiers": ["disaster:earthquake"]}]
+
+
+def test_ranking_measures_count_wire_copies_once_and_weigh_material_acts(warehouse):
+    strike = "Air strikes hit the capital, officials say"
+    warehouse.store_feed_batch(
+        fetch_record("https://a.example/rss"),
+        [
+            _item("a1", DAY, [(strike, 0.8, ATTACK, ("IRN",)), ("Leaders condemn the move", 0.4, CONDEMN, ("IRN",))]),
+            _item("a2", DAY, [("Dozens killed in the earthquake", 0.3, QUAKE, ("IRN",)), ("Calm day", 0.0, [], ("IRN",))]),
+        ],
+        "r",
+        "v1",
+    )
+    warehouse.store_feed_batch(  # a wire copy of the same text, spaced and cased differently, a second outlet
+        fetch_record("https://b.example/rss"),
+        [_item("b1", DAY, [("Air strikes  hit the CAPITAL, officials say", 0.7, ATTACK, ("IRN", "USA"))])],
+        "r",
+        "v1",
+    )
+    warehouse.store_feed_batch(  # a third outlet active that day, about someone else
+        fetch_record("https://c.example/rss"), [_item("c1", DAY, [("Markets rise", 0.0, [], ("GBR",))])], "r", "v1"
+    )
+    compute_signals(warehouse, DAY, DAY)
+    measures = _measures(warehouse)
+    irn = measures[(DAY, "IRN")]
+    assert irn["escalatory_texts"] == 3  # the strike (two copies), the condemnation, the earthquake
+    assert irn["escalatory_outlets"] == 2
+    assert irn["material_mass"] == pytest.approx(0.8)  # the strongest copy once
+    assert irn["verbal_mass"] == pytest.approx(0.4)  # hostile_rhetoric is verbal in the lexicon
+    assert irn["context_texts"] == 1  # the earthquake: counted, in neither mass
+    assert irn["active_outlets"] == 3
+    usa = measures[(DAY, "USA")]
+    assert (usa["escalatory_texts"], usa["escalatory_outlets"], usa["material_mass"]) == (1, 1, pytest.approx(0.7))
+    assert (DAY, "GBR") not in measures  # no escalatory sentence: no row (read as zeros)
+    rows = warehouse.signal_rows(DAY, DAY)
+    assert rows["GBR"][DAY]["material_mass"] == 0 and rows["IRN"][DAY]["escalatory_texts"] == 3
+
+
+def test_ranking_measures_are_recomputed_with_the_signals(warehouse):
+    warehouse.store_feed_batch(
+        fetch_record(), [_item("a1", DAY, [("Troops shell the border town", 0.9, ATTACK, ("IRN",))])], "r", "v1"
+    )
+    compute_signals(warehouse, DAY, DAY)
+    first = _measures(warehouse)
+    compute_signals(warehouse, DAY, DAY)
+    assert _measures(warehouse) == first
+    with warehouse.engine.begin() as conn:
+        conn.execute(sa.delete(warehouse.tables["sentence_actors"]))
+    compute_signals(warehouse, DAY, DAY)
+    assert set(_measures(warehouse)) == {(DAY, "ALL")}  # the actor's row went with its sentences

@@ -25,7 +25,7 @@ START = date(2026, 3, 1)
 FLAT = 10.0
 # Floors of 2 (the production defaults are wider): a flat baseline of 10 then gives surprise
 # (value - 10) / 2, so the thresholds 3 / 5 / 8 sit at 16 / 20 / 26.
-PARAMS = DetectionParams(spread_floor=2.0, count_spread_floor=2.0)
+PARAMS = DetectionParams(spread_floor=2.0, count_spread_floor=2.0, ranking="index")  # the index ranking
 
 
 def series_of(
