@@ -385,7 +385,7 @@ def test_run_and_ingest_agree_on_exit_codes_and_ingest_says_signals_wait(db_url,
 
 def test_export_refuses_table_before_work_and_report_warns_of_unknown_actors(db_url, tmp_path):
     refused = escalation("export", "signals", "--format", "table", db_url=f"sqlite:///{tmp_path / 'none.db'}")
-    assert refused.returncode == 2 and "export writes csv, json or parquet, not 'table'" in refused.stderr
+    assert refused.returncode == 2 and "--format must be one of csv, json, parquet, not 'table'" in refused.stderr
     assert not (tmp_path / "none.db").exists()
     assert escalation("run", "--feeds", "samples/demo_feeds.yaml", "--no-notify", db_url=db_url).returncode == 0
     report = escalation(

@@ -130,7 +130,7 @@ def test_reading_never_creates_a_warehouse(tmp_path):
     assert not missing.parent.exists()
     empty = tmp_path / "empty.db"
     Warehouse.from_url(f"sqlite:///{empty}").dispose()  # an existing file that was never migrated
-    with pytest.raises(WarehouseError, match="schema revision none"):
+    with pytest.raises(WarehouseError, match="no escalation schema"):
         api.signals(f"sqlite:///{empty}")
 
 
