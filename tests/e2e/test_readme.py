@@ -32,7 +32,8 @@ REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
 
 COMMAND_WORDS = ("escalation", "make", "airflow", "docker", "deploy/celery-local", "pip", "cp", "sqlite3")
-_COMMAND = re.compile(r"^(?:[A-Z_]+=\S+ )*(?:%s) \S" % "|".join(re.escape(w) for w in COMMAND_WORDS))
+_WORDS = "|".join(re.escape(w) for w in COMMAND_WORDS)
+_COMMAND = re.compile(rf"^(?:[A-Z_]+=\S+ )*(?:{_WORDS}) \S")
 
 DEMO = "sqlite:///data/demo.db"
 
