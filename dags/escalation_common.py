@@ -33,6 +33,16 @@ FETCH_POOL = "escalation_fetch"
 FETCH_POOL_SLOTS = 8
 
 
+def mapped_results(values: Any) -> list:
+    """Every result of a mapped upstream task, fetched in one request.
+
+    Airflow hands a task the mapped results as a lazy sequence. Iterating it (list(), a for loop)
+    asks for one index past the end to find where it stops, and the Task SDK client logs that 404
+    as "[error] XCom not found" in every run; a slice asks for all of them at once. None (an upstream
+    skipped) is an empty list; a plain list passes through."""
+    return [] if values is None else list(values[:])
+
+
 def default_task_args(**overrides: Any) -> dict[str, Any]:
     """Retries with backoff, a timeout and the failure callback, for every task of every DAG."""
     args: dict[str, Any] = {

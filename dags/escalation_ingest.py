@@ -126,14 +126,14 @@ def escalation_ingest() -> None:
         execution_timeout=timedelta(minutes=5),
     )
     def finish_run(outcomes: list[dict] | None, page_reports: list[dict] | None) -> dict:
-        from escalation_common import task_settings
+        from escalation_common import mapped_results, task_settings
 
         from pipeline.ingest import FeedOutcome, finish_pipeline_run
         from pipeline.orchestration import normalize_days, outcome_days, run_article_days
         from pipeline.store import Warehouse
 
-        results = list(outcomes or [])
-        pages = list(page_reports or [])
+        results = mapped_results(outcomes)
+        pages = mapped_results(page_reports)
         warehouse = Warehouse.from_url(task_settings().db_url)
         finish_pipeline_run(warehouse, _run_id(), [FeedOutcome.from_dict(o) for o in results])
         # What the feeds and page tasks reported plus what this run stored (a retried feed or page

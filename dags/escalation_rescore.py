@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
-from escalation_common import SCORED_SENTENCES, default_task_args
+from escalation_common import SCORED_SENTENCES, default_task_args, mapped_results
 
 DAG_ID = "escalation_rescore"
 
@@ -81,7 +81,7 @@ def escalation_rescore() -> None:
 
         from pipeline.orchestration import normalize_days
 
-        days = normalize_days(day for batch in batch_days or [] for day in batch or [])
+        days = normalize_days(day for batch in mapped_results(batch_days) for day in batch or [])
         if not days:
             raise AirflowSkipException("no sentence was re-scored: no asset event")
         get_current_context()["outlet_events"][SCORED_SENTENCES].extra = {

@@ -382,6 +382,17 @@ def test_second_ingest_stores_nothing_new_and_says_so(dagbag, warehouse_copy):
     assert latest["extra"]["days"] == [] and latest["extra"]["new_articles"] == 0
 
 
+def test_a_run_logs_no_xcom_error(dagbag, warehouse_copy, capfd):
+    """finish_run reads the mapped feed and page results without the "[error] XCom not found" that
+    iterating Airflow's lazy sequence logs at its end (dags/escalation_common.mapped_results)."""
+    capfd.readouterr()
+    run = _run(dagbag.dags["escalation_ingest"], logical_date=pendulum.datetime(2026, 11, 5, 6, tz="UTC"))
+    out, err = capfd.readouterr()
+    assert _ti_states(run)["finish_run"] == "success" and "ingest_feed[2]" in _ti_states(run)
+    assert "Pushing xcom" in out + err  # the task logs are there to be read
+    assert "XCom not found" not in out + err
+
+
 def test_ingest_with_empty_feed_list_still_finishes_and_emits(airflow_db, dagbag, tmp_path, monkeypatch):
     db_url = f"sqlite:///{tmp_path / 'warehouse.db'}"
     monkeypatch.setenv("ESCALATION_DB_URL", db_url)
