@@ -26,9 +26,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag, get_current_context, task
-from escalation_common import FETCH_POOL, SCORED_SENTENCES, default_task_args
+from escalation_common import FETCH_POOL, SCORED_SENTENCES, START_DATE, default_task_args
 
 DAG_ID = "escalation_ingest"
 PAGE_GROUPS = 8  # mapped page tasks at most (= their max_active_tis_per_dag)
@@ -44,7 +43,7 @@ def _run_id() -> str:
 @dag(
     dag_id=DAG_ID,
     schedule=CronDataIntervalTimetable("0 6 * * *", timezone="UTC"),
-    start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
+    start_date=START_DATE,  # see escalation_common: a run of any date runs its tasks
     catchup=False,  # feeds only serve what is current: re-running an old interval fetches today's items
     max_active_runs=1,
     default_args=default_task_args(),
