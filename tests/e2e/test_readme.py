@@ -48,6 +48,7 @@ NOT_RUN = {
     "pip install 'escalation-signals[analyst]'": "an install from a package index (network); the install is set aside",
     "sqlite3 data/warehouse.db": "an interactive SQL shell (the sqlite3 client need not be installed); the sql block is run instead",
     "airflow backfill create --dag-id escalation_signals --from-date 2026-10-01 --to-date 2026-10-31": "needs running Airflow services (scheduler, metadata DB); tests/e2e/test_dags.py runs the backfill with dag.test()",
+    "airflow dags test escalation_ingest 2026-10-16": "needs a migrated Airflow metadata DB; tests/e2e/test_dags.py runs that date with dag.test()",
     "AIRFLOW__CORE__DAGS_FOLDER=$PWD/dags ESCALATION_DB_URL=postgresql+psycopg://… airflow standalone": "starts long-running Airflow services on a PostgreSQL warehouse",
     'airflow pools set escalation_fetch 8 "escalation feed fetches"': "needs Airflow's metadata database (set up by airflow standalone)",
     "airflow standalone": "starts long-running Airflow services (see the full command above)",
