@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.timeout(400)  # about a minute here; make run offline waits on DNS
+
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
 
@@ -43,7 +45,6 @@ NOT_RUN = {
     "ESCALATION_TEST_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test make test": "the whole suite again, with PostgreSQL",
     "make test PYTEST_ARGS=tests/unit": "a part of the suite; the suite runs it",
     "make install": "the install is set aside: the copy reuses the test's interpreter and its packages",
-    "make lint": "ruff over the tree: CI's lint step, not a newcomer's command output to check",
     "make audit": "needs PyPI's advisory data over the network (README says it has not been run here)",
     "pip install 'escalation-signals[analyst]'": "an install from a package index (network); the install is set aside",
     "sqlite3 data/warehouse.db": "an interactive SQL shell (the sqlite3 client need not be installed); the sql block is run instead",
@@ -189,6 +190,10 @@ escalations:
   - {name: demo strikes, actors: [USA, SYR, IRQ], first: 2026-10-12, last: 2026-10-14}
 quiet: []
 """
+
+
+def run_make_lint(co: Checkout, _: str) -> None:
+    _ok(co.sh("make lint"), "All checks passed")
 
 
 def run_full_cycle(co: Checkout, _: str) -> None:
@@ -351,6 +356,7 @@ def run_to_file(co: Checkout, command: str) -> None:
 RUN: dict[str, Callable[[Checkout, str], None]] = {
     "make run": run_make_run,
     "make demo": run_make_demo,
+    "make lint": run_make_lint,
     "escalation run [--feeds FILE] [--no-notify]": run_full_cycle,
     "escalation ingest SOURCE...": run_ingest,
     "escalation import archive.jsonl.gz": run_import,
@@ -423,7 +429,7 @@ def _fresh_checkout(dest: Path) -> Checkout:
             shutil.copy2(source, dest / name)
     bin_dir = dest / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
-    for name, tail in (("python", ""), ("escalation", " -m pipeline.cli")):
+    for name, tail in (("python", ""), ("escalation", " -m pipeline.cli"), ("ruff", " -m ruff")):
         (bin_dir / name).write_text(f'#!/bin/sh\nexec {sys.executable}{tail} "$@"\n')
         (bin_dir / name).chmod(0o755)
     (dest / ".venv" / ".installed").touch()  # newer than the requirements: make installs nothing
