@@ -15,6 +15,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+import pendulum
 from airflow.sdk import Asset
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,23 @@ SCORED_SENTENCES = Asset(name="escalation_scored_sentences", uri="escalation://w
 # under a real scheduler (dag.test() ignores pools, the tests create it anyway).
 FETCH_POOL = "escalation_fetch"
 FETCH_POOL_SLOTS = 8
+
+# Every DAG's start_date. Airflow runs no task of a run dated before its DAG's start_date (the run
+# says success with nothing done, e.g. `airflow dags test escalation_ingest 2026-10-16`). 1990 is as
+# far back as a published date is trusted (pipeline/parse.py), so a signals backfill reaches any
+# archived day; ingest and rescore work on what is there now, whatever the date. With catchup=False
+# the scheduler still starts from the latest interval, not from 1990.
+START_DATE = pendulum.datetime(1990, 1, 1, tz="UTC")
+
+
+def mapped_results(values: Any) -> list:
+    """Every result of a mapped upstream task, fetched in one request.
+
+    Airflow hands a task the mapped results as a lazy sequence. Iterating it (list(), a for loop)
+    asks for one index past the end to find where it stops, and the Task SDK client logs that 404
+    as "[error] XCom not found" in every run; a slice asks for all of them at once. None (an upstream
+    skipped) is an empty list; a plain list passes through."""
+    return [] if values is None else list(values[:])
 
 
 def default_task_args(**overrides: Any) -> dict[str, Any]:

@@ -26,9 +26,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag, get_current_context, task
-from escalation_common import FETCH_POOL, SCORED_SENTENCES, default_task_args
+from escalation_common import FETCH_POOL, SCORED_SENTENCES, START_DATE, default_task_args
 
 DAG_ID = "escalation_ingest"
 PAGE_GROUPS = 8  # mapped page tasks at most (= their max_active_tis_per_dag)
@@ -44,7 +43,7 @@ def _run_id() -> str:
 @dag(
     dag_id=DAG_ID,
     schedule=CronDataIntervalTimetable("0 6 * * *", timezone="UTC"),
-    start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
+    start_date=START_DATE,  # see escalation_common: a run of any date runs its tasks
     catchup=False,  # feeds only serve what is current: re-running an old interval fetches today's items
     max_active_runs=1,
     default_args=default_task_args(),
@@ -126,14 +125,14 @@ def escalation_ingest() -> None:
         execution_timeout=timedelta(minutes=5),
     )
     def finish_run(outcomes: list[dict] | None, page_reports: list[dict] | None) -> dict:
-        from escalation_common import task_settings
+        from escalation_common import mapped_results, task_settings
 
         from pipeline.ingest import FeedOutcome, finish_pipeline_run
         from pipeline.orchestration import normalize_days, outcome_days, run_article_days
         from pipeline.store import Warehouse
 
-        results = list(outcomes or [])
-        pages = list(page_reports or [])
+        results = mapped_results(outcomes)
+        pages = mapped_results(page_reports)
         warehouse = Warehouse.from_url(task_settings().db_url)
         finish_pipeline_run(warehouse, _run_id(), [FeedOutcome.from_dict(o) for o in results])
         # What the feeds and page tasks reported plus what this run stored (a retried feed or page

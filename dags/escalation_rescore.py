@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
-from escalation_common import SCORED_SENTENCES, default_task_args
+from escalation_common import SCORED_SENTENCES, START_DATE, default_task_args, mapped_results
 
 DAG_ID = "escalation_rescore"
 
@@ -26,7 +25,7 @@ DAG_ID = "escalation_rescore"
     # A cheap daily check; explicit CronTriggerTimetable (a bare cron string depends on the
     # create_cron_data_intervals setting) because the run needs no data interval.
     schedule=CronTriggerTimetable("0 5 * * *", timezone="UTC"),
-    start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
+    start_date=START_DATE,  # see escalation_common: a run of any date runs its tasks
     catchup=False,
     max_active_runs=1,
     default_args=default_task_args(),
@@ -81,7 +80,7 @@ def escalation_rescore() -> None:
 
         from pipeline.orchestration import normalize_days
 
-        days = normalize_days(day for batch in batch_days or [] for day in batch or [])
+        days = normalize_days(day for batch in mapped_results(batch_days) for day in batch or [])
         if not days:
             raise AirflowSkipException("no sentence was re-scored: no asset event")
         get_current_context()["outlet_events"][SCORED_SENTENCES].extra = {

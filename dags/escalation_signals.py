@@ -22,9 +22,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import AssetOrTimeSchedule, CronDataIntervalTimetable, Param, dag, get_current_context, task
-from escalation_common import SCORED_SENTENCES, default_task_args
+from escalation_common import SCORED_SENTENCES, START_DATE, default_task_args
 
 DAG_ID = "escalation_signals"
 _DAY = r"^\d{4}-\d{2}-\d{2}$"
@@ -36,8 +35,7 @@ _DAY = r"^\d{4}-\d{2}-\d{2}$"
         timetable=CronDataIntervalTimetable("30 6 * * *", timezone="UTC"),
         assets=[SCORED_SENTENCES],
     ),
-    # Early start so backfills can reach the archive; catchup=False means nothing runs by itself.
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    start_date=START_DATE,  # see escalation_common: a run of any date runs its tasks
     catchup=False,
     max_active_runs=1,  # one writer of daily_signals/alerts at a time
     default_args=default_task_args(),

@@ -19,7 +19,19 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+def project_root(package_dir: Path | None = None, cwd: Path | None = None) -> Path:
+    """Where the default warehouse (data/warehouse.db) and feed list (feeds.yaml) live: the checkout
+    when the package runs from one (a source tree or an editable install, `make run`: pyproject.toml
+    beside the package), else the current directory (an installed wheel, whose package sits in
+    site-packages: a default warehouse there would be lost with the venv)."""
+    parent = (package_dir or Path(__file__).resolve().parent).parent
+    if (parent / "pyproject.toml").is_file():
+        return parent
+    return (cwd or Path.cwd()).absolute()
+
+
+PROJECT_ROOT = project_root()
 PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 ENV_PREFIX = "ESCALATION_"
 

@@ -284,7 +284,8 @@ def test_installed_package_reads_its_data_from_site_packages(installed: Install)
         "  'views': sorted(p.name for p in (views.SQL_DIR / 'views').glob('*.sql')),\n"
         "  'lexicon': str(config.Settings().scoring.lexicon_file),\n"
         "  'gazetteer': str(config.Settings().scoring.gazetteer_file),\n"
-        "  'migrations': str(migrate.MIGRATIONS_DIR), 'head': migrate.head_revision()}))\n"
+        "  'migrations': str(migrate.MIGRATIONS_DIR), 'head': migrate.head_revision(),\n"
+        "  'db_url': config.Settings().db_url, 'feeds': str(config.Settings().feeds_file)}))\n"
     )
     result = installed.run("python", "-c", probe)
     found = json.loads(result.stdout)
@@ -296,6 +297,9 @@ def test_installed_package_reads_its_data_from_site_packages(installed: Install)
         assert path.exists(), f"{key}: {path} missing from the install"
     assert found["views"] == sorted(p.name for p in (PACKAGE / "sql" / "views").glob("*.sql"))
     assert found["head"]
+    # The defaults an installed package falls back to are the current directory's, not site-packages.
+    assert found["db_url"] == f"sqlite:///{installed.workdir.resolve() / 'data' / 'warehouse.db'}"
+    assert found["feeds"] == str(installed.workdir.resolve() / "feeds.yaml")
 
 
 def test_installed_cli_runs_end_to_end(installed: Install):

@@ -15,6 +15,24 @@ def test_defaults_without_environment():
     assert settings.db_url.startswith("sqlite:///") and settings.db_url.endswith("data/warehouse.db")
 
 
+def test_default_paths_are_the_checkouts_or_else_the_current_directory(tmp_path):
+    from pipeline import config
+
+    # From this checkout (source tree or editable install): the repo, as `make run` expects.
+    repo = Path(config.__file__).resolve().parent.parent
+    assert config.PROJECT_ROOT == repo and (repo / "pyproject.toml").is_file()
+    assert Settings().db_url == f"sqlite:///{repo / 'data' / 'warehouse.db'}"
+    assert Settings().feeds_file == repo / "feeds.yaml"
+    # An installed wheel: the package in site-packages, no pyproject.toml beside it.
+    site = tmp_path / "venv" / "lib" / "site-packages"
+    (site / "pipeline").mkdir(parents=True)
+    work = tmp_path / "work"
+    assert config.project_root(site / "pipeline", cwd=work) == work
+    (tmp_path / "src" / "pipeline").mkdir(parents=True)
+    (tmp_path / "src" / "pyproject.toml").write_text("[project]\n")
+    assert config.project_root(tmp_path / "src" / "pipeline", cwd=work) == tmp_path / "src"
+
+
 def test_values_are_converted():
     settings = load_settings(
         {
