@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from pipeline import incidents as folding
+from pipeline import interrupts
 from pipeline.clock import today_utc
 from pipeline.config import DetectionParams
 from pipeline.delivery import Notifier, deliver, deliver_pages
@@ -334,8 +335,11 @@ def detect_leaving_pending(
     those days again and delivers what was not delivered (with the configured parameters)."""
     try:
         return detect(warehouse, since, until, params, mode=mode, notifiers=notifiers)
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        if not (isinstance(exc, KeyboardInterrupt) or interrupts.stopping()):
+            raise
         if mode == "live" and notifiers:
+            warehouse.drop_connections(exc)
             days = [(since + timedelta(days=i)).isoformat() for i in range((until - since).days + 1)]
             run_id = warehouse.start_run("cli-detect", {"since": since, "until": until})
             warehouse.finish_run(run_id, INTERRUPTED, {}, details={"pending": {"days": days, "notify": True}})

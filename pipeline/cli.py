@@ -181,8 +181,12 @@ def _interruptible(what: str) -> Generator[_Stop, None, None]:
     stop = _Stop(what)
     try:
         yield stop
-    except KeyboardInterrupt:
-        raise _Stopped(stop.what) from None
+    except BaseException as exc:
+        from pipeline import interrupts
+
+        if isinstance(exc, KeyboardInterrupt) or interrupts.stopping():  # the stop, maybe in disguise
+            raise _Stopped(stop.what) from None
+        raise
 
 
 def _feed_table(outcomes: list, names: dict[str, str] | None = None) -> Table:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
 from typing import Any
 
+from pipeline import interrupts
 from pipeline.actors import Gazetteer, load_gazetteer
 from pipeline.alerts import detect
 from pipeline.articles import ArticleRecord, article_record, read_and_score_part, warm_up
@@ -487,14 +488,15 @@ def run_cycle(
             report.alerts += [alert_to_dict(a) for a in detected.alerts]
         warehouse.mark_completed([run.run_id for run in left], by=run_id)
         warehouse.finish_run(run_id, report.status, _run_counts(report))
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        if not (isinstance(exc, KeyboardInterrupt) or interrupts.stopping()):
+            warehouse.finish_run(run_id, "failed", _run_counts(report))
+            raise
+        warehouse.drop_connections(exc)
         report.feeds = report.feeds or done
         known = {*touched_days(report.feeds), *report.pages.days, *(day for run in left for day in run.days)}
         pending = {"days": sorted(d.isoformat() for d in known), "notify": notify}
         warehouse.finish_run(run_id, INTERRUPTED, _run_counts(report), details={"pending": pending})
-        raise
-    except BaseException:
-        warehouse.finish_run(run_id, "failed", _run_counts(report))
         raise
     return report
 
@@ -530,11 +532,12 @@ def run_ingest(
         ctx.warehouse.start_run(trigger, {"sources": len(sources)}, run_id=run_id)
         outcomes, pages = ingest_run(sources, ctx, run_id, feed_done)
         finish_pipeline_run(ctx.warehouse, run_id, outcomes)  # the run-status rule of CycleReport
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        if not (isinstance(exc, KeyboardInterrupt) or interrupts.stopping()):
+            ctx.warehouse.finish_run(run_id, "failed", _run_counts(CycleReport(run_id, feeds=done)))
+            raise
+        ctx.warehouse.drop_connections(exc)
         ctx.warehouse.finish_run(run_id, INTERRUPTED, _run_counts(CycleReport(run_id, feeds=done)))
-        raise
-    except BaseException:
-        ctx.warehouse.finish_run(run_id, "failed", _run_counts(CycleReport(run_id, feeds=done)))
         raise
     return run_id, outcomes, pages
 

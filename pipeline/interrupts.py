@@ -49,6 +49,14 @@ def _handler(signum: int, _frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 
+def stopping() -> bool:
+    """Whether a SIGINT/SIGTERM has been raised in the running stop_on_signals block. An exception
+    caught there may be the stop in disguise: a driver that cleans up in a `finally` after the
+    KeyboardInterrupt (psycopg restoring autocommit on a connection cut mid-ping) raises its own
+    error, which replaces it."""
+    return _state.active and _state.stopping
+
+
 def was_stopped() -> bool:
     """Whether a SIGINT/SIGTERM stopped the last stop_on_signals block (asked after it ended)."""
     return _state.stopped

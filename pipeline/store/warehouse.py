@@ -7,6 +7,8 @@ schema's evolution."""
 
 from __future__ import annotations
 
+import gc
+import traceback
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -71,6 +73,16 @@ class Warehouse(
         return migrate.current_revision(self.engine)
 
     def dispose(self) -> None:
+        self.engine.dispose()
+
+    def drop_connections(self, interrupt: BaseException) -> None:
+        """After a KeyboardInterrupt: a connection cut mid-statement (or mid-rollback) may be back
+        in the pool with its transaction open (PostgreSQL: a command still ACTIVE), or still held
+        by the interrupted frames that the exception's traceback keeps alive (SQLite: the write lock
+        held). Clear those frames' locals so their connections are returned (and rolled back), then
+        start a new pool: the run can still be marked interrupted on a clean connection."""
+        traceback.clear_frames(interrupt.__traceback__)
+        gc.collect()
         self.engine.dispose()
 
     @property

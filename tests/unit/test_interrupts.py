@@ -47,3 +47,23 @@ def test_deferred_outside_stop_on_signals_changes_nothing():
     with stop_on_signals():
         pass
     assert not was_stopped()
+
+
+def test_a_stop_that_a_cleanup_error_replaced_is_still_known_as_the_stop():
+    from pipeline.interrupts import stopping
+
+    class DriverError(Exception):
+        pass
+
+    seen = []
+    with pytest.raises(DriverError), stop_on_signals():
+        assert not stopping()
+        try:
+            try:
+                _signal(signal.SIGTERM)
+            finally:  # a driver restoring a setting on a connection the stop cut mid-command
+                raise DriverError("can't change 'autocommit' now")
+        except DriverError:
+            seen.append(stopping())
+            raise
+    assert seen == [True] and not stopping()
