@@ -26,12 +26,12 @@ import re
 import socket
 import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import httpcore
@@ -624,6 +624,27 @@ async def _fetch_async(
     return result
 
 
+T = TypeVar("T")
+
+
+def run_async(main: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run, except that a task stopped by SIGINT/SIGTERM (pipeline.interrupts raises the stop
+    in whichever task runs) is not reported a second time, with a traceback, as "Task exception was
+    never retrieved" when it is collected: the command reports the stop once."""
+
+    async def guarded() -> T:
+        loop = asyncio.get_running_loop()
+
+        def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+            if not isinstance(context.get("exception"), KeyboardInterrupt):
+                loop.default_exception_handler(context)
+
+        loop.set_exception_handler(handler)
+        return await main
+
+    return asyncio.run(guarded())
+
+
 def fetch_one(source: str, validators: Validators | None, settings: FetchSettings) -> FetchResult:
     """Fetch one feed (synchronously); the unit of an Airflow mapped task."""
 
@@ -631,7 +652,7 @@ def fetch_one(source: str, validators: Validators | None, settings: FetchSetting
         async with _client(settings) as client:
             return await _fetch_async(client, source, validators, settings)
 
-    return asyncio.run(main())
+    return run_async(main())
 
 
 def fetch_many(
@@ -655,4 +676,4 @@ def fetch_many(
 
             return list(await asyncio.gather(*(one(s) for s in sources)))
 
-    return asyncio.run(main()) if sources else []
+    return run_async(main()) if sources else []

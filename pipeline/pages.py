@@ -86,6 +86,7 @@ from pipeline.fetch import (
     public_address_refusal,
     read_body,
     retry_after_seconds,
+    run_async,
 )
 from pipeline.parse import DEFAULT_PORTS, canonical_url, host_key
 
@@ -582,5 +583,5 @@ def fetch_pages(
             await asyncio.gather(*(one(canonical) for canonical in requested_by))
 
     if urls:
-        asyncio.run(main())
+        run_async(main())
     return [result for result in results if result is not None]
