@@ -320,9 +320,12 @@ def test_make_demo_ends_with_commands_that_show_the_demo(tmp_path):
         port = probe.getsockname()[1]
     made = subprocess.run(
         # -o: the venv running this test is taken as installed (make must not pip-install into it)
-        ["make", "-o", str(venv / ".installed"), "demo", f"VENV={venv}", f"DEMO_FILE={demo}", f"DEMO_PAGES_PORT={port}"],
+        ["make", "--no-print-directory", "-o", str(venv / ".installed"), "demo", f"VENV={venv}", f"DEMO_FILE={demo}",
+         f"DEMO_PAGES_PORT={port}"],  # fmt: skip
         cwd=REPO,
-        env={k: v for k, v in os.environ.items() if not k.startswith("ESCALATION_")},
+        # Not a sub-make of a `make test` (MAKEFLAGS/MAKELEVEL): its "make[1]: Entering directory" lines
+        # would come before the demo's own output.
+        env={k: v for k, v in os.environ.items() if not k.startswith("ESCALATION_") and k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")},
         capture_output=True,
         text=True,
         timeout=300,
