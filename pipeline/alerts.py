@@ -88,8 +88,8 @@ def find_alerts(
     out: list[Alert] = []
     for candidate in found.candidates:  # by day, actor, kind: the order they were always stored in
         escalatory = candidate.kind == "escalation"
-        evidence = warehouse.evidence_sentences(
-            candidate.day, candidate.actor, params.evidence_sentences, descending=escalatory
+        evidence = warehouse.top_sentences(
+            day=candidate.day, actor=candidate.actor, limit=params.evidence_sentences, descending=escalatory, scan=200
         )
         context = warehouse.alert_context(candidate.day, candidate.actor, escalatory=escalatory)
         needed = params.incident_partner_share * context.sentences

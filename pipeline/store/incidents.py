@@ -26,7 +26,6 @@ from pipeline.store.schema import (
     ALL_ACTORS,
     alerts,
     articles,
-    feeds,
     incident_alerts,
     incident_pages,
     incidents,
@@ -34,7 +33,6 @@ from pipeline.store.schema import (
     sentence_actors,
     sentences,
 )
-from pipeline.store.sentences import distinct_texts
 
 # A scorer match carrying one of these modifiers was read in a natural-disaster or accident context
 # (pipeline/data/lexicon.yaml, modifiers.disaster): deaths and damage without a perpetrator.
@@ -171,56 +169,6 @@ class IncidentStore:
         )
         ordered = tuple(sorted(((p, int(n)) for p, n in partners), key=lambda item: (-item[1], item[0])))
         return AlertContext(len(rows), in_context, ordered)
-
-    def evidence_sentences(
-        self, day: date, actor: str, limit: int, *, descending: bool = True, scan: int = 200
-    ) -> list[dict[str, Any]]:
-        """The actor's strongest distinct sentences of the day (ALL: of any actor): the same text in
-        several items (wire copies) is one entry with its `copies` and distinct `outlets`."""
-        s, a, f = sentences.c, articles.c, feeds.c
-        query = (
-            sa.select(
-                s.text,
-                s.score,
-                s.matches,
-                a.title,
-                a.url,
-                a.published_at,
-                f.url.label("feed"),
-                f.title.label("outlet"),
-                a.feed_id,
-            )
-            .join(articles, a.article_id == s.article_id)
-            .join(feeds, f.feed_id == a.feed_id)
-            .where(a.published_day == day)
-        )
-        if actor != ALL_ACTORS:
-            query = query.join(sentence_actors, sentence_actors.c.sentence_id == s.sentence_id).where(
-                sentence_actors.c.actor == actor
-            )
-        if descending:
-            query = query.where(s.score > 0).order_by(s.score.desc(), s.sentence_id)
-        else:
-            query = query.where(s.score < 0).order_by(s.score.asc(), s.sentence_id)
-        with self.engine.connect() as conn:
-            rows = conn.execute(query.limit(scan)).mappings().all()
-        return distinct_texts(
-            [
-                {
-                    "text": r["text"],
-                    "score": round(r["score"], 4),
-                    "matches": json.loads(r["matches"]),
-                    "title": r["title"],
-                    "url": r["url"],
-                    "published_at": r["published_at"].isoformat(),
-                    "feed": r["feed"],
-                    "outlet": r["outlet"] or r["feed"],
-                    "feed_id": r["feed_id"],
-                }
-                for r in rows
-            ],
-            limit,
-        )
 
     def alerts_to_fold(self, mode: str) -> list[alert_store.Alert]:
         """The stored alerts a fold of `mode` reads, by day: live incidents are made of live alerts

@@ -56,7 +56,7 @@ def test_top_and_range_sentences_show_each_text_once(warehouse):
 
 def test_alert_evidence_is_distinct(warehouse):
     seed(warehouse)
-    evidence = warehouse.evidence_sentences(DAY, "IRN", 5)
+    evidence = warehouse.top_sentences(day=DAY, actor="IRN", limit=5, scan=200)
     assert [(e["text"], e["copies"], e["outlets"], e["outlet"]) for e in evidence] == [
         (WIRE, 3, 2, "Wire A"),
         ("Tehran warned again.", 1, 1, "Paper B"),
