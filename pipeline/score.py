@@ -33,11 +33,16 @@ from pipeline.config import PACKAGE_DATA
 from pipeline.matching import build_automaton, longest_matches
 from pipeline.text import split_sentences
 
-SCORER_CODE_VERSION = "6"
+SCORER_CODE_VERSION = "7"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_LEXICON = PACKAGE_DATA / "lexicon.yaml"
 ESCALATORY_THRESHOLD = 0.2
 DEESCALATORY_THRESHOLD = -0.2
+# The context kinds of the lexicon (modifiers with position: around): a match carrying one of their labels
+# was read as a natural disaster, an accident or ordinary crime, not as political escalation. The store
+# counts such evidence apart (signals' context_texts, incidents' context share): it opens no incident.
+CONTEXT_KINDS = ("disaster", "accident", "crime")
+CONTEXT_MODIFIER_PREFIXES = tuple(f"{kind}:" for kind in CONTEXT_KINDS)
 
 _CLAUSE_BREAK = re.compile(r"[,;:.!?()\"]|\b(?:but|however|while|whereas|although|though|yet)\b")
 _ES_ENDINGS = ("s", "x", "z", "ch", "sh")
@@ -169,6 +174,19 @@ def text_score(total_net: float, sentences: int) -> float:
     return math.tanh(total_net / math.sqrt(sentences)) if sentences else 0.0
 
 
+def read_in_context(matches: Iterable[dict[str, Any]]) -> bool:
+    """Whether a stored sentence's escalation is all harm read in a context (disaster, accident, crime):
+    every match that adds escalation carries a context label, and one does. A death threat next to a
+    background "murder of a journalist" is a threat, not crime; "a gunman killed four" is crime."""
+    labelled = False
+    for match in matches:
+        in_context = any(str(m).startswith(CONTEXT_MODIFIER_PREFIXES) for m in match.get("modifiers") or ())
+        if not in_context and float(match.get("effective_weight", 0.0)) > 0:
+            return False
+        labelled = labelled or in_context
+    return labelled
+
+
 class SentenceScore(NamedTuple):
     text: str
     score: float
@@ -241,6 +259,14 @@ class _Modifier:
     # A context cue ("cyclone") is void when the sentence also names a perpetrator: an escalatory term
     # of one of these categories that the context itself does not reach ("militants", "air strike").
     unless_categories: frozenset[str] = frozenset()
+    # ... or a word that names a political motive or agent and is no term ("a terror attack").
+    unless_words: re.Pattern[str] | None = None
+    # ... or a cue of one of these other kinds: an attacker the crime context names ("a man wielding a
+    # knife on a train") is no accident.
+    unless_kinds: frozenset[str] = frozenset()
+    # The cue phrase also counts as the term it contains, and the context applies to it ("mass shooting" is
+    # a shooting read as crime; "gunman" is the harm and its context at once).
+    cue_terms: bool = False
 
 
 def inflections(word: str, irregular: dict[str, list[str]]) -> list[str]:
@@ -343,6 +369,9 @@ def _parse_modifier(
         excluded = frozenset(spec["except_categories"]) if "except_categories" in spec else None
         terms = frozenset(str(t).lower() for t in spec.get("terms") or [])
         unless = frozenset(spec.get("unless_categories") or [])
+        unless_words = [v for w in spec.get("unless_words") or [] for v in _expand(str(w).lower(), irregular)]
+        cue_terms = bool(spec.get("cue_terms", False))
+        unless_kinds = frozenset(spec.get("unless_kinds") or [])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise LexiconError(
             f"{source}: modifier {kind} needs factor, window, cues (or cues_after) and an optional "
@@ -359,11 +388,33 @@ def _parse_modifier(
         categories = frozenset(category_names) - excluded
     if not cues:
         raise LexiconError(f"{source}: modifier {kind} has no cues")
+    # Whole words, longest first; searched only in a sentence where this context's cue was found.
+    voids = (
+        re.compile(
+            r"(?<![\w-])(?:"
+            + "|".join(map(re.escape, sorted(set(unless_words), key=len, reverse=True)))
+            + r")(?![\w-])"
+        )
+        if unless_words
+        else None
+    )
     built = []
     for position, cue in cues:
         position = AROUND if around else position
         modifier = _Modifier(
-            kind, cue.lower(), factor, window, applies_to, whole_sentence, position, categories, terms, unless
+            kind,
+            cue.lower(),
+            factor,
+            window,
+            applies_to,
+            whole_sentence,
+            position,
+            categories,
+            terms,
+            unless,
+            unless_words=voids,
+            unless_kinds=unless_kinds,
+            cue_terms=cue_terms,
         )
         built.append((cue, modifier))
     return built
@@ -417,6 +468,26 @@ def _has_perpetrator(
             if not reached:
                 return True
     return False
+
+
+def _contained_term(
+    phrase: str, entries: dict[str, tuple[_Term | None, tuple[_Modifier, ...]]], context: _Modifier
+) -> _Term | None:
+    """The term a cue phrase contains ("mass shooting" holds "shooting", "slams into" holds "slams"), the
+    longest run of its words that is a term, unless it is a perpetrator the context does not reach (a
+    "storm surge" holds no storming: the phrase stays a bare cue)."""
+    words = phrase.split()
+    for size in range(len(words), 0, -1):
+        for first in range(len(words) - size + 1):
+            found = entries.get(" ".join(words[first : first + size]), (None, ()))[0]
+            if found is not None:
+                reached = (
+                    context.categories is None
+                    or found.category in context.categories
+                    or found.term in context.terms
+                )
+                return found if reached or found.category not in context.unless_categories else None
+    return None
 
 
 def _context_word(word: str, words: frozenset[str]) -> str | None:
@@ -513,6 +584,8 @@ class Scorer:
             for cue, modifier in _parse_modifier(kind, spec, source, irregular, self.categories):
                 cue = cue.lower()
                 term, known = entries.get(cue, (None, ()))
+                if term is None and modifier.cue_terms:
+                    term = _contained_term(cue, entries, modifier)
                 entries[cue] = (term, (*known, modifier))
         for phrase in lexicon.get("neutral") or []:
             entries[str(phrase).lower()] = (None, ())
@@ -595,6 +668,8 @@ class Scorer:
                     cue.categories is not None
                     and term.category not in cue.categories
                     and term.term not in cue.terms
+                    # a context reaches the term its own cue phrase holds ("slams into the coast")
+                    and not (cue.cue_terms and cue_start <= start and end <= cue_end)
                 ):
                     continue
                 position = cue.position
@@ -613,10 +688,17 @@ class Scorer:
                         continue
                     if not cue.whole_sentence and _CLAUSE_BREAK.search(lowered, end, cue_start):
                         continue
-                elif cue_start < end and cue_end > start:  # a context cue never applies to itself
-                    continue
-                elif cue.unless_categories and _has_perpetrator(terms, readings, cue):
-                    continue
+                else:  # AROUND: a context for the whole sentence
+                    # It applies to its own term only when its phrase is that term ("mass shooting",
+                    # "gunman": cue_terms); never otherwise ("storm" storming a hotel).
+                    if cue_start < end and cue_end > start and not cue.cue_terms:
+                        continue
+                    if cue.unless_words is not None and cue.unless_words.search(lowered):
+                        continue
+                    if cue.unless_kinds and any(other.kind in cue.unless_kinds for _, _, other in cues):
+                        continue
+                    if cue.unless_categories and _has_perpetrator(terms, readings, cue):
+                        continue
                 if cue.factor < 0:  # flips (negation, reversal, breach) apply once per term
                     if negated:
                         continue

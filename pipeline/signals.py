@@ -18,8 +18,9 @@ escalatory sentences (score >= ESCALATORY_THRESHOLD) with each distinct text cou
 sentence in several items, a wire copy, is one text: casefolded, whitespace collapsed):
     escalatory_texts    = distinct escalatory texts
     escalatory_outlets  = distinct feeds that carried one
-    context_texts       = of the texts, those read in a disaster or accident context (a scorer match
-                          with a "disaster:" modifier: deaths and damage without a perpetrator)
+    context_texts       = of the texts, those read in a disaster, accident or crime context (a scorer
+                          match with a "disaster:", "accident:" or "crime:" modifier: harm without a
+                          political perpetrator)
     material_mass       = sum of the highest score of each text outside that context whose matches
                           include a category of kind "material" (pipeline/data/lexicon.yaml: attacks,
                           casualties, mobilisation, seizures of power, ...)

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from pipeline.clock import now_utc
+from pipeline.score import read_in_context
 from pipeline.store import alerts as alert_store
 from pipeline.store.engine import advisory_lock, run_transaction
 from pipeline.store.schema import (
@@ -34,9 +35,6 @@ from pipeline.store.schema import (
     sentences,
 )
 
-# A scorer match carrying one of these modifiers was read in a natural-disaster or accident context
-# (pipeline/data/lexicon.yaml, modifiers.disaster): deaths and damage without a perpetrator.
-CONTEXT_MODIFIER_PREFIX = "disaster:"
 SEVERITY_ORDER = ("watch", "warning", "critical")
 _FOLD_LOCK_KEY = 0x6573_6369  # "esci": one incident fold at a time across processes
 
@@ -158,15 +156,9 @@ class IncidentStore:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
             partners = conn.execute(partner_query).all()
-        in_context = sum(
-            1
-            for _, matches in rows
-            if any(
-                str(m).startswith(CONTEXT_MODIFIER_PREFIX)
-                for match in json.loads(matches)
-                for m in match.get("modifiers", ())
-            )
-        )
+        # A sentence whose escalation is all harm read in a context (the lexicon's disaster, accident and
+        # crime modifiers) is no political escalation.
+        in_context = sum(1 for _, matches in rows if read_in_context(json.loads(matches)))
         ordered = tuple(sorted(((p, int(n)) for p, n in partners), key=lambda item: (-item[1], item[0])))
         return AlertContext(len(rows), in_context, ordered)
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from pipeline.clock import now_utc
-from pipeline.score import DEESCALATORY_THRESHOLD, ESCALATORY_THRESHOLD
+from pipeline.score import DEESCALATORY_THRESHOLD, ESCALATORY_THRESHOLD, read_in_context
 from pipeline.store.engine import advisory_lock, run_transaction
 from pipeline.store.schema import (
     ALL_ACTORS,
@@ -45,7 +45,6 @@ RANKING_MEASURES = (
     "context_texts",
     "active_outlets",
 )
-CONTEXT_MODIFIER_PREFIX = "disaster:"  # a match read in a disaster or accident context (lexicon modifiers)
 
 
 def _normalised(text: str) -> str:
@@ -83,9 +82,7 @@ def _ranking_rows(
         found = json.loads(matches) if matches else []
         categories = {m.get("category") for m in found if float(m.get("effective_weight", 1.0)) > 0}
         material = bool(categories - set(verbal_categories) - {None})
-        context = any(
-            str(mod).startswith(CONTEXT_MODIFIER_PREFIX) for m in found for mod in m.get("modifiers", ())
-        )
+        context = read_in_context(found)  # harm read as a disaster, an accident or crime
         key = _normalised(text)
         for actor in {ALL_ACTORS, *actors_of.get(sentence_id, ())}:
             cell = texts[d, actor]

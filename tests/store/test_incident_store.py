@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, time, timedelta
 
+import pytest
 import sqlalchemy as sa
 from helpers import detect_with_test_floors, fetch_record, params_with_test_floors
 from test_alerts import NOISY, SPIKE_DAY, START, put_series
@@ -180,6 +181,41 @@ def test_a_disaster_day_opens_no_escalation_incident(warehouse, httpserver):
     (alert,) = report.alerts
     assert alert.context_share == 1.0
     assert report.incidents == [] and report.pages == [] and httpserver.log == []
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "share"),
+    [
+        # ordinary crime is context like a disaster: it opens nothing
+        (["crime:gunman"], ["crime:mass shooting"], 1.0),
+        # a threat next to a background murder (its one match unlabelled) is political: half the evidence
+        ([], ["crime:murder"], 0.5),
+    ],
+)
+def test_crime_evidence_is_context_unless_a_political_act_carries_the_sentence(
+    warehouse, httpserver, first, second, share
+):
+    put_series(warehouse, "USA", [*NOISY, 60])
+    _store(
+        warehouse,
+        "https://one.example/rss",
+        [
+            _article(
+                "c1",
+                SPIKE_DAY,
+                "https://one.example/c1",
+                [
+                    ("A gunman in the United States killed four at a bar.", 0.4, ("USA",), first),
+                    ("The United States saw its third mass shooting this week.", 0.3, ("USA",), second),
+                ],
+            )
+        ],
+    )
+    report = detect_with_test_floors(warehouse, SPIKE_DAY, SPIKE_DAY, notifiers=[hook(httpserver)])
+    (alert,) = report.alerts
+    assert alert.context_share == share
+    if share == 1.0:
+        assert report.incidents == [] and report.pages == [] and httpserver.log == []
 
 
 def test_a_warehouse_with_alerts_is_migrated_and_its_old_alerts_page_nobody(

@@ -8,6 +8,7 @@ import math
 import pytest
 
 from pipeline.score import (
+    CONTEXT_MODIFIER_PREFIXES,
     DEESCALATORY_THRESHOLD,
     ESCALATORY_THRESHOLD,
     LexiconError,
@@ -570,13 +571,13 @@ def test_a_trip_before_naval_drills_does_not_make_them_talks(scorer):
 def test_deaths_in_a_disaster_or_accident_are_not_escalation(scorer, sentence):
     result = scorer.score_sentence(sentence)
     assert abs(result.score) < ESCALATORY_THRESHOLD, result
-    assert any(mod.startswith("disaster:") for m in result.matches for mod in m.modifiers)
+    assert any(mod.startswith(CONTEXT_MODIFIER_PREFIXES) for m in result.matches for mod in m.modifiers)
 
 
 def test_a_perpetrator_keeps_the_harm_in_a_disaster(scorer):
     result = scorer.score_sentence("Militias shelled a camp for earthquake survivors, killing six.")
     assert result.score >= 0.5
-    assert not any(mod.startswith("disaster:") for mod in terms(result)["kill"].modifiers)
+    assert not any(mod.startswith(CONTEXT_MODIFIER_PREFIXES) for mod in terms(result)["kill"].modifiers)
     strike = scorer.score_sentence("Two aid workers were killed in an air strike on the flooded town.")
     assert strike.score >= 0.5
 
@@ -761,7 +762,7 @@ def test_a_blaze_is_not_shooting_and_voids_no_perpetrator_test(scorer):
     assert "disaster:fire at" in terms(blaze)["kill"].modifiers
     shooting = scorer.score_sentence("Guards fired at the prisoners, killing three.")
     assert shooting.score >= 0.5 and not any(
-        m.startswith("disaster") for m in terms(shooting)["kill"].modifiers
+        m.startswith(CONTEXT_MODIFIER_PREFIXES) for m in terms(shooting)["kill"].modifiers
     )
 
 
@@ -884,7 +885,7 @@ def test_a_verbal_clash_is_weakly_hostile_and_a_street_clash_stays_violent(score
 def test_road_accidents_drownings_and_weather_warnings_are_not_escalation(scorer, sentence):
     result = scorer.score_sentence(sentence)
     assert abs(result.score) < ESCALATORY_THRESHOLD, result
-    assert any(mod.startswith("disaster:") for m in result.matches for mod in m.modifiers)
+    assert any(mod.startswith(CONTEXT_MODIFIER_PREFIXES) for m in result.matches for mod in m.modifiers)
 
 
 def test_a_threat_in_a_disease_context_is_still_a_threat(scorer):
@@ -971,7 +972,9 @@ def test_a_named_storm_is_weather_and_a_disaster_context_while_storming_a_hotel_
     assert abs(weather.score) < ESCALATORY_THRESHOLD
     assert "disaster:storm" in terms(weather)["kill"].modifiers
     attack = scorer.score_sentence("Gunmen storm a hotel in the capital, killing five.")
-    assert attack.score >= 0.5 and not any(m.startswith("disaster") for m in terms(attack)["kill"].modifiers)
+    assert attack.score >= 0.5 and not any(
+        m.startswith(CONTEXT_MODIFIER_PREFIXES) for m in terms(attack)["kill"].modifiers
+    )
 
 
 @pytest.mark.parametrize(
