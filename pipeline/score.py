@@ -370,6 +370,9 @@ def _parse_modifier(
         terms = frozenset(str(t).lower() for t in spec.get("terms") or [])
         unless = frozenset(spec.get("unless_categories") or [])
         unless_words = [v for w in spec.get("unless_words") or [] for v in _expand(str(w).lower(), irregular)]
+        not_before = sorted(
+            {str(w).lower() for w in spec.get("unless_words_not_before") or []}, key=len, reverse=True
+        )
         cue_terms = bool(spec.get("cue_terms", False))
         unless_kinds = frozenset(spec.get("unless_kinds") or [])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -388,12 +391,14 @@ def _parse_modifier(
         categories = frozenset(category_names) - excluded
     if not cues:
         raise LexiconError(f"{source}: modifier {kind} has no cues")
-    # Whole words, longest first; searched only in a sentence where this context's cue was found.
+    # Whole words, longest first, not followed by a word of `unless_words_not_before` ("drone footage" of a
+    # flood names no weapon); searched only in a sentence where this context's cue was found.
     voids = (
         re.compile(
             r"(?<![\w-])(?:"
             + "|".join(map(re.escape, sorted(set(unless_words), key=len, reverse=True)))
             + r")(?![\w-])"
+            + (rf"(?!\s+(?:{'|'.join(map(re.escape, not_before))})\b)" if not_before else "")
         )
         if unless_words
         else None

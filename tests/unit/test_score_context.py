@@ -223,3 +223,36 @@ def test_a_stored_sentence_is_context_only_when_all_its_escalation_is():
     assert read_in_context([*quake, *calm])  # de-escalatory terms do not make harm political
     assert not read_in_context(threat)  # a death threat next to a background murder is a threat
     assert not read_in_context(calm) and not read_in_context([])
+
+
+def test_a_weapon_named_voids_a_context_but_a_filming_drone_does_not(scorer):
+    depot = scorer.score_sentence("A drone hit a fuel depot, killing two guards.")
+    assert depot.score >= 0.5 and not labels(depot, "accident:"), depot
+    storm = scorer.score_sentence("Kamikaze drones slammed into the harbour during the storm.")
+    assert storm.score >= ESCALATORY_THRESHOLD and not labels(storm, "disaster:"), storm
+    footage = scorer.score_sentence("Drone footage shows the deadly floods in the valley.")
+    assert abs(footage.score) < ESCALATORY_THRESHOLD and labels(footage, "disaster:"), footage
+
+
+def test_a_hazard_that_slams_into_a_coast_is_reached_but_a_critic_who_slams_is_not(scorer):
+    # "slams into" is a cue phrase holding the term "slam": the context reaches it; a bare "slam" (to
+    # criticise) is no hazard word, so rhetoric in a disease sentence keeps its weight.
+    landfall = scorer.score_sentence("The typhoon slammed into the islands overnight.")
+    assert labels(landfall, "disaster:") and abs(landfall.score) < ESCALATORY_THRESHOLD
+    critic = terms(scorer.score_sentence("The minister slams the agency over its covid response."))["slam"]
+    assert critic.effective_weight == pytest.approx(critic.weight)
+
+
+def test_a_collapse_of_talks_does_not_hide_rising_tensions(scorer):
+    # A bare "collapse" is an accident cue, which reaches casualties, not political warning signals.
+    result = scorer.score_sentence("The talks collapsed as tensions rose along the border.")
+    assert not any(labels(result, prefix) for prefix in CONTEXT_MODIFIER_PREFIXES), result
+    assert terms(result)["tension"].effective_weight > 0.2
+    roof = scorer.score_sentence("A roof collapsed at the market, killing three traders.")
+    assert labels(roof, "accident:") and abs(roof.score) < ESCALATORY_THRESHOLD
+
+
+def test_an_attacker_named_by_the_crime_context_voids_the_accident_context(scorer):
+    result = scorer.score_sentence("A man wielding a knife injured ten passengers on a train.")
+    assert labels(result, "crime:") and not labels(result, "accident:"), result
+    assert result.score >= ESCALATORY_THRESHOLD
