@@ -256,3 +256,10 @@ def test_an_attacker_named_by_the_crime_context_voids_the_accident_context(score
     result = scorer.score_sentence("A man wielding a knife injured ten passengers on a train.")
     assert labels(result, "crime:") and not labels(result, "accident:"), result
     assert result.score >= ESCALATORY_THRESHOLD
+
+
+def test_a_natural_death_is_no_casualty_of_anyone(scorer):
+    obituary = scorer.score_sentence("The former president dies aged 91 after a long illness.")
+    assert abs(obituary.score) < ESCALATORY_THRESHOLD and labels(obituary, "disaster:"), obituary
+    shot = scorer.score_sentence("The opposition leader died at the age of 60 after being shot by soldiers.")
+    assert shot.score >= 0.5 and not labels(shot, "disaster:"), shot
