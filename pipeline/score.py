@@ -475,6 +475,22 @@ def _has_perpetrator(
     return False
 
 
+def _context_void(
+    context: _Modifier,
+    lowered: str,
+    cues: list[tuple[int, int, _Modifier]],
+    terms: list[tuple[int, int, _Term]],
+    readings: list[tuple[float, tuple[str, ...]]],
+) -> bool:
+    """Whether the sentence names what `context` cannot explain away: a motive or weapon word, a cue of
+    another context that names an attacker (crime voids an accident), or a perpetrator term."""
+    if context.unless_words is not None and context.unless_words.search(lowered):
+        return True
+    if context.unless_kinds and any(other.kind in context.unless_kinds for _, _, other in cues):
+        return True
+    return bool(context.unless_categories) and _has_perpetrator(terms, readings, context)
+
+
 def _contained_term(
     phrase: str, entries: dict[str, tuple[_Term | None, tuple[_Modifier, ...]]], context: _Modifier
 ) -> _Term | None:
@@ -643,6 +659,7 @@ class Scorer:
             _reading(lowered, start, end, term) if term.senses else _PLAIN for start, end, term in terms
         ]
         unranked = 0
+        voided: dict[int, bool] = {}  # context cue -> the sentence voids it (a perpetrator is named)
         for index, (start, end, term) in enumerate(terms):
             # The events named first carry a news sentence; later ones are mostly background. The actor
             # a sentence opens with ("Rebels free 30 soldiers") and a term its sense voids ("gas
@@ -698,11 +715,11 @@ class Scorer:
                     # "gunman": cue_terms); never otherwise ("storm" storming a hotel).
                     if cue_start < end and cue_end > start and not cue.cue_terms:
                         continue
-                    if cue.unless_words is not None and cue.unless_words.search(lowered):
-                        continue
-                    if cue.unless_kinds and any(other.kind in cue.unless_kinds for _, _, other in cues):
-                        continue
-                    if cue.unless_categories and _has_perpetrator(terms, readings, cue):
+                    # Whether the sentence voids this context is the same for every term: asked once.
+                    void = voided.get(id(cue))
+                    if void is None:
+                        void = voided[id(cue)] = _context_void(cue, lowered, cues, terms, readings)
+                    if void:
                         continue
                 if cue.factor < 0:  # flips (negation, reversal, breach) apply once per term
                     if negated:

@@ -205,7 +205,7 @@ def test_every_context_kind_is_a_lexicon_modifier_the_store_counts(scorer):
     assert CONTEXT_MODIFIER_PREFIXES == ("disaster:", "accident:", "crime:")
     for sentence, prefix in (
         ("Floods killed nine.", "disaster:"),
-        ("A bus crash killed nine.", "accident:"),
+        ("A lorry hit a minibus, killing nine.", "accident:"),
         ("A gunman killed nine.", "crime:"),
     ):
         assert labels(scorer.score_sentence(sentence), prefix)
