@@ -602,6 +602,15 @@ class Scorer:
                     if not existing or not existing[0]:
                         entries[variant] = (info, ())
         for kind, spec in modifiers.items():
+            unknown = (
+                set((spec or {}).get("unless_kinds") or []) - set(modifiers)
+                if isinstance(spec, dict)
+                else set()
+            )
+            if unknown:  # a misspelt kind would silently void nothing
+                raise LexiconError(
+                    f"{source}: modifier {kind}: unless_kinds names no modifier: {sorted(unknown)}"
+                )
             for cue, modifier in _parse_modifier(kind, spec, source, irregular, self.categories):
                 cue = cue.lower()
                 term, known = entries.get(cue, (None, ()))

@@ -9,6 +9,7 @@ import pytest
 from pipeline.score import (
     CONTEXT_MODIFIER_PREFIXES,
     ESCALATORY_THRESHOLD,
+    LexiconError,
     Scorer,
     load_scorer,
     read_in_context,
@@ -263,3 +264,22 @@ def test_a_natural_death_is_no_casualty_of_anyone(scorer):
     assert abs(obituary.score) < ESCALATORY_THRESHOLD and labels(obituary, "disaster:"), obituary
     shot = scorer.score_sentence("The opposition leader died at the age of 60 after being shot by soldiers.")
     assert shot.score >= 0.5 and not labels(shot, "disaster:"), shot
+
+
+def test_a_misspelt_context_kind_is_a_lexicon_error():
+    lexicon = {
+        "version": "t",
+        "categories": {"harm": {"polarity": 1, "terms": ["~kill"]}},
+        "modifiers": {
+            "disaster": {
+                "position": "around",
+                "scope": "sentence",
+                "factor": 0.1,
+                "window": 60,
+                "unless_kinds": ["crmie"],
+                "cues": ["flood"],
+            },
+        },
+    }
+    with pytest.raises(LexiconError, match="crmie"):
+        Scorer(lexicon)
