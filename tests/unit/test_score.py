@@ -1420,3 +1420,50 @@ def test_toppled_buildings_and_snow_are_weather_not_coups(scorer):
     assert abs(quake.score) < ESCALATORY_THRESHOLD
     assert "sense:buildings" in terms(quake)["topple"].modifiers
     assert abs(scorer.score_sentence("Snow will hit the hills overnight.").score) < ESCALATORY_THRESHOLD
+
+
+# -- lexicon 2026.12.3: gaps named by fresh batch 10 ------------------------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The new government scraps the water-sharing treaty.",
+        "The water-sharing treaty was scrapped within a year.",
+        "The junta ditched the accord with the rebels.",
+    ],
+)
+def test_scrapping_or_ditching_a_peace_step_is_a_breach_in_both_directions(scorer, sentence):
+    result = scorer.score_sentence(sentence)
+    assert result.score >= ESCALATORY_THRESHOLD
+    assert any(m.startswith(("breach:", "breakdown:")) for t in result.matches for m in t.modifiers)
+
+
+def test_scrapped_sanctions_are_still_a_reversal(scorer):
+    assert scorer.score_sentence("The sanctions were scrapped in May.").score < ESCALATORY_THRESHOLD
+
+
+def test_an_arrest_over_a_theft_is_police_work_and_over_a_protest_is_not(scorer):
+    theft = terms(scorer.score_sentence("Police arrested two men over the theft of rare coins."))["arrest"]
+    assert "sense:theft" in theft.modifiers
+    assert abs(theft.effective_weight) < ESCALATORY_THRESHOLD
+    protest = scorer.score_sentence("Police arrested two opposition leaders after the rally.")
+    assert protest.score >= ESCALATORY_THRESHOLD
+
+
+def test_everyday_attacks_shots_and_meetings(scorer):
+    for sentence in (
+        "The carmaker launched an attack on its competitor's pricing.",
+        "The central bank fired a warning shot at investors.",
+        "The singer was taken to hospital after a heart attack.",
+        "Shareholders will meet on Thursday to vote on the bonus.",
+        "The holders fought back to win in extra time.",
+        "The champion survived a five-set battle in the heat.",
+        "A derby thriller ended in a fight to the last minute.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+    for sentence in (
+        "Gunmen launched an attack on a police station.",
+        "Soldiers shot two protesters in the main square.",
+        "The foreign ministers will meet on Thursday to discuss the truce.",
+        "Rebel fighters fought back to retake the bridge.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) >= ESCALATORY_THRESHOLD, sentence
