@@ -1467,3 +1467,39 @@ def test_everyday_attacks_shots_and_meetings(scorer):
         "Rebel fighters fought back to retake the bridge.",
     ):
         assert abs(scorer.score_sentence(sentence).score) >= ESCALATORY_THRESHOLD, sentence
+
+
+# -- gaps named by fresh batch 11 -----------------------------------------------------------------------
+def test_firing_needs_a_projectile_in_view(scorer):
+    rockets = scorer.score_sentence("The militia fired a volley of rockets at the airport.")
+    assert terms(rockets)["fire"].effective_weight > 0.5 and rockets.score >= ESCALATORY_THRESHOLD
+    sacked = terms(scorer.score_sentence("The club fired its coach after the defeat."))["fire"]
+    assert sacked.effective_weight == 0 and "sense:no-context" in sacked.modifiers
+
+
+def test_a_projectile_fired_during_a_blaze_is_still_a_perpetrator(scorer):
+    # "fires" is a fire context too; with rockets in view the firing is an attack, so the deaths count
+    attack = scorer.score_sentence("The group fires a salvo of rockets at the depot, killing four guards.")
+    assert terms(attack)["kill"].effective_weight > 0.3
+
+
+def test_slamming_into_is_an_attack_only_with_a_weapon(scorer):
+    assert scorer.score_sentence("Two drones slammed into the refinery.").score >= ESCALATORY_THRESHOLD
+    storm = terms(scorer.score_sentence("The typhoon slammed into the coast on Sunday."))["slam into"]
+    assert storm.effective_weight == 0
+
+
+def test_economic_escalation_evacuation_convoys_and_sport_or_political_battles(scorer):
+    trade = terms(scorer.score_sentence("Shares slide as the trade war escalates."))["escalate"]
+    assert "sense:trade" in trade.modifiers and trade.effective_weight < ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("Fighting escalates along the river.").score >= ESCALATORY_THRESHOLD
+    assert (
+        scorer.score_sentence("Evacuation convoys left the shelled town at dawn.").score
+        <= DEESCALATORY_THRESHOLD
+    )
+    for sentence in (
+        "The minister battled to limit the fallout from the scandal.",
+        "Her hat-trick helped the champions crush the visitors.",
+        "The Fed will meet on Wednesday.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
