@@ -1503,3 +1503,61 @@ def test_economic_escalation_evacuation_convoys_and_sport_or_political_battles(s
         "The Fed will meet on Wednesday.",
     ):
         assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+# -- gaps named by fresh batch 12 -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"negation": {"factor": -0.25, "window": 4, "cues": ["not", False]}},  # YAML's bare `no`
+        {"negation": {"factor": -0.25, "window": 4, "cues_after": [True]}},  # YAML's bare `yes`/`on`
+    ],
+)
+def test_a_cue_that_yaml_read_as_a_boolean_is_refused(spec):
+    lexicon = {"version": "x", "categories": {"a": {"polarity": 1, "terms": ["hit"]}}, "modifiers": spec}
+    with pytest.raises(LexiconError, match="is not text"):
+        Scorer(lexicon)
+
+
+def test_a_sense_word_or_neutral_phrase_that_yaml_read_as_a_boolean_is_refused():
+    base = {"version": "x", "categories": {"a": {"polarity": 1, "terms": ["hit"]}}}
+    with pytest.raises(LexiconError, match="is not text"):
+        Scorer({**base, "senses": [{"terms": ["hit"], "requires": ["cut", False]}]})
+    with pytest.raises(LexiconError, match="is not text"):
+        Scorer({**base, "neutral": [True]})
+
+
+def test_the_shipped_lexicon_negates_with_no(scorer):
+    attack = terms(scorer.score_sentence("There was no attack on the town."))["attack"]
+    assert "negation:no" in attack.modifiers and attack.effective_weight < 0
+
+
+def test_a_peace_step_that_did_not_happen_is_a_rejection(scorer):
+    for sentence in ("There was no ceasefire on Sunday.", "The two sides did not agree a truce."):
+        result = scorer.score_sentence(sentence)
+        assert result.score >= ESCALATORY_THRESHOLD, sentence
+        assert any(m.startswith("negated_peace:") for t in result.matches for m in t.modifiers)
+    # escalatory terms keep the mild negation
+    assert "negation:not" in terms(scorer.score_sentence("The army did not attack the town."))["attack"].modifiers
+
+
+def test_no_longer_bound_by_a_truce_and_extended_rule_are_escalatory(scorer):
+    for sentence in (
+        "The militia says it is no longer bound by the truce.",
+        "The colonel extended his rule by four years.",
+        "Three aircraft carriers sailed towards the strait.",
+    ):
+        assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+def test_pitch_invasions_red_tape_racing_duels_and_grand_slams(scorer):
+    for sentence in (
+        "Hundreds of fans invaded the pitch at the final whistle.",
+        "The minister launched an assault on red tape.",
+        "She held off a fierce battle for pole on the final lap.",
+        "He won his third grand slam on Sunday.",
+        "The phone is a bomb, one reviewer wrote.",
+        "The princess visited a shelter for young mothers.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+    assert scorer.score_sentence("Tanks invaded the border region at dawn.").score >= ESCALATORY_THRESHOLD
