@@ -325,6 +325,8 @@ def _parse_senses(
             words = _word_set(spec["requires"] if requires else spec["unless"], irregular, where)
             window = int(spec.get("window", 4))
             factor = float(spec.get("factor", 0.0))
+        except LexiconError:
+            raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise LexiconError(
                 f"{where}: needs terms, unless or requires, and optional window, factor ({exc})"
@@ -355,6 +357,8 @@ def _parse_modifier(
         excluded = frozenset(spec["except_categories"]) if "except_categories" in spec else None
         terms = frozenset(_text(t, where).lower() for t in spec.get("terms") or [])
         unless = frozenset(spec.get("unless_categories") or [])
+    except LexiconError:
+        raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise LexiconError(
             f"{source}: modifier {kind} needs factor, window, cues (or cues_after) and an optional "

@@ -1561,3 +1561,50 @@ def test_pitch_invasions_red_tape_racing_duels_and_grand_slams(scorer):
     ):
         assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
     assert scorer.score_sentence("Tanks invaded the border region at dawn.").score >= ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 13 -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The calm lasted barely a week.",
+        "The border talks ended acrimoniously on Friday.",
+        "The government declared the water accord void.",
+        "The new government renounced the peace treaty.",
+        "The treaty was annulled by parliament.",
+    ],
+)
+def test_peace_steps_that_are_voided_renounced_or_short_lived_are_breakdowns(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+def test_coming_under_fire_needs_a_unit_or_a_place(scorer):
+    patrol = scorer.score_sentence("Their patrol came under fire near the bridge, wounding two.")
+    assert patrol.score >= ESCALATORY_THRESHOLD
+    assert "disaster:fire" not in terms(patrol)["wound"].modifiers  # the firing is the perpetrator
+    minister = terms(scorer.score_sentence("The minister came under fire for the remark."))["come under fire"]
+    assert minister.effective_weight == 0
+
+
+def test_war_games_need_a_military_context(scorer):
+    assert scorer.score_sentence("The navy staged war games near the islands.").score >= ESCALATORY_THRESHOLD
+    games = terms(scorer.score_sentence("Students played war games at the library."))["war games"]
+    assert games.effective_weight == 0
+
+
+def test_denials_after_the_act_court_outcomes_and_police_captures(scorer):
+    for sentence in (
+        "Claims that its jets bombed the camp are absurd, the ministry said.",
+        "The former general was found guilty of ordering the killing of protesters.",
+        "A fugitive mafia boss was captured in Sicily.",
+        "The keeper saved three shots in the penalty shoot-out.",
+        "An orca rammed a sailing boat off the coast.",
+        "The senator's fight for the nomination goes on.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+def test_ending_a_labour_strike_eases_a_protest(scorer):
+    # a labour strike is a protest (weakly escalatory); "end their" undoes it like "end the"
+    ended = terms(scorer.score_sentence("The actors end their strike at the studios."))["strike"]
+    assert "reversal:end their" in ended.modifiers and any(m.startswith("sense:") for m in ended.modifiers)
