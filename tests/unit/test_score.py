@@ -1608,3 +1608,29 @@ def test_ending_a_labour_strike_eases_a_protest(scorer):
     # a labour strike is a protest (weakly escalatory); "end their" undoes it like "end the"
     ended = terms(scorer.score_sentence("The actors end their strike at the studios."))["strike"]
     assert "reversal:end their" in ended.modifiers and any(m.startswith("sense:") for m in ended.modifiers)
+
+
+# -- gaps named by fresh batch 14 -----------------------------------------------------------------------
+def test_export_curbs_balloons_and_a_truce_that_barely_survived(scorer):
+    for sentence in (
+        "The ministry imposed export controls on rare metals in a tit-for-tat move.",
+        "The North floated hundreds of rubbish balloons over the border.",
+        "The truce barely survived the weekend.",
+    ):
+        assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+    market = terms(scorer.score_sentence("Chip shares slid on Monday after the export curbs."))["export curb"]
+    assert "sense:shares" in market.modifiers and market.effective_weight < ESCALATORY_THRESHOLD
+
+
+def test_blasts_at_umpires_or_plans_and_films_storming_the_box_office(scorer):
+    umpire = terms(scorer.score_sentence("The champion blasted the umpire after the loss."))["blast"]
+    assert umpire.effective_weight == 0
+    plan = terms(scorer.score_sentence("The mayor blasted the plan as reckless."))["blast"]
+    assert 0 < plan.effective_weight < terms(scorer.score_sentence("A blast hit the market."))["blast"].effective_weight
+    assert abs(scorer.score_sentence("The sequel stormed the box office.").score) < ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("Rioters stormed the tax office.").score >= ESCALATORY_THRESHOLD
+
+
+def test_a_denial_that_calls_the_accusation_a_smear(scorer):
+    result = scorer.score_sentence("The embassy dismissed the spying accusations as a smear campaign.")
+    assert abs(result.score) < ESCALATORY_THRESHOLD
