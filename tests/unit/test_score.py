@@ -1634,3 +1634,60 @@ def test_blasts_at_umpires_or_plans_and_films_storming_the_box_office(scorer):
 def test_a_denial_that_calls_the_accusation_a_smear(scorer):
     result = scorer.score_sentence("The embassy dismissed the spying accusations as a smear campaign.")
     assert abs(result.score) < ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 15 -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The bowlers tore through the visitors' attack before the innings closed.",
+        "The rugby champions crushed their old rivals.",
+        "The boxer won a brutal ten-round war.",
+    ],
+)
+def test_a_sport_context_damps_the_war_words_of_a_match_report(scorer, sentence):
+    result = scorer.score_sentence(sentence)
+    assert abs(result.score) < ESCALATORY_THRESHOLD
+    assert any(m.startswith("sport:") for t in result.matches for m in t.modifiers)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Police fired tear gas at rugby fans outside the ground.",
+        "Two football fans were stabbed after the game.",
+        "Gunmen attacked the cricket team's bus, killing six.",
+        "Supporters fought running battles with police after the derby.",
+    ],
+)
+def test_real_violence_around_a_match_keeps_its_weight(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The truce is slowly dying.",
+        "The border accord has been reduced to rubble.",
+        "The junta terminated the defence cooperation agreement.",
+        "Soldiers took control of the state broadcaster and the airport.",
+        "A surveillance balloon drifted over the air base.",
+    ],
+)
+def test_dying_truces_terminated_accords_soldiers_taking_control_and_state_balloons(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+def test_acquittals_fakes_exchanges_handed_in_weapons_and_market_demand(scorer):
+    for sentence in (
+        "A court acquitted the singer of assault.",
+        "The ministry said the footage of troops shelling the village was fake.",
+        "Strong demand lifted the airline's profits.",
+        "A party balloon drifted over the fair.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+    for sentence in (
+        "Hostages and detainees were exchanged at the crossing.",
+        "Hundreds of fighters handed in their weapons.",
+    ):
+        assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD, sentence
