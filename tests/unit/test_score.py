@@ -1691,3 +1691,31 @@ def test_acquittals_fakes_exchanges_handed_in_weapons_and_market_demand(scorer):
         "Hundreds of fighters handed in their weapons.",
     ):
         assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD, sentence
+
+
+# -- gaps named by fresh batch 16 -----------------------------------------------------------------------
+def test_sinking_is_an_attack_only_with_a_weapon_and_a_sunk_ferry_stays_a_disaster(scorer):
+    assert scorer.score_sentence("A naval drone sank the patrol boat.").score >= ESCALATORY_THRESHOLD
+    ferry = scorer.score_sentence("The ferry sank in the storm, killing nine.")
+    assert abs(ferry.score) < ESCALATORY_THRESHOLD
+    assert terms(ferry)["sink"].effective_weight == 0
+
+
+def test_hosting_weapons_is_not_talks_and_freed_prisoners_of_war_are_released(scorer):
+    hosts = scorer.score_sentence("The country now hosts nuclear weapons, the president confirmed.")
+    assert hosts.score >= ESCALATORY_THRESHOLD and "sense:weapons" in terms(hosts)["host"].modifiers
+    freed = scorer.score_sentence("The militia released twenty soldiers captured last year.")
+    assert "release:released" in terms(freed)["capture"].modifiers
+    assert freed.score <= DEESCALATORY_THRESHOLD
+    assert scorer.score_sentence("A Red Cross convoy reached the town.").score <= DEESCALATORY_THRESHOLD
+
+
+def test_wars_on_pests_battles_with_injury_and_speculation_denied(scorer):
+    for sentence in (
+        "The island declared war on invasive rats.",
+        "The dancer won her battle with injury.",
+        "The new series is a killer hit.",
+        "Officers arrested four suspected members of a cocaine gang.",
+        "Reports of a planned attack on the port are pure speculation, the minister said.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
