@@ -33,7 +33,7 @@ from pipeline.config import PACKAGE_DATA
 from pipeline.matching import build_automaton, longest_matches
 from pipeline.text import split_sentences
 
-SCORER_CODE_VERSION = "6"
+SCORER_CODE_VERSION = "7"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_LEXICON = PACKAGE_DATA / "lexicon.yaml"
 ESCALATORY_THRESHOLD = 0.2
@@ -600,7 +600,8 @@ class Scorer:
             else:
                 factor = sense_factor
                 applied = list(sense_labels)
-            negated = False
+            flipped_at = -1  # start of the cue whose flip applied; a second flip needs another cue
+            flips = 0
             kinds_applied: set[str] = set()
             for cue_start, cue_end, cue in cues if cues else ():
                 if cue.applies_to and cue.applies_to != term.polarity:
@@ -633,10 +634,14 @@ class Scorer:
                     continue
                 elif cue.unless_categories and _has_perpetrator(terms, readings, cue):
                     continue
-                if cue.factor < 0:  # flips (negation, reversal, breach) apply once per term
-                    if negated:
+                if cue.factor < 0:  # flips (negation, reversal, breach): one per cue, two at most
+                    # A second flip from another cue is a double negative and undoes the first ("denies
+                    # blocking aid", "did not violate the truce", "no plans to lift sanctions"); one cue
+                    # that carries two kinds ("refused to") still flips once.
+                    if flips == 2 or cue_start == flipped_at:
                         continue
-                    negated = True
+                    flips += 1
+                    flipped_at = cue_start
                 kinds_applied.add(cue.kind)
                 factor *= cue.factor
                 applied.append(f"{cue.kind}:{cue.cue}")

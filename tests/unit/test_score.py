@@ -1719,3 +1719,46 @@ def test_wars_on_pests_battles_with_injury_and_speculation_denied(scorer):
         "Reports of a planned attack on the port are pure speculation, the minister said.",
     ):
         assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+# -- scorer-7 and gaps named by fresh batch 17 ----------------------------------------------------------
+def test_a_double_negative_undoes_the_first_flip(scorer):
+    # "will not end the strike": the strike goes on (both labelled files code this as conflict)
+    strike = terms(scorer.score_sentence("The drivers say they will not end the strike."))["strike"]
+    assert strike.effective_weight > 0
+    assert any(m.startswith("negation:") for m in strike.modifiers)
+    assert "reversal:end the" in strike.modifiers
+    # "denied blocking the aid": neither a blocked nor a delivered aid, about 0
+    denied = scorer.score_sentence("The ministry denied blocking the aid convoy.")
+    assert abs(denied.score) < ESCALATORY_THRESHOLD
+    assert any(m.startswith("breach:") for m in terms(denied)["aid convoy"].modifiers)
+
+
+def test_one_cue_with_two_kinds_still_flips_once(scorer):
+    refused = terms(scorer.score_sentence("The rebels refused to meet the envoy."))["meet"]
+    assert [m for m in refused.modifiers if m.endswith("refused to")] == ["refusal:refused to"]
+    assert refused.effective_weight > 0
+
+
+def test_frozen_talks_recalled_negotiators_a_deal_in_danger_and_a_junta_removing_the_president(scorer):
+    for sentence in (
+        "The government froze talks with the rebels.",
+        "The cabinet pulled its negotiators out of the capital.",
+        "The border deal is in danger.",
+        "The junta said it had removed the president from office.",
+        "Jets crossed the median line again.",
+    ):
+        assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+    court = terms(scorer.score_sentence("The court removed the president from office."))
+    assert court["remove the president from office"].effective_weight == 0
+
+
+def test_comedy_bombs_wars_on_loneliness_straight_sets_and_scooter_bans(scorer):
+    for sentence in (
+        "The comedian's new sitcom bombed.",
+        "The charity declared war on loneliness.",
+        "She destroyed her rival in straight sets.",
+        "The city banned e-scooters from its pavements.",
+        "Battle lines are drawn over the fishing quotas.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
