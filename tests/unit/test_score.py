@@ -1762,3 +1762,28 @@ def test_comedy_bombs_wars_on_loneliness_straight_sets_and_scooter_bans(scorer):
         "Battle lines are drawn over the fishing quotas.",
     ):
         assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+# -- gaps named by fresh batch 18 -----------------------------------------------------------------------
+def test_a_broken_ceasefire_a_blocked_resupply_and_a_denial_after_the_report(scorer):
+    assert scorer.score_sentence("The truce was broken within hours.").score >= ESCALATORY_THRESHOLD
+    assert (
+        scorer.score_sentence("Patrol boats blocked a resupply mission to the reef.").score
+        >= ESCALATORY_THRESHOLD
+    )
+    resupply = terms(scorer.score_sentence("The resupply mission reached the outpost."))["resupply mission"]
+    assert resupply.effective_weight == 0
+    denied = scorer.score_sentence("The embassy called the reports a provocation and denied them.")
+    assert abs(denied.score) < ESCALATORY_THRESHOLD
+
+
+def test_markets_under_siege_variants_fought_and_shoppers_targeted(scorer):
+    for sentence in (
+        "The housing market is under siege from high mortgage rates.",
+        "Drugmakers race to fight the new flu variant.",
+        "The retailer targets a younger generation of shoppers.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+    assert scorer.score_sentence("The army laid siege to the city.").score >= ESCALATORY_THRESHOLD
+    # talks that broke new ground made progress: no breakdown
+    assert scorer.score_sentence("The talks have broken new ground.").score <= DEESCALATORY_THRESHOLD
