@@ -1787,3 +1787,26 @@ def test_markets_under_siege_variants_fought_and_shoppers_targeted(scorer):
     assert scorer.score_sentence("The army laid siege to the city.").score >= ESCALATORY_THRESHOLD
     # talks that broke new ground made progress: no breakdown
     assert scorer.score_sentence("The talks have broken new ground.").score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 19 -----------------------------------------------------------------------
+def test_an_elusive_deal_and_soldiers_taking_charge(scorer):
+    for sentence in (
+        "A deal to end the war seems further away than ever.",
+        "The peace accord remains elusive.",
+        "Army officers took charge of the country overnight.",
+    ):
+        assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+    coach = terms(scorer.score_sentence("The new coach takes charge on Monday."))["take charge"]
+    assert coach.effective_weight == 0
+
+
+def test_riots_of_goals_heat_bombardments_debate_offensives_and_slander(scorer):
+    for sentence in (
+        "The visitors ran riot in the second half.",
+        "The heatwave bombards the coast with record temperatures.",
+        "The senator went on the offensive in the televised debate.",
+        "The ministry said claims that its troops shelled the port were slander.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+    assert scorer.score_sentence("Artillery bombarded the town overnight.").score >= ESCALATORY_THRESHOLD
