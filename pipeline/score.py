@@ -304,8 +304,17 @@ def _expand(term: str, irregular: dict[str, list[str]]) -> list[str]:
     return variants
 
 
+def _text(value: object, where: str) -> str:
+    """A word or phrase of the lexicon. YAML reads a bare no, off, yes or on as a boolean, which
+    str() would silently turn into the word "false" (the negation cue "no" was lost that way until
+    lexicon 2026.12.3): anything but text is an error, so such a word must be quoted."""
+    if not isinstance(value, str):
+        raise LexiconError(f"{where}: {value!r} is not text (quote YAML words such as no, off, yes, on)")
+    return value
+
+
 def _parse_term(entry: object, default_weight: float, where: str) -> tuple[str, float]:
-    text = str(entry).strip()
+    text = _text(entry, where).strip()
     weight = default_weight
     if "=" in text:
         text, _, raw = text.rpartition("=")
@@ -321,11 +330,11 @@ def _parse_term(entry: object, default_weight: float, where: str) -> tuple[str, 
     return text.lower(), weight
 
 
-def _word_set(words: Iterable[object], irregular: dict[str, list[str]]) -> frozenset[str]:
+def _word_set(words: Iterable[object], irregular: dict[str, list[str]], where: str) -> frozenset[str]:
     """Context words; "~word" stands for its inflections as for terms."""
     found: set[str] = set()
     for word in words:
-        text = str(word).lower().strip()
+        text = _text(word, where).lower().strip()
         found.update(_expand(text, irregular) if text.startswith("~") else [text])
     return frozenset(found)
 
@@ -339,9 +348,11 @@ def _parse_senses(
         try:
             names = [str(t).lower().replace("~", "") for t in spec["terms"]]
             requires = "requires" in spec
-            words = _word_set(spec["requires"] if requires else spec["unless"], irregular)
+            words = _word_set(spec["requires"] if requires else spec["unless"], irregular, where)
             window = int(spec.get("window", 4))
             factor = float(spec.get("factor", 0.0))
+        except LexiconError:
+            raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise LexiconError(
                 f"{where}: needs terms, unless or requires, and optional window, factor ({exc})"
@@ -360,21 +371,26 @@ def _parse_modifier(
     for its inflections (collapse, collapses, collapsed, collapsing), as in terms."""
     try:
         factor, window = float(spec["factor"]), int(spec["window"])
-        cues = [(BEFORE, v) for c in spec.get("cues") or [] for v in _expand(str(c).lower(), irregular)]
-        cues += [(AFTER, v) for c in spec.get("cues_after") or [] for v in _expand(str(c).lower(), irregular)]
+        where = f"{source}: modifier {kind}"
+        cues = [(BEFORE, v) for c in spec.get("cues") or [] for v in _expand(_text(c, where).lower(), irregular)]
+        cues += [
+            (AFTER, v) for c in spec.get("cues_after") or [] for v in _expand(_text(c, where).lower(), irregular)
+        ]
         applies_to = {"all": 0, "escalatory": 1, "deescalatory": -1}[spec.get("applies_to", "all")]
         whole_sentence = {"clause": False, "sentence": True}[spec.get("scope", "clause")]
         around = {"before": False, "around": True}[spec.get("position", "before")]
         categories = frozenset(spec["categories"]) if "categories" in spec else None
         excluded = frozenset(spec["except_categories"]) if "except_categories" in spec else None
-        terms = frozenset(str(t).lower() for t in spec.get("terms") or [])
+        terms = frozenset(_text(t, where).lower() for t in spec.get("terms") or [])
         unless = frozenset(spec.get("unless_categories") or [])
-        unless_words = [v for w in spec.get("unless_words") or [] for v in _expand(str(w).lower(), irregular)]
+        unless_words = [v for w in spec.get("unless_words") or [] for v in _expand(_text(w, where).lower(), irregular)]
         not_before = sorted(
-            {str(w).lower() for w in spec.get("unless_words_not_before") or []}, key=len, reverse=True
+            {_text(w, where).lower() for w in spec.get("unless_words_not_before") or []}, key=len, reverse=True
         )
         cue_terms = bool(spec.get("cue_terms", False))
         unless_kinds = frozenset(spec.get("unless_kinds") or [])
+    except LexiconError:
+        raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise LexiconError(
             f"{source}: modifier {kind} needs factor, window, cues (or cues_after) and an optional "
@@ -618,7 +634,7 @@ class Scorer:
                     term = _contained_term(cue, entries, modifier)
                 entries[cue] = (term, (*known, modifier))
         for phrase in lexicon.get("neutral") or []:
-            entries[str(phrase).lower()] = (None, ())
+            entries[_text(phrase, f"{source}: neutral").lower()] = (None, ())
         try:
             self.order_decay = float(salience.get("order_decay", 1.0))
         except (TypeError, ValueError):
@@ -688,7 +704,8 @@ class Scorer:
             else:
                 factor = sense_factor
                 applied = list(sense_labels)
-            negated = False
+            flipped_at = -1  # start of the cue whose flip applied; a second flip needs another cue
+            flips = 0
             kinds_applied: set[str] = set()
             for cue_start, cue_end, cue in cues if cues else ():
                 if cue.applies_to and cue.applies_to != term.polarity:
@@ -730,10 +747,14 @@ class Scorer:
                         void = voided[id(cue)] = _context_void(cue, lowered, cues, terms, readings)
                     if void:
                         continue
-                if cue.factor < 0:  # flips (negation, reversal, breach) apply once per term
-                    if negated:
+                if cue.factor < 0:  # flips (negation, reversal, breach): one per cue, two at most
+                    # A second flip from another cue is a double negative and undoes the first ("denies
+                    # blocking aid", "did not violate the truce", "no plans to lift sanctions"); one cue
+                    # that carries two kinds ("refused to") still flips once.
+                    if flips == 2 or cue_start == flipped_at:
                         continue
-                    negated = True
+                    flips += 1
+                    flipped_at = cue_start
                 kinds_applied.add(cue.kind)
                 factor *= cue.factor
                 applied.append(f"{cue.kind}:{cue.cue}")

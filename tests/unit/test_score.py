@@ -1423,3 +1423,393 @@ def test_toppled_buildings_and_snow_are_weather_not_coups(scorer):
     assert abs(quake.score) < ESCALATORY_THRESHOLD
     assert "sense:buildings" in terms(quake)["topple"].modifiers
     assert abs(scorer.score_sentence("Snow will hit the hills overnight.").score) < ESCALATORY_THRESHOLD
+
+
+# -- lexicon 2026.12.3: gaps named by fresh batch 10 ------------------------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The new government scraps the water-sharing treaty.",
+        "The water-sharing treaty was scrapped within a year.",
+        "The junta ditched the accord with the rebels.",
+    ],
+)
+def test_scrapping_or_ditching_a_peace_step_is_a_breach_in_both_directions(scorer, sentence):
+    result = scorer.score_sentence(sentence)
+    assert result.score >= ESCALATORY_THRESHOLD
+    assert any(m.startswith(("breach:", "breakdown:")) for t in result.matches for m in t.modifiers)
+
+
+def test_scrapped_sanctions_are_still_a_reversal(scorer):
+    assert scorer.score_sentence("The sanctions were scrapped in May.").score < ESCALATORY_THRESHOLD
+
+
+def test_an_arrest_over_a_theft_is_police_work_and_over_a_protest_is_not(scorer):
+    theft = terms(scorer.score_sentence("Police arrested two men over the theft of rare coins."))["arrest"]
+    assert "sense:theft" in theft.modifiers
+    assert abs(theft.effective_weight) < ESCALATORY_THRESHOLD
+    protest = scorer.score_sentence("Police arrested two opposition leaders after the rally.")
+    assert protest.score >= ESCALATORY_THRESHOLD
+
+
+def test_everyday_attacks_shots_and_meetings(scorer):
+    for sentence in (
+        "The carmaker launched an attack on its competitor's pricing.",
+        "The central bank fired a warning shot at investors.",
+        "The singer was taken to hospital after a heart attack.",
+        "Shareholders will meet on Thursday to vote on the bonus.",
+        "The holders fought back to win in extra time.",
+        "The champion survived a five-set battle in the heat.",
+        "A derby thriller ended in a fight to the last minute.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+    for sentence in (
+        "Gunmen launched an attack on a police station.",
+        "Soldiers shot two protesters in the main square.",
+        "The foreign ministers will meet on Thursday to discuss the truce.",
+        "Rebel fighters fought back to retake the bridge.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) >= ESCALATORY_THRESHOLD, sentence
+
+
+# -- gaps named by fresh batch 11 -----------------------------------------------------------------------
+def test_firing_needs_a_projectile_in_view(scorer):
+    rockets = scorer.score_sentence("The militia fired a volley of rockets at the airport.")
+    assert terms(rockets)["fire"].effective_weight > 0.5 and rockets.score >= ESCALATORY_THRESHOLD
+    sacked = terms(scorer.score_sentence("The club fired its coach after the defeat."))["fire"]
+    assert sacked.effective_weight == 0 and "sense:no-context" in sacked.modifiers
+
+
+def test_a_projectile_fired_during_a_blaze_is_still_a_perpetrator(scorer):
+    # "fires" is a fire context too; with rockets in view the firing is an attack, so the deaths count
+    attack = scorer.score_sentence("The group fires a salvo of rockets at the depot, killing four guards.")
+    assert terms(attack)["kill"].effective_weight > 0.3
+
+
+def test_slamming_into_is_an_attack_only_with_a_weapon(scorer):
+    assert scorer.score_sentence("Two drones slammed into the refinery.").score >= ESCALATORY_THRESHOLD
+    storm = terms(scorer.score_sentence("The typhoon slammed into the coast on Sunday."))["slam into"]
+    assert storm.effective_weight == 0
+
+
+def test_economic_escalation_evacuation_convoys_and_sport_or_political_battles(scorer):
+    trade = terms(scorer.score_sentence("Shares slide as the trade war escalates."))["escalate"]
+    assert "sense:trade" in trade.modifiers and trade.effective_weight < ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("Fighting escalates along the river.").score >= ESCALATORY_THRESHOLD
+    assert (
+        scorer.score_sentence("Evacuation convoys left the shelled town at dawn.").score
+        <= DEESCALATORY_THRESHOLD
+    )
+    for sentence in (
+        "The minister battled to limit the fallout from the scandal.",
+        "Her hat-trick helped the champions crush the visitors.",
+        "The Fed will meet on Wednesday.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+# -- gaps named by fresh batch 12 -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"negation": {"factor": -0.25, "window": 4, "cues": ["not", False]}},  # YAML's bare `no`
+        {"negation": {"factor": -0.25, "window": 4, "cues_after": [True]}},  # YAML's bare `yes`/`on`
+    ],
+)
+def test_a_cue_that_yaml_read_as_a_boolean_is_refused(spec):
+    lexicon = {"version": "x", "categories": {"a": {"polarity": 1, "terms": ["hit"]}}, "modifiers": spec}
+    with pytest.raises(LexiconError, match="is not text"):
+        Scorer(lexicon)
+
+
+def test_a_sense_word_or_neutral_phrase_that_yaml_read_as_a_boolean_is_refused():
+    base = {"version": "x", "categories": {"a": {"polarity": 1, "terms": ["hit"]}}}
+    with pytest.raises(LexiconError, match="is not text"):
+        Scorer({**base, "senses": [{"terms": ["hit"], "requires": ["cut", False]}]})
+    with pytest.raises(LexiconError, match="is not text"):
+        Scorer({**base, "neutral": [True]})
+
+
+def test_the_shipped_lexicon_negates_with_no(scorer):
+    attack = terms(scorer.score_sentence("There was no attack on the town."))["attack"]
+    assert "negation:no" in attack.modifiers and attack.effective_weight < 0
+
+
+def test_a_peace_step_that_did_not_happen_is_a_rejection(scorer):
+    for sentence in ("There was no ceasefire on Sunday.", "The two sides did not agree a truce."):
+        result = scorer.score_sentence(sentence)
+        assert result.score >= ESCALATORY_THRESHOLD, sentence
+        assert any(m.startswith("negated_peace:") for t in result.matches for m in t.modifiers)
+    # escalatory terms keep the mild negation
+    assert "negation:not" in terms(scorer.score_sentence("The army did not attack the town."))["attack"].modifiers
+
+
+def test_no_longer_bound_by_a_truce_and_extended_rule_are_escalatory(scorer):
+    for sentence in (
+        "The militia says it is no longer bound by the truce.",
+        "The colonel extended his rule by four years.",
+        "Three aircraft carriers sailed towards the strait.",
+    ):
+        assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+def test_pitch_invasions_red_tape_racing_duels_and_grand_slams(scorer):
+    for sentence in (
+        "Hundreds of fans invaded the pitch at the final whistle.",
+        "The minister launched an assault on red tape.",
+        "She held off a fierce battle for pole on the final lap.",
+        "He won his third grand slam on Sunday.",
+        "The phone is a bomb, one reviewer wrote.",
+        "The princess visited a shelter for young mothers.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+    assert scorer.score_sentence("Tanks invaded the border region at dawn.").score >= ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 13 -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The calm lasted barely a week.",
+        "The border talks ended acrimoniously on Friday.",
+        "The government declared the water accord void.",
+        "The new government renounced the peace treaty.",
+        "The treaty was annulled by parliament.",
+    ],
+)
+def test_peace_steps_that_are_voided_renounced_or_short_lived_are_breakdowns(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+def test_coming_under_fire_needs_a_unit_or_a_place(scorer):
+    patrol = scorer.score_sentence("Their patrol came under fire near the bridge, wounding two.")
+    assert patrol.score >= ESCALATORY_THRESHOLD
+    assert "disaster:fire" not in terms(patrol)["wound"].modifiers  # the firing is the perpetrator
+    minister = terms(scorer.score_sentence("The minister came under fire for the remark."))["come under fire"]
+    assert minister.effective_weight == 0
+
+
+def test_war_games_need_a_military_context(scorer):
+    assert scorer.score_sentence("The navy staged war games near the islands.").score >= ESCALATORY_THRESHOLD
+    games = terms(scorer.score_sentence("Students played war games at the library."))["war games"]
+    assert games.effective_weight == 0
+
+
+def test_denials_after_the_act_court_outcomes_and_police_captures(scorer):
+    for sentence in (
+        "Claims that its jets bombed the camp are absurd, the ministry said.",
+        "The former general was found guilty of ordering the killing of protesters.",
+        "A fugitive mafia boss was captured in Sicily.",
+        "The keeper saved three shots in the penalty shoot-out.",
+        "An orca rammed a sailing boat off the coast.",
+        "The senator's fight for the nomination goes on.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+def test_ending_a_labour_strike_eases_a_protest(scorer):
+    # a labour strike is a protest (weakly escalatory); "end their" undoes it like "end the"
+    ended = terms(scorer.score_sentence("The actors end their strike at the studios."))["strike"]
+    assert "reversal:end their" in ended.modifiers and any(m.startswith("sense:") for m in ended.modifiers)
+
+
+# -- gaps named by fresh batch 14 -----------------------------------------------------------------------
+def test_export_curbs_balloons_and_a_truce_that_barely_survived(scorer):
+    for sentence in (
+        "The ministry imposed export controls on rare metals in a tit-for-tat move.",
+        "The North floated hundreds of rubbish balloons over the border.",
+        "The truce barely survived the weekend.",
+    ):
+        assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+    market = terms(scorer.score_sentence("Chip shares slid on Monday after the export curbs."))["export curb"]
+    assert "sense:shares" in market.modifiers and market.effective_weight < ESCALATORY_THRESHOLD
+
+
+def test_blasts_at_umpires_or_plans_and_films_storming_the_box_office(scorer):
+    umpire = terms(scorer.score_sentence("The champion blasted the umpire after the loss."))["blast"]
+    assert umpire.effective_weight == 0
+    plan = terms(scorer.score_sentence("The mayor blasted the plan as reckless."))["blast"]
+    assert 0 < plan.effective_weight < terms(scorer.score_sentence("A blast hit the market."))["blast"].effective_weight
+    assert abs(scorer.score_sentence("The sequel stormed the box office.").score) < ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("Rioters stormed the tax office.").score >= ESCALATORY_THRESHOLD
+
+
+def test_a_denial_that_calls_the_accusation_a_smear(scorer):
+    result = scorer.score_sentence("The embassy dismissed the spying accusations as a smear campaign.")
+    assert abs(result.score) < ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 15 -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The bowlers tore through the visitors' attack before the innings closed.",
+        "The rugby champions crushed their old rivals.",
+        "The boxer won a brutal ten-round war.",
+    ],
+)
+def test_a_sport_context_damps_the_war_words_of_a_match_report(scorer, sentence):
+    result = scorer.score_sentence(sentence)
+    assert abs(result.score) < ESCALATORY_THRESHOLD
+    assert any(m.startswith("sport:") for t in result.matches for m in t.modifiers)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Police fired tear gas at rugby fans outside the ground.",
+        "Two football fans were stabbed after the game.",
+        "Gunmen attacked the cricket team's bus, killing six.",
+        "Supporters fought running battles with police after the derby.",
+    ],
+)
+def test_real_violence_around_a_match_keeps_its_weight(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The truce is slowly dying.",
+        "The border accord has been reduced to rubble.",
+        "The junta terminated the defence cooperation agreement.",
+        "Soldiers took control of the state broadcaster and the airport.",
+        "A surveillance balloon drifted over the air base.",
+    ],
+)
+def test_dying_truces_terminated_accords_soldiers_taking_control_and_state_balloons(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD
+
+
+def test_acquittals_fakes_exchanges_handed_in_weapons_and_market_demand(scorer):
+    for sentence in (
+        "A court acquitted the singer of assault.",
+        "The ministry said the footage of troops shelling the village was fake.",
+        "Strong demand lifted the airline's profits.",
+        "A party balloon drifted over the fair.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+    for sentence in (
+        "Hostages and detainees were exchanged at the crossing.",
+        "Hundreds of fighters handed in their weapons.",
+    ):
+        assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD, sentence
+
+
+# -- gaps named by fresh batch 16 -----------------------------------------------------------------------
+def test_sinking_is_an_attack_only_with_a_weapon_and_a_sunk_ferry_stays_a_disaster(scorer):
+    assert scorer.score_sentence("A naval drone sank the patrol boat.").score >= ESCALATORY_THRESHOLD
+    ferry = scorer.score_sentence("The ferry sank in the storm, killing nine.")
+    assert abs(ferry.score) < ESCALATORY_THRESHOLD
+    assert terms(ferry)["sink"].effective_weight == 0
+
+
+def test_hosting_weapons_is_not_talks_and_freed_prisoners_of_war_are_released(scorer):
+    hosts = scorer.score_sentence("The country now hosts nuclear weapons, the president confirmed.")
+    assert hosts.score >= ESCALATORY_THRESHOLD and "sense:weapons" in terms(hosts)["host"].modifiers
+    freed = scorer.score_sentence("The militia released twenty soldiers captured last year.")
+    assert "release:released" in terms(freed)["capture"].modifiers
+    assert freed.score <= DEESCALATORY_THRESHOLD
+    assert scorer.score_sentence("A Red Cross convoy reached the town.").score <= DEESCALATORY_THRESHOLD
+
+
+def test_wars_on_pests_battles_with_injury_and_speculation_denied(scorer):
+    for sentence in (
+        "The island declared war on invasive rats.",
+        "The dancer won her battle with injury.",
+        "The new series is a killer hit.",
+        "Officers arrested four suspected members of a cocaine gang.",
+        "Reports of a planned attack on the port are pure speculation, the minister said.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+# -- scorer-7 and gaps named by fresh batch 17 ----------------------------------------------------------
+def test_a_double_negative_undoes_the_first_flip(scorer):
+    # "will not end the strike": the strike goes on (both labelled files code this as conflict)
+    strike = terms(scorer.score_sentence("The drivers say they will not end the strike."))["strike"]
+    assert strike.effective_weight > 0
+    assert any(m.startswith("negation:") for m in strike.modifiers)
+    assert "reversal:end the" in strike.modifiers
+    # "denied blocking the aid": neither a blocked nor a delivered aid, about 0
+    denied = scorer.score_sentence("The ministry denied blocking the aid convoy.")
+    assert abs(denied.score) < ESCALATORY_THRESHOLD
+    assert any(m.startswith("breach:") for m in terms(denied)["aid convoy"].modifiers)
+
+
+def test_one_cue_with_two_kinds_still_flips_once(scorer):
+    refused = terms(scorer.score_sentence("The rebels refused to meet the envoy."))["meet"]
+    assert [m for m in refused.modifiers if m.endswith("refused to")] == ["refusal:refused to"]
+    assert refused.effective_weight > 0
+
+
+def test_frozen_talks_recalled_negotiators_a_deal_in_danger_and_a_junta_removing_the_president(scorer):
+    for sentence in (
+        "The government froze talks with the rebels.",
+        "The cabinet pulled its negotiators out of the capital.",
+        "The border deal is in danger.",
+        "The junta said it had removed the president from office.",
+        "Jets crossed the median line again.",
+    ):
+        assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+    court = terms(scorer.score_sentence("The court removed the president from office."))
+    assert court["remove the president from office"].effective_weight == 0
+
+
+def test_comedy_bombs_wars_on_loneliness_straight_sets_and_scooter_bans(scorer):
+    for sentence in (
+        "The comedian's new sitcom bombed.",
+        "The charity declared war on loneliness.",
+        "She destroyed her rival in straight sets.",
+        "The city banned e-scooters from its pavements.",
+        "Battle lines are drawn over the fishing quotas.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+# -- gaps named by fresh batch 18 -----------------------------------------------------------------------
+def test_a_broken_ceasefire_a_blocked_resupply_and_a_denial_after_the_report(scorer):
+    assert scorer.score_sentence("The truce was broken within hours.").score >= ESCALATORY_THRESHOLD
+    assert (
+        scorer.score_sentence("Patrol boats blocked a resupply mission to the reef.").score
+        >= ESCALATORY_THRESHOLD
+    )
+    resupply = terms(scorer.score_sentence("The resupply mission reached the outpost."))["resupply mission"]
+    assert resupply.effective_weight == 0
+    denied = scorer.score_sentence("The embassy called the reports a provocation and denied them.")
+    assert abs(denied.score) < ESCALATORY_THRESHOLD
+
+
+def test_markets_under_siege_variants_fought_and_shoppers_targeted(scorer):
+    for sentence in (
+        "The housing market is under siege from high mortgage rates.",
+        "Drugmakers race to fight the new flu variant.",
+        "The retailer targets a younger generation of shoppers.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+    assert scorer.score_sentence("The army laid siege to the city.").score >= ESCALATORY_THRESHOLD
+    # talks that broke new ground made progress: no breakdown
+    assert scorer.score_sentence("The talks have broken new ground.").score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 19 -----------------------------------------------------------------------
+def test_an_elusive_deal_and_soldiers_taking_charge(scorer):
+    for sentence in (
+        "A deal to end the war seems further away than ever.",
+        "The peace accord remains elusive.",
+        "Army officers took charge of the country overnight.",
+    ):
+        assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+    coach = terms(scorer.score_sentence("The new coach takes charge on Monday."))["take charge"]
+    assert coach.effective_weight == 0
+
+
+def test_riots_of_goals_heat_bombardments_debate_offensives_and_slander(scorer):
+    for sentence in (
+        "The visitors ran riot in the second half.",
+        "The heatwave bombards the coast with record temperatures.",
+        "The senator went on the offensive in the televised debate.",
+        "The ministry said claims that its troops shelled the port were slander.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+    assert scorer.score_sentence("Artillery bombarded the town overnight.").score >= ESCALATORY_THRESHOLD
