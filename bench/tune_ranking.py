@@ -34,7 +34,17 @@ GRID = {
     "outlet_share": (0.25, 0.5),
     "rhetoric_weight": (0.25, 0.4, 0.6),
     "mass_index_rise": (0.0, 1.0, 2.0),
+    # the rare-act path (categories as one value each, '+' between categories on --only)
+    "rare_act_categories": (("none",), ("power_seizure",), ("power_seizure", "armed_attack")),
+    "rare_act_days": (90, 180, 365),
+    "rare_act_min_score": (0.3, 0.5, 0.7),
 }
+
+
+def knob_value(knob: str, text: str) -> object:
+    """One --only value as the knob's type (a category list is written a+b)."""
+    kind = type(GRID[knob][0])
+    return tuple(part for part in text.split("+") if part) if kind is tuple else kind(text)
 
 
 def line(j: Judgement) -> str:
@@ -63,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             knob, _, values = item.partition("=")
             if knob not in GRID:
                 parser.error(f"--only: unknown knob {knob!r} (one of {', '.join(GRID)})")
-            grid[knob] = tuple(type(GRID[knob][0])(v) for v in values.split(",")) if values else GRID[knob]
+            grid[knob] = tuple(knob_value(knob, v) for v in values.split(",")) if values else GRID[knob]
     warehouse = Warehouse.from_url(args.db)
     bounds = warehouse.article_day_bounds(None, None)
     if bounds is None:
