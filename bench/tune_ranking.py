@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="sqlite:///data/archive.db")
     parser.add_argument("--only", action="append", default=[], metavar="KNOB=V1,V2",
                         help="vary only these knobs (over these values); the others stay at the defaults")
+    parser.add_argument("--all", action="store_true", help="also print every grid point on every span")
     args = parser.parse_args(argv)
     grid = dict(GRID)
     if args.only:
@@ -99,6 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"defaults {dict(zip(grid, default, strict=True))}:")
     for name in spans:
         print(f"  {name:6s} {line(results[default][name])}")
+    if args.all:
+        varied = [k for k in grid if len(grid[k]) > 1]
+        for values in points:
+            point = dict(zip(grid, values, strict=True))
+            print("point", {k: point[k] for k in varied})
+            for name in spans:
+                print(f"  {name:6s} {line(results[values][name])}")
     years = [name for name in spans if name != "whole"]
     for fit in years:
         best = max(points, key=lambda v: objective(results[v][fit]))
