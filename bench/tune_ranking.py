@@ -9,8 +9,9 @@ the detector, evidence, counterparts, disaster share and incident fold of `escal
 judges the paged incidents per calendar year (`pipeline.backtest.judge`). It then picks, on each
 year, the point with the best objective (events paged first, then no quiet window paged, then at most
 one paged incident a week; fewer pages on a tie) and prints what that point scores on the other
-year(s) and on the whole range, and the current defaults on every span. Research only: it writes
-nothing.
+year(s) and on the whole range, and the current defaults on every span (`--all`: every point on every
+span). GRID also holds the rare-act knobs; the product of every knob is large, so vary a few with
+`--only` (the others stay at the defaults). Research only: it writes nothing.
 """
 
 from __future__ import annotations
