@@ -26,7 +26,7 @@ from pipeline import interrupts
 from pipeline.clock import today_utc
 from pipeline.config import DetectionParams
 from pipeline.delivery import Notifier, deliver, deliver_pages
-from pipeline.detector import DayRow, day_row
+from pipeline.detector import DayRow, day_row, measure_label
 from pipeline.detector import detect as find_candidates
 from pipeline.store import Alert, IncidentPage, StoredIncident, Warehouse
 from pipeline.store.runs import INTERRUPTED
@@ -183,7 +183,7 @@ def why(page: folding.Page, alert: Alert | None) -> str:
     """One line: what raised the page (the alert behind it, and what rose)."""
     cause = page.cause
     detail = (
-        f"{alert.measure.replace('_', ' ')} {alert.value:.1f} vs baseline {alert.baseline:.1f}, "
+        f"{measure_label(alert.measure)} {alert.value:.1f} vs baseline {alert.baseline:.1f}, "
         if alert is not None and alert.measure
         else ""
     )

@@ -277,6 +277,13 @@ RARE_ACT_MEASURE = "rare_act"  # a grave act of a kind the actor had not had for
 RARE_ACT_SEVERITY = "warning"  # a rare grave act pages (the default paging severity)
 
 
+def measure_label(measure: str) -> str:
+    """How a person reads an alert's measure (a rare act's value is the day's escalation mass)."""
+    if measure == RARE_ACT_MEASURE:
+        return "rare grave act, escalation mass"
+    return measure.replace("_", " ")
+
+
 def outlets_needed(active_outlets: int, params: DetectionSettings) -> int:
     """The coverage-aware outlet gate: max(1, round(outlet_share * outlets active that day))."""
     return max(1, round(params.outlet_share * max(1, active_outlets)))
