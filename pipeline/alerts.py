@@ -81,7 +81,11 @@ def find_alerts(
 ) -> tuple[list[Alert], int]:
     """The one detector over [since, until] with each alert's evidence (distinct sentences with their
     copies and outlets), counterparts and disaster/accident share; nothing is stored."""
-    history_start = since - timedelta(days=params.guard_days + max(params.baseline_days, params.mass_baseline_days))
+    # Every window the detector reads: the baselines before the guard band, and the rare-act
+    # history (no guard band), so a live run of one day decides as a backtest over all days does.
+    history_start = since - timedelta(
+        days=max(params.guard_days + max(params.baseline_days, params.mass_baseline_days), params.rare_act_days)
+    )
     series = {actor: day_rows(rows) for actor, rows in warehouse.signal_rows(history_start, until).items()}
     days = [since + timedelta(days=offset) for offset in range((until - since).days + 1)]
     found = find_candidates(series, history_starts(warehouse.first_signal_days()), days, params, earlier)
