@@ -9,8 +9,9 @@ the detector, evidence, counterparts, disaster share and incident fold of `escal
 judges the paged incidents per calendar year (`pipeline.backtest.judge`). It then picks, on each
 year, the point with the best objective (events paged first, then no quiet window paged, then at most
 one paged incident a week; fewer pages on a tie) and prints what that point scores on the other
-year(s) and on the whole range, and the current defaults on every span. Research only: it writes
-nothing.
+year(s) and on the whole range, and the current defaults on every span (`--all`: every point on every
+span). GRID also holds the rare-act knobs; the product of every knob is large, so vary a few with
+`--only` (the others stay at the defaults). Research only: it writes nothing.
 """
 
 from __future__ import annotations
@@ -34,7 +35,17 @@ GRID = {
     "outlet_share": (0.25, 0.5),
     "rhetoric_weight": (0.25, 0.4, 0.6),
     "mass_index_rise": (0.0, 1.0, 2.0),
+    # the rare-act path (categories as one value each, '+' between categories on --only)
+    "rare_act_categories": (("none",), ("power_seizure",), ("power_seizure", "armed_attack")),
+    "rare_act_days": (90, 180, 365),
+    "rare_act_min_score": (0.3, 0.5, 0.7),
 }
+
+
+def knob_value(knob: str, text: str) -> object:
+    """One --only value as the knob's type (a category list is written a+b)."""
+    kind = type(GRID[knob][0])
+    return tuple(part for part in text.split("+") if part) if kind is tuple else kind(text)
 
 
 def line(j: Judgement) -> str:
@@ -54,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="sqlite:///data/archive.db")
     parser.add_argument("--only", action="append", default=[], metavar="KNOB=V1,V2",
                         help="vary only these knobs (over these values); the others stay at the defaults")
+    parser.add_argument("--all", action="store_true", help="also print every grid point on every span")
     args = parser.parse_args(argv)
     grid = dict(GRID)
     if args.only:
@@ -63,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             knob, _, values = item.partition("=")
             if knob not in GRID:
                 parser.error(f"--only: unknown knob {knob!r} (one of {', '.join(GRID)})")
-            grid[knob] = tuple(type(GRID[knob][0])(v) for v in values.split(",")) if values else GRID[knob]
+            grid[knob] = tuple(knob_value(knob, v) for v in values.split(",")) if values else GRID[knob]
     warehouse = Warehouse.from_url(args.db)
     bounds = warehouse.article_day_bounds(None, None)
     if bounds is None:
@@ -89,6 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"defaults {dict(zip(grid, default, strict=True))}:")
     for name in spans:
         print(f"  {name:6s} {line(results[default][name])}")
+    if args.all:
+        varied = [k for k in grid if len(grid[k]) > 1]
+        for values in points:
+            point = dict(zip(grid, values, strict=True))
+            print("point", {k: point[k] for k in varied})
+            for name in spans:
+                print(f"  {name:6s} {line(results[values][name])}")
     years = [name for name in spans if name != "whole"]
     for fit in years:
         best = max(points, key=lambda v: objective(results[v][fit]))

@@ -26,7 +26,7 @@ from pipeline import interrupts
 from pipeline.clock import today_utc
 from pipeline.config import DetectionParams
 from pipeline.delivery import Notifier, deliver, deliver_pages
-from pipeline.detector import DayRow, day_row
+from pipeline.detector import DayRow, day_row, measure_label
 from pipeline.detector import detect as find_candidates
 from pipeline.store import Alert, IncidentPage, StoredIncident, Warehouse
 from pipeline.store.runs import INTERRUPTED
@@ -81,7 +81,11 @@ def find_alerts(
 ) -> tuple[list[Alert], int]:
     """The one detector over [since, until] with each alert's evidence (distinct sentences with their
     copies and outlets), counterparts and disaster/accident share; nothing is stored."""
-    history_start = since - timedelta(days=params.guard_days + max(params.baseline_days, params.mass_baseline_days))
+    # Every window the detector reads: the baselines before the guard band, and the rare-act
+    # history (no guard band), so a live run of one day decides as a backtest over all days does.
+    history_start = since - timedelta(
+        days=max(params.guard_days + max(params.baseline_days, params.mass_baseline_days), params.rare_act_days)
+    )
     series = {actor: day_rows(rows) for actor, rows in warehouse.signal_rows(history_start, until).items()}
     days = [since + timedelta(days=offset) for offset in range((until - since).days + 1)]
     found = find_candidates(series, history_starts(warehouse.first_signal_days()), days, params, earlier)
@@ -183,7 +187,7 @@ def why(page: folding.Page, alert: Alert | None) -> str:
     """One line: what raised the page (the alert behind it, and what rose)."""
     cause = page.cause
     detail = (
-        f"{alert.measure.replace('_', ' ')} {alert.value:.1f} vs baseline {alert.baseline:.1f}, "
+        f"{measure_label(alert.measure)} {alert.value:.1f} vs baseline {alert.baseline:.1f}, "
         if alert is not None and alert.measure
         else ""
     )

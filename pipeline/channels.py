@@ -22,7 +22,7 @@ import httpx
 
 from pipeline.config import Settings, load_settings
 from pipeline.delivery import Notifier
-from pipeline.detector import KINDS, MASS_MEASURE, day_row
+from pipeline.detector import KINDS, MASS_MEASURE, RARE_ACT_MEASURE, day_row, measure_label
 from pipeline.store import Alert, IncidentPage, Warehouse, alert_to_dict
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ def alert_headline(alert: Alert) -> str:
     direction = "escalation" if alert.kind == "escalation" else "de-escalation"
     return (
         f"{alert.severity.upper()}: {direction} spike for {alert.actor} on {alert.day}: "
-        f"{measure_of(alert).replace('_', ' ')} {alert.value:.1f} vs baseline {alert.baseline:.1f} "
+        f"{measure_label(measure_of(alert))} {alert.value:.1f} vs baseline {alert.baseline:.1f} "
         f"(z={alert.surprise:.1f}, "
         f"{alert.articles} articles, {alert.sources} sources)"
     )
@@ -224,7 +224,7 @@ def series_for_chart(
     """The alert's measure over the CHART_DAYS days up to its day, a day without a row as 0 (the
     mass of the mass ranking with `rhetoric_weight`, default the detection settings')."""
     start = alert.day - timedelta(days=CHART_DAYS - 1)
-    if measure_of(alert) == MASS_MEASURE:
+    if measure_of(alert) in (MASS_MEASURE, RARE_ACT_MEASURE):  # a rare act's value is the day's mass
         if rhetoric_weight is None:
             rhetoric_weight = load_settings().detection.rhetoric_weight
         rows = warehouse.signal_rows(start, alert.day, [alert.actor]).get(alert.actor, {})
@@ -248,7 +248,7 @@ def render_chart(warehouse: Warehouse, alert: Alert) -> bytes:
     axes.axhline(alert.baseline, color="#1f77b4", linestyle="--", linewidth=0.8, label="baseline")
     axes.scatter([alert.day], [alert.value], color="#d62728", zorder=3, label=alert.severity)
     axes.set_title(
-        f"{alert.actor}: {measure_of(alert).replace('_', ' ')}, last {CHART_DAYS} days", fontsize=9
+        f"{alert.actor}: {measure_label(measure_of(alert))}, last {CHART_DAYS} days", fontsize=9
     )
     axes.tick_params(labelsize=7)
     axes.legend(fontsize=7, loc="upper left")

@@ -177,6 +177,12 @@ class DetectionParams:
     # A heavy day of ordinary coverage is not news: the escalation index (a mean, not a volume) must
     # also stand this many spreads (spread_floor at least) above its median of the same window; 0: off.
     mass_index_rise: float = env("MASS_INDEX_RISE", default=1.0)
+    # The rare-act path (pipeline/detector.py): a day carrying one of these material categories
+    # (comma-separated; empty: off) at this score or more, of a kind the actor had on no day of the
+    # rare_act_days before it, alerts at 'warning' even from one outlet (a coup in a thin corpus).
+    rare_act_categories: tuple[str, ...] = env("RARE_ACT_CATEGORIES", default=("power_seizure",))
+    rare_act_days: int = env("RARE_ACT_DAYS", default=365)
+    rare_act_min_score: float = env("RARE_ACT_MIN_SCORE", default=0.5)
     ewma_lambda: float = env("EWMA_LAMBDA", default=0.2)
     # Lower alerts are stored and logged, not pushed to people.
     notify_min_severity: str = env("NOTIFY_MIN_SEVERITY", default="warning")
@@ -208,6 +214,8 @@ class DetectionParams:
             raise ValueError("rhetoric_weight and outlet_share must be in [0, 1] and min_mass >= 0")
         if self.mass_index_rise < 0:
             raise ValueError(f"mass_index_rise must be >= 0 (0: off), not {self.mass_index_rise}")
+        if self.rare_act_days < 1 or not 0 < self.rare_act_min_score <= 1:
+            raise ValueError("rare_act_days must be >= 1 and rare_act_min_score in (0, 1]")
         if self.notify_min_severity not in SEVERITIES:
             raise ValueError(
                 f"notify_min_severity must be one of {', '.join(SEVERITIES)}, not {self.notify_min_severity!r}"

@@ -32,10 +32,21 @@ ranking measures (pipeline/signals.py, table daily_measures):
   (a mean intensity, which a heavy day of ordinary coverage does not raise) at least mass_index_rise
   robust spreads (floored by spread_floor) above its median over the same window; severities and
   cooldown as above. De-escalation keeps the index.
+  Next to the mass z-score, a rare-act path (with rare_act_categories): a day whose escalatory texts
+  outside disaster/accident context carry a grave material act (a category of rare_act_categories,
+  by default a seizure of power) at a score of at least rare_act_min_score, of a kind the actor had
+  on no day of the rare_act_days before it (since first_seen, no guard band: yesterday's coup makes
+  today's no longer new), alerts at 'warning' (measure "rare_act", surprise at least the warning
+  threshold) even when its mass is small: a coup reported by one outlet of a thin corpus is news
+  although its z against a silent history is 1 or 2. It keeps the mass path's gates (min_mass, the
+  outlet gate, the index gate, min_history_days), so one stray word of a quiet actor does not page;
+  the day's mass z decides when it is higher. An ongoing war has the act every week, so the path
+  never fires for it again.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
@@ -100,6 +111,12 @@ class DetectionSettings(Protocol):
     def outlet_share(self) -> float: ...
     @property
     def mass_index_rise(self) -> float: ...
+    @property
+    def rare_act_categories(self) -> tuple[str, ...]: ...
+    @property
+    def rare_act_days(self) -> int: ...
+    @property
+    def rare_act_min_score(self) -> float: ...
 
 
 def severity_of(surprise: float, params: DetectionSettings) -> str | None:
@@ -131,6 +148,12 @@ class DayRow:
     verbal_mass: float = 0.0
     context_texts: int = 0
     active_outlets: int = 0
+    # (material category, best score of a text outside disaster context carrying it), sorted
+    acts: tuple[tuple[str, float], ...] = ()
+
+    def act_score(self, category: str) -> float:
+        """The best score of the day's texts carrying this kind of act (0 when none did)."""
+        return next((score for name, score in self.acts if name == category), 0.0)
 
     def measure(self, column: str) -> float:
         return float(getattr(self, column))
@@ -163,7 +186,19 @@ def day_row(day: date, row: Mapping[str, object]) -> DayRow:
         verbal_mass=number("verbal_mass"),
         context_texts=int(number("context_texts")),
         active_outlets=int(number("active_outlets")),
+        acts=_acts(row.get("act_scores")),
     )
+
+
+def _acts(value: object) -> tuple[tuple[str, float], ...]:
+    """daily_measures.act_scores (a dict, or its JSON text) as DayRow.acts."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, Mapping):
+        raise ValueError(f"act_scores must be a mapping of category to score, not {value!r}")
+    return tuple(sorted((str(k), float(v)) for k, v in value.items()))
 
 
 @dataclass(frozen=True)
@@ -238,6 +273,15 @@ def baseline_window(
 
 
 MASS_MEASURE = "escalation_mass"
+RARE_ACT_MEASURE = "rare_act"  # a grave act of a kind the actor had not had for rare_act_days
+RARE_ACT_SEVERITY = "warning"  # a rare grave act pages (the default paging severity)
+
+
+def measure_label(measure: str) -> str:
+    """How a person reads an alert's measure (a rare act's value is the day's escalation mass)."""
+    if measure == RARE_ACT_MEASURE:
+        return "rare grave act, escalation mass"
+    return measure.replace("_", " ")
 
 
 def outlets_needed(active_outlets: int, params: DetectionSettings) -> int:
@@ -267,6 +311,12 @@ def score_mass_day(
     spread = max(spread, statistics.pstdev(history))
     surprise = (value - baseline) / spread
     severity = severity_of(surprise, params)
+    measure = MASS_MEASURE
+    below = severity is None or SEVERITY_RANK[severity] < SEVERITY_RANK[RARE_ACT_SEVERITY]
+    if below and rare_act(series, day, first_seen, params):
+        # the act's kind, not the day's volume, makes it news: it stands at the paging threshold
+        severity, measure = RARE_ACT_SEVERITY, RARE_ACT_MEASURE
+        surprise = threshold_of(RARE_ACT_SEVERITY, params)
     if severity is None:
         return None
     if params.mass_index_rise > 0:
@@ -279,8 +329,32 @@ def score_mass_day(
             return None  # more coverage, not a more hostile one
     return Candidate(
         day, actor, "escalation", severity, value, baseline, spread, surprise, row.articles,
-        row.escalatory_outlets, MASS_MEASURE,
+        row.escalatory_outlets, measure,
     )
+
+
+def threshold_of(severity: str, params: DetectionSettings) -> float:
+    """The surprise threshold of a severity."""
+    return float(getattr(params, severity))
+
+
+def rare_act(series: Mapping[date, DayRow], day: date, first_seen: date, params: DetectionSettings) -> bool:
+    """Whether `day` carries a grave act (a category of rare_act_categories at rare_act_min_score or
+    more) that the actor had on no day of the rare_act_days before it (since first_seen)."""
+    row = series.get(day)
+    if row is None or not params.rare_act_categories:
+        return False
+    fresh = [c for c in params.rare_act_categories if row.act_score(c) >= params.rare_act_min_score]
+    if not fresh:
+        return False
+    start = max(day.toordinal() - params.rare_act_days, first_seen.toordinal())
+    for ordinal in range(start, day.toordinal()):
+        past = series.get(date.fromordinal(ordinal))
+        if past is not None:
+            fresh = [c for c in fresh if past.act_score(c) < params.rare_act_min_score]
+            if not fresh:
+                return False
+    return True
 
 
 def score_day(

@@ -28,6 +28,10 @@ sentence in several items, a wire copy, is one text: casefolded, whitespace coll
                           rejection, warnings, legal action)
     active_outlets      = feeds with any article that day in the whole corpus (the coverage the
                           detector's outlet gate scales with)
+    act_scores          = {material category: the highest score of a text outside that context
+                          whose matches include it} (JSON): which kinds of act the actor's day had,
+                          for the detector's rare-act path (a seizure of power of an actor that had
+                          none for a year)
 """
 
 from __future__ import annotations

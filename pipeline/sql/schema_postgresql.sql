@@ -34,6 +34,7 @@ CREATE TABLE daily_measures (
 	verbal_mass FLOAT NOT NULL, 
 	context_texts INTEGER NOT NULL, 
 	active_outlets INTEGER NOT NULL, 
+	act_scores TEXT DEFAULT '{}' NOT NULL, 
 	PRIMARY KEY (day, actor)
 );
 

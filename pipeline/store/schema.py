@@ -159,6 +159,9 @@ daily_measures = sa.Table(
     sa.Column("verbal_mass", sa.Float, nullable=False),
     sa.Column("context_texts", sa.Integer, nullable=False),
     sa.Column("active_outlets", sa.Integer, nullable=False),
+    # Since 0007: {material category: the best score of a text outside disaster context carrying it},
+    # JSON; the detector's rare-act path reads which kinds of act an actor had on a day.
+    sa.Column("act_scores", sa.Text, nullable=False, server_default="{}"),
     sa.Index("ix_daily_measures_actor_day", "actor", "day"),
 )
 

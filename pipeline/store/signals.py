@@ -75,13 +75,13 @@ def _ranking_rows(
         .where(day.between(since, until), s.score >= ESCALATORY_THRESHOLD)
     ).all():
         actors_of[sentence_id].append(actor)
-    # (day, actor) -> text -> [best score, material, context]; and the outlets
+    # (day, actor) -> text -> [best score, material categories, context]; and the outlets
     texts: dict[tuple[date, str], dict[str, list[Any]]] = defaultdict(dict)
     outlets: dict[tuple[date, str], set[int]] = defaultdict(set)
     for sentence_id, d, feed_id, text, score, matches in conn.execute(escalatory).all():
         found = json.loads(matches) if matches else []
         categories = {m.get("category") for m in found if float(m.get("effective_weight", 1.0)) > 0}
-        material = bool(categories - set(verbal_categories) - {None})
+        material = frozenset(categories - set(verbal_categories) - {None})
         context = read_in_context(found)  # harm read as a disaster, an accident or crime
         key = _normalised(text)
         for actor in {ALL_ACTORS, *actors_of.get(sentence_id, ())}:
@@ -91,12 +91,16 @@ def _ranking_rows(
                 cell[key] = [float(score), material, context]
             else:  # a copy: its strongest reading counts, material or in context if any copy is
                 known[0] = max(known[0], float(score))
-                known[1] = known[1] or material
+                known[1] = known[1] | material
                 known[2] = known[2] or context
             outlets[d, actor].add(feed_id)
     rows = []
     for (d, actor), cell in texts.items():
         plain = [v for v in cell.values() if not v[2]]
+        acts: dict[str, float] = {}
+        for score, material, _ in plain:  # which kinds of act the day had, outside disaster context
+            for category in material:
+                acts[category] = max(acts.get(category, 0.0), round(score, 6))
         rows.append(
             {
                 "day": d,
@@ -107,6 +111,7 @@ def _ranking_rows(
                 "verbal_mass": round(sum(v[0] for v in plain if not v[1]), 6),
                 "context_texts": sum(1 for v in cell.values() if v[2]),
                 "active_outlets": int(active.get(d, 0)),
+                "act_scores": json.dumps(acts, sort_keys=True),
             }
         )
     return rows
@@ -226,11 +231,13 @@ class SignalStore:
         self, since: date, until: date, actors: Sequence[str] | None = None
     ) -> dict[str, dict[date, dict[str, Any]]]:
         """actor -> day -> the signal row (every measure, and the ranking measures of daily_measures,
-        0 where it has none), for the days of [since, until] that have a signal row."""
+        0 where it has none; `act_scores` as a dict, empty where it has none), for the days of
+        [since, until] that have a signal row."""
         s, m = daily_signals.c, daily_measures.c
         ranking = [sa.func.coalesce(m[name], 0).label(name) for name in RANKING_MEASURES]
+        acts = sa.func.coalesce(m.act_scores, "{}").label("act_scores")
         query = (
-            sa.select(s.day, s.actor, *(s[name] for name in MEASURES), *ranking)
+            sa.select(s.day, s.actor, *(s[name] for name in MEASURES), *ranking, acts)
             .select_from(
                 daily_signals.outerjoin(daily_measures, sa.and_(m.day == s.day, m.actor == s.actor))
             )
@@ -241,7 +248,9 @@ class SignalStore:
         by_actor: dict[str, dict[date, dict[str, Any]]] = defaultdict(dict)
         with self.engine.connect() as conn:
             for row in conn.execute(query).mappings():
-                by_actor[row["actor"]][row["day"]] = dict(row)
+                values = dict(row)
+                values["act_scores"] = json.loads(values["act_scores"] or "{}")
+                by_actor[row["actor"]][row["day"]] = values
         return dict(by_actor)
 
     def first_signal_days(self) -> dict[str, date]:

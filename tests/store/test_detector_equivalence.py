@@ -7,6 +7,7 @@ number of suppressed repeats."""
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -42,6 +43,12 @@ PARAMS = [
     ),
     DetectionParams(mass_spread_floor=0.3, mass_baseline_days=20, outlet_share=0.5, guard_days=0),
     DetectionParams(),  # the production defaults (the mass ranking)
+    # the rare-act path reaching further back than the mass history (live detection must load it)
+    DetectionParams(
+        mass_spread_floor=1.5, mass_baseline_days=20, guard_days=0, mass_index_rise=0.0, rare_act_days=365,
+        rare_act_min_score=0.3,
+        rare_act_categories=("power_seizure", "armed_attack"),
+    ),
 ]
 RANKING = ("escalatory_texts", "escalatory_outlets", "material_mass", "verbal_mass", "context_texts", "active_outlets")
 
@@ -85,6 +92,11 @@ def random_measures(rng: random.Random, rows: list[dict]) -> list[dict]:
             continue
         burst = 4 if rng.random() < 0.08 else 1
         texts = rng.randint(0, 6) * burst
+        acts = {
+            kind: round(rng.uniform(0.2, 0.9), 3)
+            for kind in ("power_seizure", "armed_attack", "casualties")
+            if texts and rng.random() < 0.025
+        }
         measures.append(
             {
                 "day": row["day"],
@@ -95,6 +107,7 @@ def random_measures(rng: random.Random, rows: list[dict]) -> list[dict]:
                 "verbal_mass": round(rng.uniform(0, 0.5) * texts, 3),
                 "context_texts": rng.randint(0, texts),
                 "active_outlets": rng.choice([1, 2, 3, 8]),
+                "act_scores": json.dumps(acts),
             }
         )
     return measures
@@ -130,7 +143,10 @@ def random_stored_alerts(rng: random.Random, rows: list[dict]) -> list[dict]:
 
 
 def pure_detection(rows: list[dict], stored: list[dict], params: DetectionParams, measures: list[dict] = ()):
-    ranking = {(m["day"], m["actor"]): {k: m[k] for k in RANKING} for m in measures}
+    ranking = {
+        (m["day"], m["actor"]): {**{k: m[k] for k in RANKING}, "acts": tuple(sorted(json.loads(m["act_scores"]).items()))}
+        for m in measures
+    }
     series: dict[str, dict[date, DayRow]] = {}
     for row in rows:
         series.setdefault(row["actor"], {})[row["day"]] = DayRow(
@@ -187,7 +203,10 @@ def test_live_detection_and_the_pure_detector_give_the_same_alerts(warehouse, se
         assert pure.suppressed == live.suppressed, params
         compared += len(live_alerts)
     assert compared > 0  # the random series do alert, so the comparison is not vacuous
-    assert "escalation_mass" in {a["measure"] for a in stored_alerts(warehouse)}  # the mass ranking too
+    measures_seen = {a["measure"] for a in stored_alerts(warehouse)}
+    assert "escalation_mass" in measures_seen  # the mass ranking too
+    if seed in (1, 3):  # seeds whose random acts include some new to their actor (checked by hand)
+        assert "rare_act" in measures_seen  # and the rare-act path
 
 
 def test_the_random_series_exercise_cooldown_and_every_severity():
@@ -198,3 +217,43 @@ def test_the_random_series_exercise_cooldown_and_every_severity():
     assert {c.severity for c in pure.candidates} == set(SEVERITIES)
     assert pure.suppressed > 0
     assert {c.measure for c in pure.candidates} >= {"escalation_index", "escalatory_sentences"}
+
+
+def test_live_detection_reads_the_rare_act_history_beyond_the_mass_window(warehouse):
+    # A coup on day 10 and another on day 80: detecting day 80 alone must see day 10 (within
+    # rare_act_days, beyond the 20-day mass history), as the pure detector over all rows does.
+    params = DetectionParams(mass_baseline_days=20, guard_days=0, mass_index_rise=0.0)
+    rows, measures = [], []
+    for offset in (0, 10, 80):
+        day = START + timedelta(days=offset)
+        rows.append(
+            {"day": day, "actor": "BFA", "articles": 1, "sources": 1, "sentences": 2, "escalatory_sentences": 1,
+             "deescalatory_sentences": 0, "escalation_index": 20.0, "deescalation_index": 0.0, "max_score": 0.7,
+             "computed_at": STAMP}
+        )
+        measures.append(
+            {"day": day, "actor": "BFA", "escalatory_texts": 1, "escalatory_outlets": 1, "material_mass": 1.2,
+             "verbal_mass": 0.0, "context_texts": 0, "active_outlets": 2,
+             "act_scores": json.dumps({"power_seizure": 0.7} if offset else {})}
+        )
+    with warehouse.engine.begin() as conn:
+        conn.execute(warehouse.tables["daily_signals"].insert(), rows)
+        conn.execute(warehouse.tables["daily_measures"].insert(), measures)
+    day80 = START + timedelta(days=80)
+    assert detect(warehouse, day80, day80, params, mode="backtest").alerts == []
+    assert detect_pure_over(rows, measures, day80, params) == ()
+    # without the earlier coup the same day is a rare act, live and pure alike
+    day10 = START + timedelta(days=10)
+    (alert,) = detect(warehouse, day10, day10, params, mode="backtest").alerts
+    assert alert.measure == "rare_act" and alert.severity == "warning"
+
+
+def detect_pure_over(rows: list[dict], measures: list[dict], day: date, params: DetectionParams):
+    series = {
+        r["day"]: DayRow(
+            r["day"], r["articles"], r["sources"], r["escalation_index"], 0.0, r["escalatory_sentences"], 0.0,
+            **{k: m[k] for k in RANKING}, acts=tuple(sorted(json.loads(m["act_scores"]).items())),
+        )
+        for r, m in zip(rows, measures, strict=True)
+    }
+    return detect_pure({"BFA": series}, {"BFA": START}, [day], params).candidates

@@ -170,7 +170,7 @@ def test_a_warehouse_at_0005_gets_its_ranking_measures_from_a_signals_recompute(
         matches = '[{"category": "mobilisation", "effective_weight": 0.7}]'
         conn.execute(sa.text("update sentences set matches = :m"), {"m": matches})
     report = migrate.upgrade(engine)
-    assert (report.before, report.after) == ("0005", "0006")
+    assert (report.before, report.after) == ("0005", migrate.head_revision())
     with engine.connect() as conn:
         assert conn.execute(sa.text("select count(*) from daily_measures")).scalar_one() == 0  # read as zeros
     warehouse = Warehouse(engine)
@@ -179,3 +179,31 @@ def test_a_warehouse_at_0005_gets_its_ranking_measures_from_a_signals_recompute(
     irn = rows["IRN"][date(2026, 11, 1)]
     assert (irn["escalatory_texts"], irn["escalatory_outlets"], irn["active_outlets"]) == (1, 1, 1)
     assert irn["material_mass"] == pytest.approx(0.7) and irn["verbal_mass"] == 0
+
+
+def test_a_warehouse_at_0006_reads_no_acts_until_its_signals_are_recomputed(engine):
+    from pipeline.signals import compute_signals
+
+    migrate.upgrade(engine, "0001")
+    _fill_release_one(engine)
+    migrate.upgrade(engine, "0005")
+    with engine.begin() as conn:
+        matches = '[{"category": "power_seizure", "effective_weight": 0.9}]'
+        conn.execute(sa.text("update sentences set matches = :m"), {"m": matches})
+    migrate.upgrade(engine, "0006")
+    with engine.begin() as conn:  # a ranking row as 0006 wrote it
+        conn.execute(
+            sa.text(
+                "insert into daily_measures (day, actor, escalatory_texts, escalatory_outlets, material_mass,"
+                " verbal_mass, context_texts, active_outlets) values (:d, 'IRN', 1, 1, 0.9, 0, 0, 1)"
+            ),
+            {"d": date(2026, 11, 1)},
+        )
+    report = migrate.upgrade(engine)
+    assert (report.before, report.after) == ("0006", "0007")
+    with engine.connect() as conn:  # the existing row got the column's default: no acts
+        assert list(conn.execute(sa.text("select act_scores from daily_measures")).scalars()) == ["{}"]
+    warehouse = Warehouse(engine)
+    compute_signals(warehouse, date(2026, 11, 1), date(2026, 11, 1))
+    irn = warehouse.signal_rows(date(2026, 11, 1), date(2026, 11, 1))["IRN"][date(2026, 11, 1)]
+    assert set(irn["act_scores"]) == {"power_seizure"}

@@ -220,3 +220,9 @@ def test_the_chart_of_a_mass_alert_plots_the_mass_it_was_ranked_by(warehouse):
     assert series[SPIKE_DAY] == pytest.approx((2.0 + 0.5 * 1.0) * 2)  # x sqrt(4 outlets)
     assert series[SPIKE_DAY - timedelta(days=1)] == 0.0  # a signal row without ranking measures
     assert render_chart(warehouse, alert).startswith(PNG_MAGIC)
+    rare = replace(alert, measure="rare_act")  # a rare grave act charts the day's mass too
+    assert dict(series_for_chart(warehouse, rare, rhetoric_weight=0.5)) == series
+    assert render_chart(warehouse, rare).startswith(PNG_MAGIC)
+    from pipeline.channels import alert_headline
+
+    assert "rare grave act, escalation mass 5.0 vs baseline" in alert_headline(rare)

@@ -187,3 +187,32 @@ def test_ranking_measures_are_recomputed_with_the_signals(warehouse):
         conn.execute(sa.delete(warehouse.tables["sentence_actors"]))
     compute_signals(warehouse, DAY, DAY)
     assert set(_measures(warehouse)) == {(DAY, "ALL")}  # the actor's row went with its sentences
+
+
+COUP = [{"term": "coup", "category": "power_seizure", "effective_weight": 0.9, "modifiers": []}]
+CRASH_COUP = [  # "coup" read next to a crash: the scorer marks the match as a disaster context
+    {"term": "coup", "category": "power_seizure", "effective_weight": 0.9, "modifiers": ["disaster:crash"]}
+]
+
+
+def test_act_scores_keep_each_material_kind_at_its_best_text_outside_disaster_context(warehouse):
+    warehouse.store_feed_batch(
+        fetch_record("https://a.example/rss"),
+        [
+            _item("a1", DAY, [("Soldiers seize power in a coup", 0.7, COUP, ("BFA",))]),
+            _item("a2", DAY, [("Army stages coup, president detained", 0.9, COUP + ATTACK, ("BFA",))]),
+            _item("a3", DAY, [("Leaders condemn the coup", 0.4, CONDEMN, ("BFA",))]),
+            _item("a4", DAY, [("Coup of a plane crash kills ten", 0.6, CRASH_COUP, ("NPL",))]),
+        ],
+        "r",
+        "v1",
+    )
+    compute_signals(warehouse, DAY, DAY)
+    rows = warehouse.signal_rows(DAY, DAY)
+    # material kinds only (hostile_rhetoric is verbal), each at the best text that carried it
+    assert rows["BFA"][DAY]["act_scores"] == {"power_seizure": pytest.approx(0.9), "armed_attack": pytest.approx(0.9)}
+    assert rows["NPL"][DAY]["act_scores"] == {}  # read in a disaster context: no act of anyone
+    assert rows["ALL"][DAY]["act_scores"]["power_seizure"] == pytest.approx(0.9)
+    from pipeline.detector import day_row
+
+    assert day_row(DAY, rows["BFA"][DAY]).act_score("power_seizure") == pytest.approx(0.9)
