@@ -1813,3 +1813,25 @@ def test_riots_of_goals_heat_bombardments_debate_offensives_and_slander(scorer):
     ):
         assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
     assert scorer.score_sentence("Artillery bombarded the town overnight.").score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("sentence", "political"),
+    [
+        ("The senator was deposed by lawyers for six hours in the fraud lawsuit", False),
+        ("Generals depose the president and dissolve parliament", True),
+        ("A tycoon's consortium launches a bid to take over the football club", False),
+        ("Rebels took over the city after a week of fighting", True),
+        ("The prime minister faces a mutinous party over the budget", False),
+        ("Mutinous soldiers seized the airport", True),
+        ("Students campaign to oust the professor over plagiarism claims", False),
+    ],
+)
+def test_power_seizure_words_outside_politics_are_other_senses(scorer, sentence, political):
+    # a deposition, a company or club takeover, a rebellious party and an ousted professor seize no power
+    seizure = [
+        m
+        for m in scorer.score_sentence(sentence).matches
+        if m.category == "power_seizure" and m.effective_weight > 0.2
+    ]
+    assert bool(seizure) is political
