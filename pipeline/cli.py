@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
+import re
 import sys
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -398,19 +400,12 @@ def score(
     ] = None,
 ) -> None:
     """Explain the escalation score of a text: each sentence, matched terms, weights and modifiers."""
+    if jsonl:
+        _score_jsonl(workers)
+        return
     from pipeline.score import load_scorer
 
-    lexicon_file = _settings().scoring.lexicon_file
-    if jsonl:
-        from pipeline.score_lines import default_workers, score_jsonl
-
-        if workers is not None and workers < 1:
-            raise UserError(f"--workers must be at least 1, got {workers}")
-        if workers is None:  # typed lines get their answer at once; piped input uses every core
-            workers = 1 if sys.stdin.isatty() else default_workers()
-        score_jsonl(sys.stdin, sys.stdout, lexicon_file, workers)
-        return
-    scorer = load_scorer(lexicon_file)
+    scorer = load_scorer(_settings().scoring.lexicon_file)
     if text is None:
         text = sys.stdin.read()
     from pipeline.cli_render import explain_table
@@ -418,6 +413,81 @@ def score(
     result = scorer.score_text(text)
     console.print(explain_table(result))
     console.print(f"text score: [bold]{result.score:+.3f}[/]  (scorer {scorer.version})")
+
+
+def _score_jsonl(workers: int | None) -> None:
+    """`score --jsonl`: the command's body, also run by main()'s fast path."""
+    lexicon_file = _settings().scoring.lexicon_file
+    from pipeline.score_lines import default_workers, score_jsonl
+
+    if workers is not None and workers < 1:
+        raise UserError(f"--workers must be at least 1, got {workers}")
+    if workers is None:  # typed lines get their answer at once; piped input uses every core
+        workers = 1 if sys.stdin.isatty() else default_workers()
+    score_jsonl(sys.stdin, sys.stdout, lexicon_file, workers)
+
+
+_FAST_WORKERS = re.compile(r"[1-9][0-9]{0,5}")
+
+
+def _fast_score_jsonl(args: list[str]) -> tuple[bool, int | None]:
+    """(True, --workers or None) when `args` are plainly `score --jsonl [--workers N]` (options in any
+    order, N a positive number without sign or leading zero), so main() may run the scoring loop
+    without typer: building the command's parameters imports pydantic and was about half of that
+    command's start-up. Anything else, --help and every malformed form included, is typer's."""
+    if not args or args[0] != "score" or len(args) > 4:
+        return False, None
+    jsonl, workers, rest = False, None, args[1:]
+    while rest:
+        token = rest.pop(0)
+        if token == "--jsonl" and not jsonl:
+            jsonl = True
+        elif token == "--workers" and workers is None and rest and _FAST_WORKERS.fullmatch(rest[0]):
+            workers = int(rest.pop(0))
+        elif token.startswith("--workers=") and workers is None and _FAST_WORKERS.fullmatch(token[10:]):
+            workers = int(token[10:])
+        else:
+            return False, None
+    return jsonl, workers
+
+
+def _as_typer_command(run: Callable[[], None]) -> None:
+    """Run a command body as typer's standalone mode runs a command (typer.core._main and
+    Typer.__call__): exit 0 after it, 130 on KeyboardInterrupt, 1 without a word on a broken pipe,
+    "Aborted!" on EOFError; any other exception goes on, marked for typer's traceback hook."""
+    from typer import _click
+    from typer.main import _typer_developer_exception_attr_name, except_hook
+    from typer.models import DeveloperExceptionConfig
+
+    if sys.excepthook != except_hook:
+        sys.excepthook = except_hook
+    try:
+        try:
+            run()
+        except EOFError:
+            _click.echo(file=sys.stderr)
+            _click.echo("Aborted!", file=sys.stderr)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            sys.exit(130)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            sys.stdout = _click.utils.PacifyFlushWrapper(sys.stdout)
+            sys.stderr = _click.utils.PacifyFlushWrapper(sys.stderr)
+            sys.exit(1)
+    except Exception as exc:
+        setattr(
+            exc,
+            _typer_developer_exception_attr_name,
+            DeveloperExceptionConfig(
+                pretty_exceptions_enable=app.pretty_exceptions_enable,
+                pretty_exceptions_show_locals=app.pretty_exceptions_show_locals,
+                pretty_exceptions_short=app.pretty_exceptions_short,
+            ),
+        )
+        raise
+    sys.exit(0)
 
 
 @app.command()
@@ -1057,9 +1127,14 @@ def main() -> None:
     """Console-script entry point: user errors become one line on stderr and a non-zero exit."""
     from pipeline import interrupts
 
+    args = _db_first(sys.argv[1:])
+    fast, workers = _fast_score_jsonl(args)
     try:
         with interrupts.stop_on_signals():
-            app(args=_db_first(sys.argv[1:]))
+            if fast:
+                _as_typer_command(lambda: _score_jsonl(workers))
+            else:
+                app(args=args)
     except _Stopped as stop:
         err_console.print(f"interrupted: {stop}", highlight=False, soft_wrap=True)
         sys.exit(130)

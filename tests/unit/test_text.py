@@ -140,3 +140,46 @@ def test_every_whitespace_character_but_space_is_unprintable():
 def test_spacing_is_normalised_as_split_and_join_do(paragraph):
     expected = " ".join(paragraph.split())
     assert split_sentences(paragraph) == ([expected] if expected else [])
+
+
+def test_ascii_sentence_end_check_agrees_with_the_character_class():
+    # An ASCII paragraph is checked with three substring searches; the regular expression decides
+    # every other one. Both must answer alike, the last character excluded.
+    from pipeline.text import _SENTENCE_END, SENTENCE_END_CHARS, _has_sentence_end
+
+    assert {c for c in SENTENCE_END_CHARS if c.isascii()} == {".", "!", "?"}
+    samples = [f"{a}x{b}" for a in ("", ".", "?", "!", ",", "a") for b in ("", ".", "?", "!", ";", "b")]
+    samples += [f"Talks end{c} Troops stay" for c in map(chr, range(0x20, 0x7F))]
+    samples += ["Pourparlers rompus\u2026 puis reprise", "Talks\u3002Troops", "U.S. troops", "Done."]
+    for paragraph in samples:
+        expected = _SENTENCE_END.search(paragraph, 0, len(paragraph) - 1) is not None
+        assert _has_sentence_end(paragraph) is expected, paragraph
+
+
+def test_the_segmenter_buffer_kept_between_calls_leaves_nothing_of_an_earlier_call():
+    import threading
+
+    import blingfire
+
+    from pipeline.text import _text_to_sentences
+
+    long_text = "The envoy arrived on Monday. " * 40 + "Talks began at noon."
+    texts = [long_text, "Short one. Two.", "", "One.", "A\x00B. Next one here.", long_text, "x. y"]
+    for text in texts:
+        assert _text_to_sentences(text) == blingfire.text_to_sentences(text), text
+    # The call releases the GIL: threads segmenting at once each get their own text back.
+    failures: list[str] = []
+
+    def segment(text: str) -> None:
+        expected = blingfire.text_to_sentences(text)
+        for _ in range(2000):
+            if _text_to_sentences(text) != expected:
+                failures.append(text)
+                return
+
+    threads = [threading.Thread(target=segment, args=(f"Side {n} said no. " * (20 + 30 * n),)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
