@@ -229,7 +229,7 @@ def test_a_warehouse_with_alerts_is_migrated_and_its_old_alerts_page_nobody(
         with warehouse.engine.begin() as conn:  # an old live alert that would page today
             conn.execute(sa.text("update alerts set severity = 'critical' where kind = 'escalation'"))
         warehouse.init_schema()
-        assert warehouse.current_revision() == migrate.head_revision() == "0006"
+        assert warehouse.current_revision() == migrate.head_revision()
         (old,) = [
             a for a in warehouse.load_alerts(START, SPIKE_DAY + timedelta(days=60)) if a.kind == "escalation"
         ]
