@@ -187,8 +187,8 @@ class DetectionParams:
     # escalatory material texts outside context with a pair mass of new_pair_min_mass or more, and at
     # most new_pair_prior_mass of it over the new_pair_days before, is a new front and alerts at 'warning'.
     new_pair: bool = env("NEW_PAIR", default=False)
-    new_pair_days: int = env("NEW_PAIR_DAYS", default=180)
-    new_pair_min_mass: float = env("NEW_PAIR_MIN_MASS", default=1.5)
+    new_pair_days: int = env("NEW_PAIR_DAYS", default=90)
+    new_pair_min_mass: float = env("NEW_PAIR_MIN_MASS", default=2.5)
     new_pair_prior_mass: float = env("NEW_PAIR_PRIOR_MASS", default=0.0)
     ewma_lambda: float = env("EWMA_LAMBDA", default=0.2)
     # Lower alerts are stored and logged, not pushed to people.
