@@ -39,12 +39,19 @@ GRID = {
     "rare_act_categories": (("none",), ("power_seizure",), ("power_seizure", "armed_attack")),
     "rare_act_days": (90, 180, 365),
     "rare_act_min_score": (0.3, 0.5, 0.7),
+    # the new-pair path (new_pair 0/1 on --only)
+    "new_pair": (False, True),
+    "new_pair_days": (90, 180, 365),
+    "new_pair_min_mass": (1.0, 1.5, 2.5),
+    "new_pair_prior_mass": (0.0, 1.0),
 }
 
 
 def knob_value(knob: str, text: str) -> object:
     """One --only value as the knob's type (a category list is written a+b)."""
     kind = type(GRID[knob][0])
+    if kind is bool:
+        return text.strip().lower() in ("1", "true", "yes", "on")
     return tuple(part for part in text.split("+") if part) if kind is tuple else kind(text)
 
 

@@ -84,7 +84,11 @@ def find_alerts(
     # Every window the detector reads: the baselines before the guard band, and the rare-act
     # history (no guard band), so a live run of one day decides as a backtest over all days does.
     history_start = since - timedelta(
-        days=max(params.guard_days + max(params.baseline_days, params.mass_baseline_days), params.rare_act_days)
+        days=max(
+            params.guard_days + max(params.baseline_days, params.mass_baseline_days),
+            params.rare_act_days,
+            params.new_pair_days if params.new_pair else 0,
+        )
     )
     series = {actor: day_rows(rows) for actor, rows in warehouse.signal_rows(history_start, until).items()}
     days = [since + timedelta(days=offset) for offset in range((until - since).days + 1)]
@@ -98,6 +102,8 @@ def find_alerts(
         context = warehouse.alert_context(candidate.day, candidate.actor, escalatory=escalatory)
         needed = params.incident_partner_share * context.sentences
         partners = tuple(actor for actor, count in context.partners if count >= needed)[:3]
+        if candidate.partner is not None:  # a new pair's incident is the pair's: its partner comes first
+            partners = (candidate.partner, *(p for p in partners if p != candidate.partner))[:3]
         out.append(
             Alert(
                 candidate.day,

@@ -42,6 +42,17 @@ ranking measures (pipeline/signals.py, table daily_measures):
   outlet gate, the index gate, min_history_days), so one stray word of a quiet actor does not page;
   the day's mass z decides when it is higher. An ongoing war has the act every week, so the path
   never fires for it again.
+  A new-pair path (with new_pair on): the day's actor pairs (daily_measures.pair_masses: the other
+  actors named in the same escalatory material texts outside disaster/accident/crime context, with
+  those texts' summed scores and outlets). A pair whose pair mass, by sqrt(its outlets) like the
+  mass, reaches new_pair_min_mass, carried by as many outlets as the outlet gate asks, and whose
+  summed pair mass over the new_pair_days before it (since first_seen, no guard band) is at most
+  new_pair_prior_mass, is a new front: it alerts at 'warning' (measure "new_pair", its partner in
+  Candidate.partner) even when both actors' own histories are busy. Its floor and outlet gate, on
+  the pair's own texts, stand in for min_mass and the actor's outlet gate (a pair's texts are a part
+  of each actor's); it keeps the index gate and min_history_days. The pseudo-actor ALL has no pairs
+  and is never a partner. A pair at war for weeks has pair mass every week, so it is
+  new once.
 """
 
 from __future__ import annotations
@@ -55,6 +66,8 @@ from datetime import date, timedelta
 from typing import Protocol
 
 from pipeline.config import SEVERITIES
+
+ALL_ACTORS = "ALL"  # the whole corpus (pipeline.store.schema.ALL_ACTORS): never a pair, never paged
 
 # kind -> (measure column, spread floor attribute of the detection params); the first is the headline
 # measure. The columns are fields of DayRow and of the daily_signals table.
@@ -117,6 +130,14 @@ class DetectionSettings(Protocol):
     def rare_act_days(self) -> int: ...
     @property
     def rare_act_min_score(self) -> float: ...
+    @property
+    def new_pair(self) -> bool: ...
+    @property
+    def new_pair_days(self) -> int: ...
+    @property
+    def new_pair_min_mass(self) -> float: ...
+    @property
+    def new_pair_prior_mass(self) -> float: ...
 
 
 def severity_of(surprise: float, params: DetectionSettings) -> str | None:
@@ -150,6 +171,12 @@ class DayRow:
     active_outlets: int = 0
     # (material category, best score of a text outside disaster context carrying it), sorted
     acts: tuple[tuple[str, float], ...] = ()
+    # (partner actor, pair mass, pair outlets) of the material texts outside context naming both, sorted
+    pairs: tuple[tuple[str, float, int], ...] = ()
+
+    def pair_mass(self, partner: str) -> float:
+        """The summed scores of the day's material texts naming this actor and `partner` (0: none)."""
+        return next((mass for name, mass, _ in self.pairs if name == partner), 0.0)
 
     def act_score(self, category: str) -> float:
         """The best score of the day's texts carrying this kind of act (0 when none did)."""
@@ -187,7 +214,24 @@ def day_row(day: date, row: Mapping[str, object]) -> DayRow:
         context_texts=int(number("context_texts")),
         active_outlets=int(number("active_outlets")),
         acts=_acts(row.get("act_scores")),
+        pairs=_pairs(row.get("pair_masses")),
     )
+
+
+def _pairs(value: object) -> tuple[tuple[str, float, int], ...]:
+    """daily_measures.pair_masses (a dict of partner to [mass, outlets], or its JSON text) as DayRow.pairs."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, Mapping):
+        raise ValueError(f"pair_masses must be a mapping of partner to [mass, outlets], not {value!r}")
+    out = []
+    for partner, cell in value.items():
+        if not isinstance(cell, Sequence) or isinstance(cell, str) or len(cell) != 2:
+            raise ValueError(f"pair_masses of {partner!r} must be [mass, outlets], not {cell!r}")
+        out.append((str(partner), float(cell[0]), int(cell[1])))
+    return tuple(sorted(out))
 
 
 def _acts(value: object) -> tuple[tuple[str, float], ...]:
@@ -216,6 +260,7 @@ class Candidate:
     articles: int
     sources: int
     measure: str
+    partner: str | None = None  # the other actor of a new pair (measure "new_pair")
 
 
 @dataclass(frozen=True)
@@ -275,12 +320,16 @@ def baseline_window(
 MASS_MEASURE = "escalation_mass"
 RARE_ACT_MEASURE = "rare_act"  # a grave act of a kind the actor had not had for rare_act_days
 RARE_ACT_SEVERITY = "warning"  # a rare grave act pages (the default paging severity)
+NEW_PAIR_MEASURE = "new_pair"  # a pair with a front today and (almost) none for new_pair_days
+NEW_PAIR_SEVERITY = "warning"  # a new front pages, as a rare act does
 
 
 def measure_label(measure: str) -> str:
     """How a person reads an alert's measure (a rare act's value is the day's escalation mass)."""
     if measure == RARE_ACT_MEASURE:
         return "rare grave act, escalation mass"
+    if measure == NEW_PAIR_MEASURE:
+        return "new actor pair, escalation mass"
     return measure.replace("_", " ")
 
 
@@ -297,7 +346,9 @@ def score_mass_day(
     if row is None:
         return None
     value = row.mass(params.rhetoric_weight)
-    if value < params.min_mass or row.escalatory_outlets < outlets_needed(row.active_outlets, params):
+    # the mass path's gates; a new pair has its own floor and outlet gate on the pair's texts
+    gated = value < params.min_mass or row.escalatory_outlets < outlets_needed(row.active_outlets, params)
+    if gated and not params.new_pair:
         return None
     end = day.toordinal() - params.guard_days
     start = max(end - params.mass_baseline_days, first_seen.toordinal())
@@ -310,13 +361,19 @@ def score_mass_day(
     baseline, spread, _ = robust_surprise(history, value, params.mass_spread_floor)
     spread = max(spread, statistics.pstdev(history))
     surprise = (value - baseline) / spread
-    severity = severity_of(surprise, params)
+    severity = None if gated else severity_of(surprise, params)
     measure = MASS_MEASURE
     below = severity is None or SEVERITY_RANK[severity] < SEVERITY_RANK[RARE_ACT_SEVERITY]
-    if below and rare_act(series, day, first_seen, params):
+    if below and not gated and rare_act(series, day, first_seen, params):
         # the act's kind, not the day's volume, makes it news: it stands at the paging threshold
         severity, measure = RARE_ACT_SEVERITY, RARE_ACT_MEASURE
         surprise = threshold_of(RARE_ACT_SEVERITY, params)
+    partner = None
+    below = severity is None or SEVERITY_RANK[severity] < SEVERITY_RANK[NEW_PAIR_SEVERITY]
+    if below and (partner := new_pair(actor, series, day, first_seen, params)) is not None:
+        # a new front, not the actors' volume, makes it news (the rare act's reasoning)
+        severity, measure = NEW_PAIR_SEVERITY, NEW_PAIR_MEASURE
+        surprise = threshold_of(NEW_PAIR_SEVERITY, params)
     if severity is None:
         return None
     if params.mass_index_rise > 0:
@@ -329,7 +386,7 @@ def score_mass_day(
             return None  # more coverage, not a more hostile one
     return Candidate(
         day, actor, "escalation", severity, value, baseline, spread, surprise, row.articles,
-        row.escalatory_outlets, measure,
+        row.escalatory_outlets, measure, partner,
     )
 
 
@@ -355,6 +412,34 @@ def rare_act(series: Mapping[date, DayRow], day: date, first_seen: date, params:
             if not fresh:
                 return False
     return True
+
+
+def new_pair(
+    actor: str, series: Mapping[date, DayRow], day: date, first_seen: date, params: DetectionSettings
+) -> str | None:
+    """The strongest partner of `actor` on `day` that forms a new pair (see the module doc), or None."""
+    row = series.get(day)
+    if row is None or not params.new_pair or actor == ALL_ACTORS:
+        return None
+    needed = outlets_needed(row.active_outlets, params)
+    fresh = {
+        partner: mass * math.sqrt(max(1, outlets))
+        for partner, mass, outlets in row.pairs
+        if partner not in (actor, ALL_ACTORS)
+        and outlets >= needed
+        and mass * math.sqrt(max(1, outlets)) >= params.new_pair_min_mass
+    }
+    if not fresh:
+        return None
+    prior: dict[str, float] = dict.fromkeys(fresh, 0.0)
+    start = max(day.toordinal() - params.new_pair_days, first_seen.toordinal())
+    for ordinal in range(start, day.toordinal()):
+        past = series.get(date.fromordinal(ordinal))
+        if past is not None:
+            for partner in prior:
+                prior[partner] += past.pair_mass(partner)
+    new = [p for p in fresh if prior[p] <= params.new_pair_prior_mass]
+    return max(new, key=lambda p: (fresh[p], p)) if new else None
 
 
 def score_day(

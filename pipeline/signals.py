@@ -32,6 +32,10 @@ sentence in several items, a wire copy, is one text: casefolded, whitespace coll
                           whose matches include it} (JSON): which kinds of act the actor's day had,
                           for the detector's rare-act path (a seizure of power of an actor that had
                           none for a year)
+    pair_masses         = {other actor: [sum of the best scores, distinct outlets] of the material
+                          texts outside that context that name both} (JSON; none for ALL, ALL is
+                          nobody's partner): who the actor's day was against, for the detector's
+                          new-pair path (a pair with a front today and none for months)
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ CREATE TABLE daily_measures (
 	context_texts INTEGER NOT NULL, 
 	active_outlets INTEGER NOT NULL, 
 	act_scores TEXT DEFAULT '{}' NOT NULL, 
+	pair_masses TEXT DEFAULT '{}' NOT NULL, 
 	PRIMARY KEY (day, actor)
 );
 

@@ -162,6 +162,9 @@ daily_measures = sa.Table(
     # Since 0007: {material category: the best score of a text outside disaster context carrying it},
     # JSON; the detector's rare-act path reads which kinds of act an actor had on a day.
     sa.Column("act_scores", sa.Text, nullable=False, server_default="{}"),
+    # Since 0008: {partner actor: [mass, outlets]} of the material texts outside disaster context that
+    # name both, JSON; the detector's new-pair path reads which actor pairs had a front on a day.
+    sa.Column("pair_masses", sa.Text, nullable=False, server_default="{}"),
     sa.Index("ix_daily_measures_actor_day", "actor", "day"),
 )
 

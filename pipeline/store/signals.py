@@ -75,7 +75,8 @@ def _ranking_rows(
         .where(day.between(since, until), s.score >= ESCALATORY_THRESHOLD)
     ).all():
         actors_of[sentence_id].append(actor)
-    # (day, actor) -> text -> [best score, material categories, context]; and the outlets
+    # (day, actor) -> text -> [best score, material categories, context, actors naming it, its feeds];
+    # and the outlets
     texts: dict[tuple[date, str], dict[str, list[Any]]] = defaultdict(dict)
     outlets: dict[tuple[date, str], set[int]] = defaultdict(set)
     for sentence_id, d, feed_id, text, score, matches in conn.execute(escalatory).all():
@@ -84,37 +85,63 @@ def _ranking_rows(
         material = frozenset(categories - set(verbal_categories) - {None})
         context = read_in_context(found)  # harm read as a disaster, an accident or crime
         key = _normalised(text)
-        for actor in {ALL_ACTORS, *actors_of.get(sentence_id, ())}:
+        named = set(actors_of.get(sentence_id, ()))
+        for actor in {ALL_ACTORS, *named}:
             cell = texts[d, actor]
             known = cell.get(key)
             if known is None:
-                cell[key] = [float(score), material, context]
+                cell[key] = [float(score), material, context, set(named), {feed_id}]
             else:  # a copy: its strongest reading counts, material or in context if any copy is
                 known[0] = max(known[0], float(score))
                 known[1] = known[1] | material
                 known[2] = known[2] or context
+                known[3] |= named
+                known[4].add(feed_id)
             outlets[d, actor].add(feed_id)
     rows = []
     for (d, actor), cell in texts.items():
         plain = [v for v in cell.values() if not v[2]]
         acts: dict[str, float] = {}
-        for score, material, _ in plain:  # which kinds of act the day had, outside disaster context
+        for score, material, *_ in plain:  # which kinds of act the day had, outside disaster context
             for category in material:
                 acts[category] = max(acts.get(category, 0.0), round(score, 6))
-        rows.append(
-            {
-                "day": d,
-                "actor": actor,
-                "escalatory_texts": len(cell),
-                "escalatory_outlets": len(outlets[d, actor]),
-                "material_mass": round(sum(v[0] for v in plain if v[1]), 6),
-                "verbal_mass": round(sum(v[0] for v in plain if not v[1]), 6),
-                "context_texts": sum(1 for v in cell.values() if v[2]),
-                "active_outlets": int(active.get(d, 0)),
-                "act_scores": json.dumps(acts, sort_keys=True),
-            }
-        )
+        rows.append(_measure_row(d, actor, cell, plain, acts, len(outlets[d, actor]), int(active.get(d, 0))))
     return rows
+
+
+def _pair_masses(actor: str, plain: Sequence[list[Any]]) -> dict[str, list[float]]:
+    """{partner: [mass, outlets]}: the distinct material texts outside context that name `actor` and
+    the partner (an actor pair; ALL is no partner, and ALL's own row has none), their summed best
+    scores and the distinct feeds that carried them."""
+    if actor == ALL_ACTORS:
+        return {}
+    mass: dict[str, float] = defaultdict(float)
+    feeds: dict[str, set[int]] = defaultdict(set)
+    for score, material, _, named, carried in plain:
+        if not material:
+            continue  # rhetoric between two actors is no front
+        for partner in named - {actor, ALL_ACTORS}:
+            mass[partner] += score
+            feeds[partner] |= carried
+    return {partner: [round(mass[partner], 6), len(feeds[partner])] for partner in sorted(mass)}
+
+
+def _measure_row(
+    d: date, actor: str, cell: dict[str, list[Any]], plain: Sequence[list[Any]], acts: dict[str, float],
+    outlets: int, active: int,
+) -> dict[str, Any]:
+    return {
+        "day": d,
+        "actor": actor,
+        "escalatory_texts": len(cell),
+        "escalatory_outlets": outlets,
+        "material_mass": round(sum(v[0] for v in plain if v[1]), 6),
+        "verbal_mass": round(sum(v[0] for v in plain if not v[1]), 6),
+        "context_texts": sum(1 for v in cell.values() if v[2]),
+        "active_outlets": active,
+        "act_scores": json.dumps(acts, sort_keys=True),
+        "pair_masses": json.dumps(_pair_masses(actor, plain), sort_keys=True),
+    }
 
 
 def _aggregate(
@@ -231,13 +258,14 @@ class SignalStore:
         self, since: date, until: date, actors: Sequence[str] | None = None
     ) -> dict[str, dict[date, dict[str, Any]]]:
         """actor -> day -> the signal row (every measure, and the ranking measures of daily_measures,
-        0 where it has none; `act_scores` as a dict, empty where it has none), for the days of
+        0 where it has none; `act_scores` and `pair_masses` as dicts, empty where it has none), for the days of
         [since, until] that have a signal row."""
         s, m = daily_signals.c, daily_measures.c
         ranking = [sa.func.coalesce(m[name], 0).label(name) for name in RANKING_MEASURES]
         acts = sa.func.coalesce(m.act_scores, "{}").label("act_scores")
+        pairs = sa.func.coalesce(m.pair_masses, "{}").label("pair_masses")
         query = (
-            sa.select(s.day, s.actor, *(s[name] for name in MEASURES), *ranking, acts)
+            sa.select(s.day, s.actor, *(s[name] for name in MEASURES), *ranking, acts, pairs)
             .select_from(
                 daily_signals.outerjoin(daily_measures, sa.and_(m.day == s.day, m.actor == s.actor))
             )
@@ -250,6 +278,7 @@ class SignalStore:
             for row in conn.execute(query).mappings():
                 values = dict(row)
                 values["act_scores"] = json.loads(values["act_scores"] or "{}")
+                values["pair_masses"] = json.loads(values["pair_masses"] or "{}")
                 by_actor[row["actor"]][row["day"]] = values
         return dict(by_actor)
 

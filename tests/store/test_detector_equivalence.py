@@ -257,3 +257,48 @@ def detect_pure_over(rows: list[dict], measures: list[dict], day: date, params: 
         for r, m in zip(rows, measures, strict=True)
     }
     return detect_pure({"BFA": series}, {"BFA": START}, [day], params).candidates
+
+
+def test_live_detection_reads_the_new_pair_history_beyond_the_mass_window(warehouse):
+    # ISR and PIJ named in a material text on day 10 and again on day 150: detecting day 150 alone must
+    # see day 10 (within new_pair_days, beyond the mass and rare-act windows), as the pure detector does;
+    # without day 10 the pair is new and its partner leads the alert's counterparts.
+    params = DetectionParams(
+        mass_baseline_days=20, guard_days=0, mass_index_rise=0.0, rare_act_days=30, new_pair=True,
+        new_pair_days=200, new_pair_min_mass=0.6,
+    )
+    rows, measures = [], []
+    for offset in (0, 10, 150):
+        day = START + timedelta(days=offset)
+        rows.append(
+            {"day": day, "actor": "ISR", "articles": 1, "sources": 1, "sentences": 2, "escalatory_sentences": 1,
+             "deescalatory_sentences": 0, "escalation_index": 20.0, "deescalation_index": 0.0, "max_score": 0.7,
+             "computed_at": STAMP}
+        )
+        measures.append(
+            {"day": day, "actor": "ISR", "escalatory_texts": 1, "escalatory_outlets": 1, "material_mass": 0.7,
+             "verbal_mass": 0.0, "context_texts": 0, "active_outlets": 2, "act_scores": "{}",
+             "pair_masses": json.dumps({"PIJ": [0.7, 1]} if offset else {})}
+        )
+    with warehouse.engine.begin() as conn:
+        conn.execute(warehouse.tables["daily_signals"].insert(), rows)
+        conn.execute(warehouse.tables["daily_measures"].insert(), measures)
+    day150 = START + timedelta(days=150)
+    assert detect(warehouse, day150, day150, params, mode="backtest").alerts == []
+
+    def pure(day: date):
+        series = {
+            r["day"]: DayRow(
+                r["day"], r["articles"], r["sources"], r["escalation_index"], 0.0, r["escalatory_sentences"], 0.0,
+                **{k: m[k] for k in RANKING},
+                pairs=tuple((p, v[0], v[1]) for p, v in sorted(json.loads(m["pair_masses"]).items())),
+            )
+            for r, m in zip(rows, measures, strict=True)
+        }
+        return detect_pure({"ISR": series}, {"ISR": START}, [day], params).candidates
+
+    assert pure(day150) == ()
+    day10 = START + timedelta(days=10)
+    (alert,) = detect(warehouse, day10, day10, params, mode="backtest").alerts
+    assert (alert.measure, alert.severity, alert.counterparts[:1]) == ("new_pair", "warning", ("PIJ",))
+    assert [(c.measure, c.partner) for c in pure(day10)] == [("new_pair", "PIJ")]

@@ -200,10 +200,40 @@ def test_a_warehouse_at_0006_reads_no_acts_until_its_signals_are_recomputed(engi
             {"d": date(2026, 11, 1)},
         )
     report = migrate.upgrade(engine)
-    assert (report.before, report.after) == ("0006", "0007")
+    assert (report.before, report.after) == ("0006", migrate.head_revision())
     with engine.connect() as conn:  # the existing row got the column's default: no acts
         assert list(conn.execute(sa.text("select act_scores from daily_measures")).scalars()) == ["{}"]
     warehouse = Warehouse(engine)
     compute_signals(warehouse, date(2026, 11, 1), date(2026, 11, 1))
     irn = warehouse.signal_rows(date(2026, 11, 1), date(2026, 11, 1))["IRN"][date(2026, 11, 1)]
     assert set(irn["act_scores"]) == {"power_seizure"}
+
+
+def test_a_warehouse_at_0007_reads_no_pairs_until_its_signals_are_recomputed(engine):
+    from pipeline.signals import compute_signals
+
+    migrate.upgrade(engine, "0001")
+    _fill_release_one(engine)
+    migrate.upgrade(engine, "0005")
+    with engine.begin() as conn:  # every sentence a material act naming IRN (and the pair below)
+        matches = '[{"category": "armed_attack", "effective_weight": 0.9}]'
+        conn.execute(sa.text("update sentences set matches = :m"), {"m": matches})
+        sentence_id = conn.execute(sa.text("select min(sentence_id) from sentences")).scalar_one()
+        conn.execute(sa.text("insert into sentence_actors (sentence_id, actor) values (:s, 'ISR')"), {"s": sentence_id})
+    migrate.upgrade(engine, "0007")
+    with engine.begin() as conn:  # a ranking row as 0007 wrote it
+        conn.execute(
+            sa.text(
+                "insert into daily_measures (day, actor, escalatory_texts, escalatory_outlets, material_mass,"
+                " verbal_mass, context_texts, active_outlets, act_scores) values (:d, 'IRN', 1, 1, 0.9, 0, 0, 1, '{}')"
+            ),
+            {"d": date(2026, 11, 1)},
+        )
+    report = migrate.upgrade(engine)
+    assert (report.before, report.after) == ("0007", "0008")
+    with engine.connect() as conn:  # the existing row got the column's default: no pairs
+        assert list(conn.execute(sa.text("select pair_masses from daily_measures")).scalars()) == ["{}"]
+    warehouse = Warehouse(engine)
+    compute_signals(warehouse, date(2026, 11, 1), date(2026, 11, 1))
+    irn = warehouse.signal_rows(date(2026, 11, 1), date(2026, 11, 1))["IRN"][date(2026, 11, 1)]
+    assert set(irn["pair_masses"]) == {"ISR"}

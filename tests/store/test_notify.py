@@ -226,3 +226,6 @@ def test_the_chart_of_a_mass_alert_plots_the_mass_it_was_ranked_by(warehouse):
     from pipeline.channels import alert_headline
 
     assert "rare grave act, escalation mass 5.0 vs baseline" in alert_headline(rare)
+    pair = replace(alert, measure="new_pair")  # so does a new actor pair
+    assert dict(series_for_chart(warehouse, pair, rhetoric_weight=0.5)) == series
+    assert "new actor pair, escalation mass 5.0 vs baseline" in alert_headline(pair)

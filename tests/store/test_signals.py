@@ -216,3 +216,32 @@ def test_act_scores_keep_each_material_kind_at_its_best_text_outside_disaster_co
     from pipeline.detector import day_row
 
     assert day_row(DAY, rows["BFA"][DAY]).act_score("power_seizure") == pytest.approx(0.9)
+
+
+def test_pair_masses_sum_material_texts_naming_both_outside_context_once_per_text(warehouse):
+    warehouse.store_feed_batch(
+        fetch_record("https://a.example/rss"),
+        [
+            _item("p1", DAY, [("Troops of Aland shell Borland towns", 0.8, ATTACK, ("ALA", "BOR"))]),
+            _item("p2", DAY, [("Aland condemns Borland", 0.5, CONDEMN, ("ALA", "BOR"))]),  # rhetoric: no front
+            _item("p3", DAY, [("Quake kills dozens in Aland and Borland", 0.6, QUAKE, ("ALA", "BOR"))]),
+            _item("p4", DAY, [("Aland air strike hits Coland", 0.6, ATTACK, ("ALA", "COL"))]),
+        ],
+        "r",
+        "v1",
+    )
+    warehouse.store_feed_batch(  # a wire copy of p1 in a second outlet: one text, two outlets
+        fetch_record("https://b.example/rss"),
+        [_item("q1", DAY, [("Troops of Aland shell  Borland towns", 0.7, ATTACK, ("ALA", "BOR"))])],
+        "r",
+        "v1",
+    )
+    compute_signals(warehouse, DAY, DAY)
+    rows = warehouse.signal_rows(DAY, DAY)
+    assert rows["ALA"][DAY]["pair_masses"] == {"BOR": [pytest.approx(0.8), 2], "COL": [pytest.approx(0.6), 1]}
+    assert rows["BOR"][DAY]["pair_masses"] == {"ALA": [pytest.approx(0.8), 2]}
+    assert rows["COL"][DAY]["pair_masses"] == {"ALA": [pytest.approx(0.6), 1]}
+    assert rows["ALL"][DAY]["pair_masses"] == {}  # the corpus is nobody's partner
+    from pipeline.detector import day_row
+
+    assert day_row(DAY, rows["ALA"][DAY]).pairs == (("BOR", pytest.approx(0.8), 2), ("COL", pytest.approx(0.6), 1))
