@@ -23,7 +23,7 @@ import json
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -96,11 +96,12 @@ def encode_matches(matches: Iterable[Match]) -> str:
         # What a term always writes the same way comes from a cache (see _term_json); the rest
         # of the object is formatted here.
         key = (m.term, m.category, m.polarity, m.weight)
-        head = _TERM_JSON.get(key) if _cacheable(key[3]) and key[2].__class__ is int else None
+        # _cacheable() inlined: this runs for every match written
+        head = _TERM_JSON.get(key) if key[3].__class__ is float and key[3] and key[2].__class__ is int else None
         if head is None:
             head = _term_json(key)
         weight = m.effective_weight
-        rounded = _ROUNDED.get(weight) if _cacheable(weight) else None
+        rounded = _ROUNDED.get(weight) if weight.__class__ is float and weight else None
         if rounded is None:
             rounded = _rounded(weight)
         modifiers = ", ".join(map(_json_string, m.modifiers)) if m.modifiers else ""
@@ -136,8 +137,20 @@ def _term_json(key: tuple[str, str, int, float]) -> tuple[str, str]:
     return head
 
 
+def _round4(number: float) -> str:
+    """repr(round(number, 4)), as json writes it, in one float-to-text conversion instead of two and a
+    parse: both round the exact binary value to 4 decimals the same way (dtoa's correctly rounded
+    mode 3), and a decimal of at most 15 significant digits is the shortest repr of the float nearest
+    to it, so dropping the trailing zeros of "%.4f" gives the same text (-0.0 included). Only floats
+    of magnitude below 1e9 take this path (ints, NaN, infinities and big numbers keep the original)."""
+    if number.__class__ is float and -1e9 < number < 1e9:
+        text = f"{number:.4f}".rstrip("0")
+        return text + "0" if text[-1] == "." else text
+    return repr(round(number, 4))
+
+
 def _rounded(weight: float) -> str:
-    text = repr(round(weight, 4))
+    text = _round4(weight)
     if _cacheable(weight) and len(_ROUNDED) < _CACHE_LIMIT:
         _ROUNDED[weight] = text
     return text
@@ -151,15 +164,15 @@ def encode_sentence_score(s: SentenceScore) -> str:
     if not s.matches:  # most sentences of a news feed
         return f'{{"text": {_json_string(s.text)}, {_NO_MATCHES}}}'
     return (
-        f'{{"text": {_json_string(s.text)}, "score": {round(s.score, 4)!r}, '
-        f'"escalation": {round(s.escalation, 4)!r}, "deescalation": {round(s.deescalation, 4)!r}, '
+        f'{{"text": {_json_string(s.text)}, "score": {_round4(s.score)}, '
+        f'"escalation": {_round4(s.escalation)}, "deescalation": {_round4(s.deescalation)}, '
         f'"matches": {encode_matches(s.matches)}}}'
     )
 
 
 def encode_text_score_head(score: float) -> str:
     """What comes before the sentences in `encode_text_score` (for writers that stream them)."""
-    return f'{{"score": {round(score, 4)!r}, "sentences": ['
+    return f'{{"score": {_round4(score)}, "sentences": ['
 
 
 def encode_text_score(result: TextScore) -> str:
@@ -238,6 +251,12 @@ class _Term:
     weight: float
     senses: tuple[_Sense, ...] = ()
     actor: bool = False  # names who acts (a militia), not an act: as the opening subject it takes no rank
+    # The widest window of its senses (0 without senses): the words around the term that _reading
+    # splits, worked out once here instead of for every occurrence.
+    width: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "width", max((sense.window for sense in self.senses), default=0))
 
 
 BEFORE, AFTER, AROUND = "before", "after", "around"
@@ -447,6 +466,7 @@ def _order_label(position: int) -> str:
 
 
 _PLAIN: tuple[float, tuple[str, ...]] = (1.0, ())
+_new_tuple = tuple.__new__
 
 
 def _reading(lowered: str, start: int, end: int, term: _Term) -> tuple[float, tuple[str, ...]]:
@@ -454,7 +474,7 @@ def _reading(lowered: str, start: int, end: int, term: _Term) -> tuple[float, tu
     factor, labels = 1.0, []
     # The words around the term, split and cleaned once for all its senses (a term may have several):
     # nearest first on the left, up to the widest window.
-    width = max(sense.window for sense in term.senses)
+    width = term.width
     left = lowered[:start].rsplit(None, width)
     left = left[1:] if len(left) > width else left
     strip = _WORD_PUNCTUATION
@@ -666,15 +686,13 @@ class Scorer:
         found = longest_matches(self._automaton, lowered)
         if not found:
             return SentenceScore(text, 0.0, 0.0, 0.0)
-        cues: list[tuple[int, int, _Modifier]] = []
-        terms: list[tuple[int, int, _Term]] = []
-        for start, end, (term, modifiers) in found:  # neutral phrases carry (None, ())
-            if term is not None:
-                terms.append((start, end, term))
-            for modifier in modifiers:
-                cues.append((start, end, modifier))
+        # Terms first: half the sentences that match anything match only cues ("no", "if", "not") and
+        # score 0, so their cue list is never built.
+        terms = [(start, end, term) for start, end, (term, _) in found if term is not None]
         if not terms:
             return SentenceScore(text, 0.0, 0.0, 0.0)
+        # neutral phrases carry (None, ())
+        cues = [(start, end, modifier) for start, end, (_, modifiers) in found for modifier in modifiers]
         matches: list[Match] = []
         escalation = deescalation = 0.0
         decay = self.order_decay
@@ -707,15 +725,16 @@ class Scorer:
             flipped_at = -1  # start of the cue whose flip applied; a second flip needs another cue
             flips = 0
             kinds_applied: set[str] = set()
-            for cue_start, cue_end, cue in cues if cues else ():
-                if cue.applies_to and cue.applies_to != term.polarity:
+            polarity, category, name = term.polarity, term.category, term.term  # read once per term
+            for cue_start, cue_end, cue in cues:
+                if cue.applies_to and cue.applies_to != polarity:
                     continue
                 if cue.kind in kinds_applied:
                     continue
                 if (
                     cue.categories is not None
-                    and term.category not in cue.categories
-                    and term.term not in cue.terms
+                    and category not in cue.categories
+                    and name not in cue.terms
                     # a context reaches the term its own cue phrase holds ("slams into the coast")
                     and not (cue.cue_terms and cue_start <= start and end <= cue_end)
                 ):
@@ -758,22 +777,16 @@ class Scorer:
                 kinds_applied.add(cue.kind)
                 factor *= cue.factor
                 applied.append(f"{cue.kind}:{cue.cue}")
-            effective = term.polarity * term.weight * factor
+            weight = term.weight
+            effective = polarity * weight * factor
             if effective > 0:
                 escalation += effective
             else:
                 deescalation -= effective
+            # tuple.__new__ is what Match(...) ends in, without the Python frame of NamedTuple's __new__
             matches.append(
-                Match(
-                    term.term,
-                    text[start:end],
-                    term.category,
-                    term.polarity,
-                    term.weight,
-                    start,
-                    end,
-                    tuple(applied),
-                    effective,
+                _new_tuple(
+                    Match, (name, text[start:end], category, polarity, weight, start, end, tuple(applied), effective)
                 )
             )
         return SentenceScore(

@@ -487,6 +487,43 @@ def test_encoded_matches_do_not_mix_numbers_that_compare_equal():
         assert encode_matches(variants) == json.dumps([m.to_dict() for m in variants], ensure_ascii=False)
 
 
+def test_rounded_numbers_are_written_as_repr_of_round_writes_them():
+    # _round4 formats once instead of round() then repr(); the text must be exactly the old one,
+    # including halves at the 5th decimal, negative zero, integers and values past its fast range.
+    import random
+    import struct
+
+    from pipeline.score import _round4
+
+    numbers: list[float] = [0.0, -0.0, 0.00005, -0.00005, 0.00015, 0.00025, 1.00005, 2.0, -3.0, 0.5,
+                            12345.67895, 1e-9, -1e-9, 999999999.99995, 1e9, -1e9, 1e20, -1e300,
+                            math.inf, -math.inf, 3, -2, 0]
+    draw = random.Random(13)
+    for _ in range(20_000):
+        numbers += [draw.uniform(-50, 50), draw.randint(-10**6, 10**6) / 20_000 + 0.00005]
+        numbers.append(struct.unpack("d", struct.pack("Q", draw.getrandbits(64)))[0])  # any bit pattern
+    for number in numbers:
+        if number != number:  # NaN: round() keeps it, repr writes nan
+            assert _round4(number) == "nan"
+        else:
+            assert _round4(number) == repr(round(number, 4)), number
+
+
+def test_sense_width_is_the_widest_window_of_the_terms_senses(scorer):
+    # _reading splits `width` words on each side once for all senses of a term: worked out at compile
+    # time, it must be the widest window of the term's own senses (0 without senses).
+    from pipeline.score import _Sense, _Term
+
+    narrow, wide = _Sense(frozenset({"a"}), 2, 0.0), _Sense(frozenset({"b"}), 6, 0.5, requires=True)
+    assert _Term("strike", "armed_conflict", 1, 1.0, (narrow, wide)).width == 6
+    assert _Term("strike", "armed_conflict", 1, 1.0, (wide, narrow)).width == 6
+    assert _Term("war", "armed_conflict", 1, 1.0).width == 0
+    compiled = [payload[3][0] for _, payload in scorer._automaton.items() if payload[3][0] is not None]
+    assert any(term.senses for term in compiled)
+    for term in compiled:
+        assert term.width == max((sense.window for sense in term.senses), default=0)
+
+
 # -- issue 13: mechanisms for today's news -----------------------------------------------------------
 @pytest.mark.parametrize(
     ("sentence", "peace_term", "cue"),
