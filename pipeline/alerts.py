@@ -346,7 +346,7 @@ def detect_leaving_pending(
     try:
         return detect(warehouse, since, until, params, mode=mode, notifiers=notifiers)
     except BaseException as exc:
-        if not (isinstance(exc, KeyboardInterrupt) or interrupts.stopping()):
+        if not interrupts.is_stop(exc):
             raise
         if mode == "live" and notifiers:
             warehouse.drop_connections(exc)

@@ -186,7 +186,7 @@ def _interruptible(what: str) -> Generator[_Stop, None, None]:
     except BaseException as exc:
         from pipeline import interrupts
 
-        if isinstance(exc, KeyboardInterrupt) or interrupts.stopping():  # the stop, maybe in disguise
+        if interrupts.is_stop(exc):  # the stop, maybe in disguise
             raise _Stopped(stop.what) from None
         raise
 

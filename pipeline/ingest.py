@@ -489,7 +489,7 @@ def run_cycle(
         warehouse.mark_completed([run.run_id for run in left], by=run_id)
         warehouse.finish_run(run_id, report.status, _run_counts(report))
     except BaseException as exc:
-        if not (isinstance(exc, KeyboardInterrupt) or interrupts.stopping()):
+        if not interrupts.is_stop(exc):
             warehouse.finish_run(run_id, "failed", _run_counts(report))
             raise
         warehouse.drop_connections(exc)
@@ -533,7 +533,7 @@ def run_ingest(
         outcomes, pages = ingest_run(sources, ctx, run_id, feed_done)
         finish_pipeline_run(ctx.warehouse, run_id, outcomes)  # the run-status rule of CycleReport
     except BaseException as exc:
-        if not (isinstance(exc, KeyboardInterrupt) or interrupts.stopping()):
+        if not interrupts.is_stop(exc):
             ctx.warehouse.finish_run(run_id, "failed", _run_counts(CycleReport(run_id, feeds=done)))
             raise
         ctx.warehouse.drop_connections(exc)

@@ -57,6 +57,12 @@ def stopping() -> bool:
     return _state.active and _state.stopping
 
 
+def is_stop(exc: BaseException) -> bool:
+    """Whether an exception caught inside stop_on_signals is the stop: a KeyboardInterrupt (our
+    `Interrupted` is one), or any error raised while a stop is under way (see `stopping`)."""
+    return isinstance(exc, KeyboardInterrupt) or stopping()
+
+
 def was_stopped() -> bool:
     """Whether a SIGINT/SIGTERM stopped the last stop_on_signals block (asked after it ended)."""
     return _state.stopped

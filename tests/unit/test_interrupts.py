@@ -50,7 +50,7 @@ def test_deferred_outside_stop_on_signals_changes_nothing():
 
 
 def test_a_stop_that_a_cleanup_error_replaced_is_still_known_as_the_stop():
-    from pipeline.interrupts import stopping
+    from pipeline.interrupts import is_stop, stopping
 
     class DriverError(Exception):
         pass
@@ -63,7 +63,9 @@ def test_a_stop_that_a_cleanup_error_replaced_is_still_known_as_the_stop():
                 _signal(signal.SIGTERM)
             finally:  # a driver restoring a setting on a connection the stop cut mid-command
                 raise DriverError("can't change 'autocommit' now")
-        except DriverError:
-            seen.append(stopping())
+        except DriverError as exc:
+            seen.append((stopping(), is_stop(exc)))
             raise
-    assert seen == [True] and not stopping()
+    assert seen == [(True, True)] and not stopping()
+    # outside a stop, only a KeyboardInterrupt is one
+    assert is_stop(KeyboardInterrupt()) and not is_stop(DriverError("a plain failure"))
