@@ -53,12 +53,11 @@ import sqlalchemy as sa
 import yaml
 
 from pipeline import alerts as alerting
-from pipeline.actors import load_gazetteer
+from pipeline.actors import ALL_ACTORS, load_gazetteer
 from pipeline.archive import import_archive
 from pipeline.config import DetectionParams, load_settings
 from pipeline.detector import robust_surprise, severity_of
 from pipeline.incidents import (
-    GLOBAL_ACTOR,
     Candidate,
     Evidence,
     Incident,
@@ -222,7 +221,7 @@ def load_corpus(warehouse: Warehouse, *, inherit_article_actors: bool = False, d
             cell.outlets.add(feed_id)
             previous = cell.texts.get(key)
             if previous is None or score > previous[0]:
-                dyadic = len(set(names) - {GLOBAL_ACTOR}) >= 2  # the sentence names both sides
+                dyadic = len(set(names) - {ALL_ACTORS}) >= 2  # the sentence names both sides
                 cell.texts[key] = (score, material, context, feed_id, text, title, url, dyadic)
             for other in names:
                 if other != actor:
@@ -284,7 +283,7 @@ def research_candidates(
     out: dict[date, list[Candidate]] = defaultdict(list)
     window = knobs.long_days if features.novelty else knobs.short_days
     for actor, series in corpus.days.items():
-        if actor == GLOBAL_ACTOR:
+        if actor == ALL_ACTORS:
             continue
         first_seen = corpus.first  # silence since the corpus began is history, not a gap
         masses = {d: _mass(cell, features, knobs) for d, cell in series.items()}  # a silent day is 0

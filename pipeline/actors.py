@@ -30,8 +30,11 @@ from pipeline.matching import build_automaton, longest_matches
 DEFAULT_GAZETTEER = PACKAGE_DATA / "actors.csv"
 KINDS = frozenset({"state", "nonstate", "igo", "block"})
 BLOCK_CODE = "-"
-# Codes the gazetteer may not define: "ALL" is the signals' pseudo-actor for all articles (store.ALL_ACTORS).
-RESERVED_CODES = frozenset({"ALL"})
+# The pseudo-actor of the whole corpus: the signals' row of all articles, never a gazetteer code, never
+# a partner in a pair and never paged (the store, the detector and the incident fold read it from here).
+ALL_ACTORS = "ALL"
+# Codes the gazetteer may not define.
+RESERVED_CODES = frozenset({ALL_ACTORS})
 PERSON_ROLES = frozenset(
     {
         "head_of_state",

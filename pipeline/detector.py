@@ -65,9 +65,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
+from pipeline.actors import ALL_ACTORS
 from pipeline.config import SEVERITIES
-
-ALL_ACTORS = "ALL"  # the whole corpus (pipeline.store.schema.ALL_ACTORS): never a pair, never paged
 
 # kind -> (measure column, spread floor attribute of the detection params); the first is the headline
 # measure. The columns are fields of DayRow and of the daily_signals table.

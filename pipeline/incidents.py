@@ -29,10 +29,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from pipeline.actors import ALL_ACTORS
 from pipeline.config import SEVERITIES
 
 KINDS = ("escalation", "deescalation")
-GLOBAL_ACTOR = "ALL"
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 MAX_INCIDENT_ACTORS = 4  # a story merged under more actor codes than this is several stories
 
@@ -79,7 +79,7 @@ class Candidate:
     @property
     def actors(self) -> frozenset[str]:
         """The actor, with its strongest counterpart when the evidence names one."""
-        partners = [c for c in self.counterparts if c not in (self.actor, GLOBAL_ACTOR)]
+        partners = [c for c in self.counterparts if c not in (self.actor, ALL_ACTORS)]
         return frozenset((self.actor, *partners[:1]))
 
 
@@ -231,7 +231,7 @@ def advance(
     withheld: list[Candidate] = []
     strongest: dict[int, Candidate] = {}  # incident number -> today's most severe, most surprising candidate
     ordered = sorted(
-        (c for c in candidates if c.actor != GLOBAL_ACTOR),
+        (c for c in candidates if c.actor != ALL_ACTORS),
         key=lambda c: (-_rank(c.severity), -c.surprise, c.actor, c.kind),
     )
     for candidate in ordered:

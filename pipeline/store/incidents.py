@@ -19,12 +19,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from pipeline.actors import ALL_ACTORS
 from pipeline.clock import now_utc
 from pipeline.score import read_in_context
 from pipeline.store import alerts as alert_store
 from pipeline.store.engine import advisory_lock, run_transaction
 from pipeline.store.schema import (
-    ALL_ACTORS,
     alerts,
     articles,
     incident_alerts,

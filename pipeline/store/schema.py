@@ -13,8 +13,6 @@ from sqlalchemy.engine import Connection
 from pipeline.score import DEESCALATORY_THRESHOLD, ESCALATORY_THRESHOLD
 from pipeline.store.engine import UTCDateTime
 
-ALL_ACTORS = "ALL"  # the actor code of the global (all-articles) signal row
-
 metadata = sa.MetaData()
 
 feeds = sa.Table(

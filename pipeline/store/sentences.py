@@ -11,9 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from pipeline.actors import ALL_ACTORS
 from pipeline.clock import now_utc
 from pipeline.store.engine import matches_json
-from pipeline.store.schema import ALL_ACTORS, articles, feeds, sentence_actors, sentences
+from pipeline.store.schema import articles, feeds, sentence_actors, sentences
 
 
 def normalised_text(text: str) -> str:

@@ -12,11 +12,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from pipeline.actors import ALL_ACTORS
 from pipeline.clock import now_utc
 from pipeline.score import DEESCALATORY_THRESHOLD, ESCALATORY_THRESHOLD, read_in_context
 from pipeline.store.engine import advisory_lock, run_transaction
 from pipeline.store.schema import (
-    ALL_ACTORS,
     article_sources,
     articles,
     daily_measures,
