@@ -26,7 +26,7 @@ from pipeline import interrupts
 from pipeline.clock import today_utc
 from pipeline.config import DetectionParams
 from pipeline.delivery import Notifier, deliver, deliver_pages
-from pipeline.detector import DayRow, day_row, measure_label
+from pipeline.detector import DayRow, day_row, history_days, measure_label
 from pipeline.detector import detect as find_candidates
 from pipeline.store import Alert, IncidentPage, StoredIncident, Warehouse
 from pipeline.store.runs import INTERRUPTED
@@ -81,15 +81,7 @@ def find_alerts(
 ) -> tuple[list[Alert], int]:
     """The one detector over [since, until] with each alert's evidence (distinct sentences with their
     copies and outlets), counterparts and disaster/accident share; nothing is stored."""
-    # Every window the detector reads: the baselines before the guard band, and the rare-act
-    # history (no guard band), so a live run of one day decides as a backtest over all days does.
-    history_start = since - timedelta(
-        days=max(
-            params.guard_days + max(params.baseline_days, params.mass_baseline_days),
-            params.rare_act_days,
-            params.new_pair_days if params.new_pair else 0,
-        )
-    )
+    history_start = since - timedelta(days=history_days(params))  # every window the detector reads
     series = {actor: day_rows(rows) for actor, rows in warehouse.signal_rows(history_start, until).items()}
     days = [since + timedelta(days=offset) for offset in range((until - since).days + 1)]
     found = find_candidates(series, history_starts(warehouse.first_signal_days()), days, params, earlier)

@@ -389,6 +389,17 @@ def score_mass_day(
     )
 
 
+def history_days(params: DetectionSettings) -> int:
+    """How many days before the first detected day the detector reads: the baselines before the guard
+    band, and the rare-act and new-pair histories (no guard band) when those paths are on. A live run
+    of one day that loads this much decides as a backtest over every day does."""
+    return max(
+        params.guard_days + max(params.baseline_days, params.mass_baseline_days),
+        params.rare_act_days if params.rare_act_categories else 0,
+        params.new_pair_days if params.new_pair else 0,
+    )
+
+
 def threshold_of(severity: str, params: DetectionSettings) -> float:
     """The surprise threshold of a severity."""
     return float(getattr(params, severity))

@@ -137,3 +137,12 @@ def test_the_categories_come_from_the_environment(monkeypatch):
     settings = load_settings({"ESCALATION_RARE_ACT_CATEGORIES": "power_seizure, armed_attack"})
     assert settings.detection.rare_act_categories == ("power_seizure", "armed_attack")
     assert load_settings({}).detection.rare_act_categories == ("power_seizure",)
+
+
+def test_the_history_read_covers_every_window_of_the_paths_that_are_on():
+    from pipeline.detector import history_days
+
+    assert history_days(PARAMS) == 365  # the rare-act history outreaches the 2 + 90 days of the mass
+    off = replace(PARAMS, rare_act_categories=())
+    assert history_days(off) == 2 + max(off.baseline_days, 90)
+    assert history_days(replace(off, new_pair=True, new_pair_days=120)) == 120
