@@ -287,6 +287,11 @@ class _Modifier:
     # a shooting read as crime; "gunman" is the harm and its context at once).
     cue_terms: bool = False
 
+    def reaches(self, term: _Term) -> bool:
+        """Whether this modifier applies to `term` by its category or name (score_sentence spells the
+        same test inline: it runs for every term and cue)."""
+        return self.categories is None or term.category in self.categories or term.term in self.terms
+
 
 def inflections(word: str, irregular: dict[str, list[str]]) -> list[str]:
     """The base form plus regular -s/-ed/-ing forms (or the listed irregular ones), and the plural
@@ -501,12 +506,7 @@ def _has_perpetrator(
     during a flood is still an air strike), not voided by another sense."""
     for (_start, _end, term), (sense_factor, _) in zip(terms, readings, strict=True):
         if term.polarity > 0 and sense_factor and term.category in context.unless_categories:
-            reached = (
-                context.categories is None
-                or term.category in context.categories
-                or term.term in context.terms
-            )
-            if not reached:
+            if not context.reaches(term):
                 return True
     return False
 
@@ -538,11 +538,7 @@ def _contained_term(
         for first in range(len(words) - size + 1):
             found = entries.get(" ".join(words[first : first + size]), (None, ()))[0]
             if found is not None:
-                reached = (
-                    context.categories is None
-                    or found.category in context.categories
-                    or found.term in context.terms
-                )
+                reached = context.reaches(found)
                 return found if reached or found.category not in context.unless_categories else None
     return None
 
@@ -731,7 +727,7 @@ class Scorer:
                     continue
                 if cue.kind in kinds_applied:
                     continue
-                if (
+                if (  # not cue.reaches(term), inlined: it runs for every term and cue
                     cue.categories is not None
                     and category not in cue.categories
                     and name not in cue.terms
