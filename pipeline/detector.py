@@ -217,16 +217,21 @@ def day_row(day: date, row: Mapping[str, object]) -> DayRow:
     )
 
 
-def _pairs(value: object) -> tuple[tuple[str, float, int], ...]:
-    """daily_measures.pair_masses (a dict of partner to [mass, outlets], or its JSON text) as DayRow.pairs."""
+def _stored_mapping(value: object, column: str, shape: str) -> Mapping[object, object]:
+    """A JSON column of daily_measures as the store gives it (a dict) or as stored (its text; none: {})."""
     if value is None or value == "":
-        return ()
+        return {}
     if isinstance(value, str):
         value = json.loads(value)
     if not isinstance(value, Mapping):
-        raise ValueError(f"pair_masses must be a mapping of partner to [mass, outlets], not {value!r}")
+        raise ValueError(f"{column} must be a mapping of {shape}, not {value!r}")
+    return value
+
+
+def _pairs(value: object) -> tuple[tuple[str, float, int], ...]:
+    """daily_measures.pair_masses (a dict of partner to [mass, outlets], or its JSON text) as DayRow.pairs."""
     out = []
-    for partner, cell in value.items():
+    for partner, cell in _stored_mapping(value, "pair_masses", "partner to [mass, outlets]").items():
         if not isinstance(cell, Sequence) or isinstance(cell, str) or len(cell) != 2:
             raise ValueError(f"pair_masses of {partner!r} must be [mass, outlets], not {cell!r}")
         out.append((str(partner), float(cell[0]), int(cell[1])))
@@ -235,13 +240,8 @@ def _pairs(value: object) -> tuple[tuple[str, float, int], ...]:
 
 def _acts(value: object) -> tuple[tuple[str, float], ...]:
     """daily_measures.act_scores (a dict, or its JSON text) as DayRow.acts."""
-    if value is None or value == "":
-        return ()
-    if isinstance(value, str):
-        value = json.loads(value)
-    if not isinstance(value, Mapping):
-        raise ValueError(f"act_scores must be a mapping of category to score, not {value!r}")
-    return tuple(sorted((str(k), float(v)) for k, v in value.items()))
+    acts = _stored_mapping(value, "act_scores", "category to score")
+    return tuple(sorted((str(k), float(v)) for k, v in acts.items()))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
