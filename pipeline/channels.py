@@ -22,7 +22,7 @@ import httpx
 
 from pipeline.config import Settings, load_settings
 from pipeline.delivery import Notifier
-from pipeline.detector import KINDS, MASS_MEASURE, NEW_PAIR_MEASURE, RARE_ACT_MEASURE, day_row, measure_label
+from pipeline.detector import KINDS, MASS_VALUED_MEASURES, day_row, measure_label
 from pipeline.store import Alert, IncidentPage, Warehouse, alert_to_dict
 
 log = logging.getLogger(__name__)
@@ -224,8 +224,7 @@ def series_for_chart(
     """The alert's measure over the CHART_DAYS days up to its day, a day without a row as 0 (the
     mass of the mass ranking with `rhetoric_weight`, default the detection settings')."""
     start = alert.day - timedelta(days=CHART_DAYS - 1)
-    # a rare act's or a new pair's value is the day's mass
-    if measure_of(alert) in (MASS_MEASURE, RARE_ACT_MEASURE, NEW_PAIR_MEASURE):
+    if measure_of(alert) in MASS_VALUED_MEASURES:
         if rhetoric_weight is None:
             rhetoric_weight = load_settings().detection.rhetoric_weight
         rows = warehouse.signal_rows(start, alert.day, [alert.actor]).get(alert.actor, {})

@@ -321,6 +321,8 @@ RARE_ACT_MEASURE = "rare_act"  # a grave act of a kind the actor had not had for
 RARE_ACT_SEVERITY = "warning"  # a rare grave act pages (the default paging severity)
 NEW_PAIR_MEASURE = "new_pair"  # a pair with a front today and (almost) none for new_pair_days
 NEW_PAIR_SEVERITY = "warning"  # a new front pages, as a rare act does
+# The measures whose alert value is the day's escalation mass (a rare act's and a new pair's too).
+MASS_VALUED_MEASURES = frozenset({MASS_MEASURE, RARE_ACT_MEASURE, NEW_PAIR_MEASURE})
 
 
 def measure_label(measure: str) -> str:
