@@ -347,9 +347,11 @@ def score_mass_day(
     if row is None:
         return None
     value = row.mass(params.rhetoric_weight)
-    # the mass path's gates; a new pair has its own floor and outlet gate on the pair's texts
-    gated = value < params.min_mass or row.escalatory_outlets < outlets_needed(row.active_outlets, params)
-    if gated and not params.new_pair:
+    # the mass path's gates; a rare act needs only the outlets (its act score is its floor), and a new
+    # pair has its own floor and outlet gate on the pair's texts
+    few_outlets = row.escalatory_outlets < outlets_needed(row.active_outlets, params)
+    gated = few_outlets or value < params.min_mass
+    if gated and few_outlets and not params.new_pair:
         return None
     end = day.toordinal() - params.guard_days
     start = max(end - params.mass_baseline_days, first_seen.toordinal())
@@ -357,21 +359,22 @@ def score_mass_day(
     for ordinal in range(start, end):
         past = series.get(date.fromordinal(ordinal))
         history.append(past.mass(params.rhetoric_weight) if past else 0.0)
-    if len(history) < params.min_history_days:
-        return None
-    baseline, spread, _ = robust_surprise(history, value, params.mass_spread_floor)
-    spread = max(spread, statistics.pstdev(history))
+    # A surprise needs a baseline; a rare act does not (it asks the act's own history), so a coup in an
+    # actor's first week still alerts.
+    short = len(history) < params.min_history_days
+    baseline, spread, _ = robust_surprise(history or [0.0], value, params.mass_spread_floor)
+    spread = max(spread, statistics.pstdev(history or [0.0]))
     surprise = (value - baseline) / spread
-    severity = None if gated else severity_of(surprise, params)
+    severity = None if gated or short else severity_of(surprise, params)
     measure = MASS_MEASURE
     below = severity is None or SEVERITY_RANK[severity] < SEVERITY_RANK[RARE_ACT_SEVERITY]
-    if below and not gated and rare_act(series, day, first_seen, params):
+    if below and not few_outlets and rare_act(series, day, first_seen, params):
         # the act's kind, not the day's volume, makes it news: it stands at the paging threshold
         severity, measure = RARE_ACT_SEVERITY, RARE_ACT_MEASURE
         surprise = threshold_of(RARE_ACT_SEVERITY, params)
     partner = None
     below = severity is None or SEVERITY_RANK[severity] < SEVERITY_RANK[NEW_PAIR_SEVERITY]
-    if below and (partner := new_pair(actor, series, day, first_seen, params)) is not None:
+    if below and not short and (partner := new_pair(actor, series, day, first_seen, params)) is not None:
         # a new front, not the actors' volume, makes it news (the rare act's reasoning)
         severity, measure = NEW_PAIR_SEVERITY, NEW_PAIR_MEASURE
         surprise = threshold_of(NEW_PAIR_SEVERITY, params)
@@ -382,7 +385,7 @@ def score_mass_day(
             series[d].escalation_index if d in series else 0.0
             for d in (date.fromordinal(o) for o in range(start, end))
         ]
-        _, _, index_rise = robust_surprise(index_history, row.escalation_index, params.spread_floor)
+        _, _, index_rise = robust_surprise(index_history or [0.0], row.escalation_index, params.spread_floor)
         if index_rise < params.mass_index_rise:
             return None  # more coverage, not a more hostile one
     return Candidate(

@@ -43,6 +43,10 @@ DEESCALATORY_THRESHOLD = -0.2
 # counts such evidence apart (signals' context_texts, incidents' context share): it opens no incident.
 CONTEXT_KINDS = ("disaster", "accident", "crime")
 CONTEXT_MODIFIER_PREFIXES = tuple(f"{kind}:" for kind in CONTEXT_KINDS)
+# Modifiers under which a term names an act that may not have happened, or not now: reported second-hand,
+# to come, denied, demanded or recalled from the past ("protesters demand a military coup"). Such a term still scores, but it is not an
+# act the text asserts (`asserted_acts`: what the rare-act path of the detector reads).
+UNASSERTED_MODIFIER_PREFIXES = ("hedge:", "future:", "denial:", "appeal:", "retrospective:")
 
 _CLAUSE_BREAK = re.compile(r"[,;:.!?()\"]|\b(?:but|however|while|whereas|although|though|yet)\b")
 _ES_ENDINGS = ("s", "x", "z", "ch", "sh")
@@ -198,6 +202,20 @@ def read_in_context(matches: Iterable[dict[str, Any]]) -> bool:
             return False
         labelled = labelled or in_context
     return labelled
+
+
+def asserted_acts(matches: Iterable[dict[str, Any]]) -> set[str]:
+    """The categories a stored sentence asserts as acts: those of its matches that add escalation and
+    carry no modifier of UNASSERTED_MODIFIER_PREFIXES ("reportedly arrested", "will invade", "demand a
+    coup" assert nothing; the order modifier is only how much a later term adds, not doubt)."""
+    acts: set[str] = set()
+    for match in matches:
+        category = match.get("category")
+        if category is None or float(match.get("effective_weight", 0.0)) <= 0:
+            continue
+        if not any(str(m).startswith(UNASSERTED_MODIFIER_PREFIXES) for m in match.get("modifiers") or ()):
+            acts.add(category)
+    return acts
 
 
 class SentenceScore(NamedTuple):

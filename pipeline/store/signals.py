@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from pipeline.actors import ALL_ACTORS
 from pipeline.clock import now_utc
-from pipeline.score import DEESCALATORY_THRESHOLD, ESCALATORY_THRESHOLD, read_in_context
+from pipeline.score import DEESCALATORY_THRESHOLD, ESCALATORY_THRESHOLD, asserted_acts, read_in_context
 from pipeline.store.engine import advisory_lock, run_transaction
 from pipeline.store.schema import (
     article_sources,
@@ -75,14 +75,15 @@ def _ranking_rows(
         .where(day.between(since, until), s.score >= ESCALATORY_THRESHOLD)
     ).all():
         actors_of[sentence_id].append(actor)
-    # (day, actor) -> text -> [best score, material categories, context, actors naming it, its feeds];
-    # and the outlets
+    # (day, actor) -> text -> [best score, material categories, context, actors naming it, its feeds,
+    # the material acts it asserts]; and the outlets
     texts: dict[tuple[date, str], dict[str, list[Any]]] = defaultdict(dict)
     outlets: dict[tuple[date, str], set[int]] = defaultdict(set)
     for sentence_id, d, feed_id, text, score, matches in conn.execute(escalatory).all():
         found = json.loads(matches) if matches else []
         categories = {m.get("category") for m in found if float(m.get("effective_weight", 1.0)) > 0}
         material = frozenset(categories - set(verbal_categories) - {None})
+        asserted = material & asserted_acts(found)  # not "reportedly", "will", "demand a coup"
         context = read_in_context(found)  # harm read as a disaster, an accident or crime
         key = _normalised(text)
         named = set(actors_of.get(sentence_id, ()))
@@ -90,20 +91,21 @@ def _ranking_rows(
             cell = texts[d, actor]
             known = cell.get(key)
             if known is None:
-                cell[key] = [float(score), material, context, set(named), {feed_id}]
+                cell[key] = [float(score), material, context, set(named), {feed_id}, asserted]
             else:  # a copy: its strongest reading counts, material or in context if any copy is
                 known[0] = max(known[0], float(score))
                 known[1] = known[1] | material
                 known[2] = known[2] or context
                 known[3] |= named
                 known[4].add(feed_id)
+                known[5] = known[5] | asserted
             outlets[d, actor].add(feed_id)
     rows = []
     for (d, actor), cell in texts.items():
         plain = [v for v in cell.values() if not v[2]]
         acts: dict[str, float] = {}
-        for score, material, *_ in plain:  # which kinds of act the day had, outside disaster context
-            for category in material:
+        for score, *_, asserted in plain:  # which kinds of act the day's texts assert, outside context
+            for category in asserted:
                 acts[category] = max(acts.get(category, 0.0), round(score, 6))
         rows.append(_measure_row(d, actor, cell, plain, acts, len(outlets[d, actor]), int(active.get(d, 0))))
     return rows
@@ -117,7 +119,7 @@ def _pair_masses(actor: str, plain: Sequence[list[Any]]) -> dict[str, list[float
         return {}
     mass: dict[str, float] = defaultdict(float)
     feeds: dict[str, set[int]] = defaultdict(set)
-    for score, material, _, named, carried in plain:
+    for score, material, _, named, carried, _ in plain:
         if not material:
             continue  # rhetoric between two actors is no front
         for partner in named - {actor, ALL_ACTORS}:

@@ -245,3 +245,29 @@ def test_pair_masses_sum_material_texts_naming_both_outside_context_once_per_tex
     from pipeline.detector import day_row
 
     assert day_row(DAY, rows["ALA"][DAY]).pairs == (("BOR", pytest.approx(0.8), 2), ("COL", pytest.approx(0.6), 1))
+
+
+def _coup_with(modifier: str) -> list[dict]:
+    return [{"term": "coup", "category": "power_seizure", "effective_weight": 0.5, "modifiers": ["order:2", modifier]}]
+
+
+def test_act_scores_count_only_acts_a_text_asserts(warehouse):
+    # The same coup term, reported second-hand, to come, demanded or recalled from the past, is no act
+    # of the day; a later term of a sentence (order) still is one, and a copy that asserts it counts.
+    warehouse.store_feed_batch(
+        fetch_record("https://a.example/rss"),
+        [
+            _item("a1", DAY, [("A coup is reportedly under way", 0.6, _coup_with("hedge:reportedly"), ("MLI",))]),
+            _item("a2", DAY, [("Generals will stage a coup", 0.6, _coup_with("future:will"), ("MLI",))]),
+            _item("a3", DAY, [("Protesters demand a coup", 0.6, _coup_with("appeal:demand"), ("NER",))]),
+            _item("a4", DAY, [("Ten years ago, a coup", 0.6, _coup_with("retrospective:years ago"), ("NER",))]),
+            _item("a5", DAY, [("Unrest, then a coup", 0.7, _coup_with("order:2"), ("TCD",))]),
+        ],
+        "r",
+        "v1",
+    )
+    compute_signals(warehouse, DAY, DAY)
+    rows = warehouse.signal_rows(DAY, DAY)
+    assert rows["MLI"][DAY]["act_scores"] == {} and rows["NER"][DAY]["act_scores"] == {}
+    assert rows["MLI"][DAY]["material_mass"] == pytest.approx(1.2)  # both still count as material texts
+    assert rows["TCD"][DAY]["act_scores"] == {"power_seizure": pytest.approx(0.7)}

@@ -85,12 +85,21 @@ def test_a_disaster_only_day_has_no_act_and_does_not_alert():
     assert alerts(series, [day(200)]) == ()
 
 
-def test_a_weak_mention_or_a_tiny_day_does_not_alert():
-    weak = {day(200): row(200, material=1.2, acts=[("power_seizure", 0.3)])}  # a stray, hedged word
-    tiny = {day(200): row(200, material=0.6, acts=[("power_seizure", 0.6)])}  # under min_mass
+def test_a_weak_mention_or_another_kind_does_not_alert():
+    weak = {day(200): row(200, material=1.2, acts=[("power_seizure", 0.3)])}  # a stray word
     other = {day(200): row(200, material=1.2, acts=[("sanctions_coercion", 0.9)])}  # not a grave kind
-    for series in (weak, tiny, other):
+    for series in (weak, other):
         assert alerts(series, [day(200)]) == ()
+
+
+def test_one_coup_headline_under_min_mass_still_alerts_but_a_small_day_does_not():
+    # The only text of a thin corpus that day: mass 0.7 < min_mass. Its act score is its floor.
+    coup = {day(200): row(200, material=0.7, acts=[("power_seizure", 0.7)])}
+    (found,) = alerts(coup, [day(200)])
+    assert found.measure == RARE_ACT_MEASURE and found.value == pytest.approx(0.7)
+    # the same small day without a grave act stays under every gate
+    small = {day(200): row(200, material=0.7, acts=[("armed_attack", 0.7)])}
+    assert alerts(small, [day(200)]) == ()
 
 
 def test_thin_coverage_still_alerts_and_wide_coverage_asks_for_more_outlets():
@@ -109,9 +118,16 @@ def test_a_rare_act_that_is_also_a_big_day_keeps_the_mass_verdict():
     assert found.measure == MASS_MEASURE and found.severity == "critical"
 
 
-def test_the_first_week_of_the_warehouse_does_not_alert_on_a_rare_act():
+def test_the_first_week_of_the_warehouse_alerts_on_a_rare_act_but_not_on_volume():
+    # Three days of history: too few for a baseline, but a coup needs none (the capital stormed in the
+    # warehouse's first week still pages); a heavy day of ordinary fighting then does not.
     series = {day(3): row(3, material=1.2, acts=[("power_seizure", 0.7)])}
-    assert alerts(series, [day(3)]) == ()
+    (found,) = alerts(series, [day(3)])
+    assert found.measure == RARE_ACT_MEASURE and found.day == day(3)
+    assert alerts({day(3): row(3, material=30.0, outlets=2, acts=[("armed_attack", 0.9)])}, [day(3)]) == ()
+    # and not once the act has been seen: day 5 repeats the coup of day 3
+    series[day(5)] = row(5, material=1.2, acts=[("power_seizure", 0.8)])
+    assert [c.day for c in alerts(series, [day(3), day(5)])] == [day(3)]
 
 
 def test_stored_act_scores_are_read_as_json_or_a_mapping():

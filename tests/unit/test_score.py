@@ -1872,3 +1872,53 @@ def test_power_seizure_words_outside_politics_are_other_senses(scorer, sentence,
         if m.category == "power_seizure" and m.effective_weight > 0.2
     ]
     assert bool(seizure) is political
+
+
+def _modifier_kinds(match) -> set[str]:
+    return {label.split(":", 1)[0] for label in match.modifiers}
+
+
+def test_an_act_demanded_scores_less_and_is_not_asserted(scorer):
+    from pipeline.score import asserted_acts
+
+    demanded = scorer.score_sentence("Protesters in the capital demand a military coup")
+    done = scorer.score_sentence("Soldiers in the capital stage a military coup")
+    coup = next(m for m in demanded.matches if m.category == "power_seizure")
+    assert "appeal" in _modifier_kinds(coup)
+    assert demanded.score < done.score
+    assert "power_seizure" not in asserted_acts(m._asdict() for m in demanded.matches)
+    assert "power_seizure" in asserted_acts(m._asdict() for m in done.matches)
+    # a peace step asked for is another modifier's business (demand), not this one
+    peace = scorer.score_sentence("Leaders urge a ceasefire in the north")
+    assert all("appeal" not in _modifier_kinds(m) for m in peace.matches)
+
+
+def test_an_act_recalled_from_the_past_counts_half_and_is_not_asserted(scorer):
+    from pipeline.score import asserted_acts
+
+    recalled = scorer.score_sentence("Twenty years ago, generals toppled the government in a bloodless coup")
+    today = scorer.score_sentence("Generals toppled the government in a bloodless coup on Tuesday")
+    assert all("retrospective" in _modifier_kinds(m) for m in recalled.matches if m.polarity > 0)
+    assert 0 < recalled.score < today.score
+    assert asserted_acts(m._asdict() for m in recalled.matches) == set()
+    assert "power_seizure" in asserted_acts(m._asdict() for m in today.matches)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Rioters stormed the Capitol as lawmakers certified the vote",
+        "Protesters storm parliament and occupy the chamber",
+        "Soldiers stormed the presidential palace before dawn",
+        "The insurrection left five people dead",
+    ],
+)
+def test_the_seat_of_power_stormed_is_a_seizure_of_power(scorer, sentence):
+    result = scorer.score_sentence(sentence)
+    assert any(m.category == "power_seizure" for m in result.matches), result.matches
+    assert result.score >= ESCALATORY_THRESHOLD
+
+
+def test_storm_as_weather_is_still_no_seizure(scorer):
+    result = scorer.score_sentence("Storm Ciaran batters the coast near parliament")
+    assert not any(m.category == "power_seizure" for m in result.matches)
