@@ -157,7 +157,7 @@ class DetectionParams:
     guard_days: int = env("GUARD_DAYS", default=2)
     min_articles: int = env("MIN_ARTICLES", default=3)
     min_sources: int = env("MIN_SOURCES", default=2)
-    min_history_days: int = env("MIN_HISTORY_DAYS", default=7)  # a newer actor cannot alert on day one
+    min_history_days: int = env("MIN_HISTORY_DAYS", default=7)  # a newer actor alerts only on a rare act
     cooldown_days: int = env("COOLDOWN_DAYS", default=3)  # same actor+kind re-alerts only if severity rises
     watch: float = env("ALERT_WATCH", default=3.0)  # surprise thresholds of the three severities
     warning: float = env("ALERT_WARNING", default=5.0)

@@ -38,9 +38,12 @@ ranking measures (pipeline/signals.py, table daily_measures):
   on no day of the rare_act_days before it (since first_seen, no guard band: yesterday's coup makes
   today's no longer new), alerts at 'warning' (measure "rare_act", surprise at least the warning
   threshold) even when its mass is small: a coup reported by one outlet of a thin corpus is news
-  although its z against a silent history is 1 or 2. It keeps the mass path's gates (min_mass, the
-  outlet gate, the index gate, min_history_days), so one stray word of a quiet actor does not page;
-  the day's mass z decides when it is higher. An ongoing war has the act every week, so the path
+  although its z against a silent history is 1 or 2. It keeps the outlet gate and the index gate
+  but not min_mass (its act score is its floor: one coup headline of a thin corpus is news) nor
+  min_history_days (it needs no baseline: a coup in an actor's first week is news); the store counts
+  only acts a text asserts (score.asserted_acts: not "reportedly", "will", "demand a coup" or "ten
+  years ago"), so one stray word of a quiet actor does not page; the day's mass z decides when it is
+  higher. An ongoing war has the act every week, so the path
   never fires for it again.
   A new-pair path (with new_pair on): the day's actor pairs (daily_measures.pair_masses: the other
   actors named in the same escalatory material texts outside disaster/accident/crime context, with
