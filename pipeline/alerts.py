@@ -24,9 +24,9 @@ from typing import Any
 from pipeline import incidents as folding
 from pipeline import interrupts
 from pipeline.clock import today_utc
-from pipeline.config import DetectionParams
+from pipeline.config import GRAVE_ACT_PAGE, DetectionParams
 from pipeline.delivery import Notifier, deliver, deliver_pages
-from pipeline.detector import DayRow, day_row, history_days, measure_label
+from pipeline.detector import RARE_ACT_MEASURE, DayRow, day_row, history_days, measure_label
 from pipeline.detector import detect as find_candidates
 from pipeline.store import Alert, IncidentPage, StoredIncident, Warehouse
 from pipeline.store.runs import INTERRUPTED
@@ -148,6 +148,7 @@ def candidate_of(alert: Alert, ref: int | None = None) -> folding.Candidate:
         sources=alert.sources,
         evidence=_evidence(alert),
         ref=alert.alert_id if ref is None else ref,
+        grave=alert.measure == RARE_ACT_MEASURE,
     )
 
 
@@ -195,6 +196,8 @@ def why(page: folding.Page, alert: Alert | None) -> str:
     )
     if page.reason == "open":
         return f"opened at {page.severity}: {source}"
+    if page.reason == GRAVE_ACT_PAGE:
+        return f"a grave act it had not had, at {page.severity}: {source}"
     if page.previous_severity != page.severity:
         return f"severity rose {page.previous_severity} -> {page.severity}: {source}"
     before = f"{page.previous_surprise:.1f}" if page.previous_surprise is not None else "?"

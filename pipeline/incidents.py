@@ -15,7 +15,10 @@ module decides which incident each belongs to and who gets paged.
 - Paging: an incident pages when its severity first reaches `page_severity` (reason "open"), and
   again only when it gets worse ("upgrade"): its severity rises above the highest it paged at, or,
   with `upgrade_factor`, a day's surprise reaches that factor times the surprise it last paged at
-  (a war already "critical" that breaks out on a new scale). Never for a repeat.
+  (a war already "critical" that breaks out on a new scale); and once ("grave act") when a candidate
+  carrying a grave act of a kind its actor had not had for long (`Candidate.grave`: the detector's
+  rare act, a seizure of power) joins an incident that already paged without one: an offensive
+  that takes the capital. Never for a repeat.
 - The pseudo-actor ALL (the whole corpus) never forms an incident and is never a counterpart.
 - Disasters and accidents: the caller gives each candidate `context_share`, the share of its
   escalatory evidence whose sentences describe a natural disaster or an accident rather than an
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from pipeline.actors import ALL_ACTORS
-from pipeline.config import SEVERITIES
+from pipeline.config import GRAVE_ACT_PAGE, SEVERITIES
 
 KINDS = ("escalation", "deescalation")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -67,6 +70,7 @@ class Candidate:
     sources: int = 0
     evidence: tuple[Evidence, ...] = ()
     ref: int | None = None  # the caller's id of the alert behind it (kept on the incident)
+    grave: bool = False  # a grave act of a kind its actor had not had for long (the detector's rare act)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -123,6 +127,7 @@ class Incident:
     closed: date | None = None
     lead: str = ""  # the actor of the candidate that opened it (with kind and opened: its natural key)
     refs: tuple[int, ...] = ()  # the `ref`s of the candidates that joined it, in order
+    grave_paged: bool = False  # it paged on a day a grave-act candidate joined it
 
     @property
     def is_open(self) -> bool:
@@ -136,7 +141,7 @@ class Incident:
 @dataclass(frozen=True)
 class Page:
     day: date
-    reason: str  # open (the incident's first page) | upgrade (its severity rose since)
+    reason: str  # open (its first page) | upgrade (it got worse since) | grave act (a grave act joined it)
     incident: Incident  # as it stands after the day's candidates
     severity: str
     previous_severity: str | None  # the severity it paged at before (upgrade), else None
@@ -230,6 +235,7 @@ def advance(
     number = next_number if next_number is not None else max((i.number for i in incidents), default=0) + 1
     withheld: list[Candidate] = []
     strongest: dict[int, Candidate] = {}  # incident number -> today's most severe, most surprising candidate
+    graves: dict[int, Candidate] = {}  # incident number -> today's first grave-act candidate
     ordered = sorted(
         (c for c in candidates if c.actor != ALL_ACTORS),
         key=lambda c: (-_rank(c.severity), -c.surprise, c.actor, c.kind),
@@ -258,6 +264,8 @@ def advance(
             number += 1
             still_open.append(incident)
             strongest[incident.number] = candidate
+            if candidate.grave:
+                graves.setdefault(incident.number, candidate)
             continue
         incident = still_open[home]
         actors = incident.actors | candidate.actors
@@ -273,6 +281,8 @@ def advance(
             refs=incident.refs if candidate.ref is None else (*incident.refs, candidate.ref),
         )
         strongest.setdefault(incident.number, candidate)  # candidates come most severe first
+        if candidate.grave:
+            graves.setdefault(incident.number, candidate)
     pages: list[Page] = []
     floor = _rank(params.page_severity)
     for index, incident in enumerate(still_open):
@@ -285,20 +295,27 @@ def advance(
             and incident.paged_surprise is not None
             and cause.surprise >= params.upgrade_factor * incident.paged_surprise
         )
-        if not (higher or worse):
+        grave = graves.get(incident.number)
+        # a grave act it had not paged with: the story changed in kind, not in volume
+        graver = grave is not None and incident.paged and not incident.grave_paged
+        if not (higher or worse or graver):
             continue  # a repeat of what it already paged for
         first = incident.first_paged is None
+        reason = "open" if first else "upgrade"
+        if not (higher or worse or first) and grave is not None:
+            reason, cause = GRAVE_ACT_PAGE, grave
         updated = replace(
             incident,
             paged_severity=incident.severity,
-            paged_surprise=cause.surprise,
+            paged_surprise=incident.paged_surprise if reason == GRAVE_ACT_PAGE else cause.surprise,
             first_paged=incident.first_paged or day,
+            grave_paged=incident.grave_paged or grave is not None,
         )
         still_open[index] = updated
         pages.append(
             Page(
                 day,
-                "open" if first else "upgrade",
+                reason,
                 updated,
                 updated.severity,
                 incident.paged_severity,

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from pipeline.actors import ALL_ACTORS
 from pipeline.clock import now_utc
+from pipeline.config import GRAVE_ACT_PAGE
 from pipeline.score import read_in_context
 from pipeline.store import alerts as alert_store
 from pipeline.store.engine import advisory_lock, run_transaction
@@ -83,7 +84,7 @@ class IncidentPage:
 
     incident_key: tuple[str, date, str]  # (kind, opened, lead)
     day: date
-    reason: str  # open | upgrade
+    reason: str  # open | upgrade | grave act
     severity: str
     previous_severity: str | None
     surprise: float
@@ -299,18 +300,19 @@ class IncidentStore:
     def pages_to_deliver(self, page_ids: Iterable[int]) -> list[int]:
         """Of these pages, those that repeat nothing already sent: a page is left out when another
         page of its incident already went to a channel at a severity and surprise at least its own
-        (so a refold that moves a page to another day cannot page twice)."""
+        (so a refold that moves a page to another day cannot page twice); a grave-act page (a grave
+        act joined an incident that had paged without one) repeats only an earlier grave-act page."""
         wanted = sorted(set(page_ids))
         if not wanted:
             return []
         p = incident_pages.c
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(p.page_id, p.incident_id, p.severity, p.surprise).where(p.page_id.in_(wanted))
+                sa.select(p.page_id, p.incident_id, p.severity, p.surprise, p.reason).where(p.page_id.in_(wanted))
             ).all()
             incident_ids = sorted({r.incident_id for r in rows})
             sent = conn.execute(
-                sa.select(p.page_id, p.incident_id, p.severity, p.surprise).where(
+                sa.select(p.page_id, p.incident_id, p.severity, p.surprise, p.reason).where(
                     p.incident_id.in_(incident_ids),
                     p.page_id.in_(sa.select(page_deliveries.c.page_id)),
                 )
@@ -318,11 +320,14 @@ class IncidentStore:
         chosen = []
         for row in rows:
             earlier = [s for s in sent if s.incident_id == row.incident_id and s.page_id != row.page_id]
-            repeat = any(
-                SEVERITY_ORDER.index(s.severity) >= SEVERITY_ORDER.index(row.severity)
-                and s.surprise >= row.surprise
-                for s in earlier
-            )
+            if row.reason == GRAVE_ACT_PAGE:
+                repeat = any(s.reason == GRAVE_ACT_PAGE for s in earlier)
+            else:
+                repeat = any(
+                    SEVERITY_ORDER.index(s.severity) >= SEVERITY_ORDER.index(row.severity)
+                    and s.surprise >= row.surprise
+                    for s in earlier
+                )
             if not repeat:
                 chosen.append(row.page_id)
         return chosen

@@ -242,7 +242,8 @@ incident_alerts = sa.Table(
     sa.Index("ix_incident_alerts_alert", "alert_id"),
 )
 
-# A page: an incident opened at or above the paging severity (reason open) or got worse (upgrade).
+# A page: an incident opened at or above the paging severity (reason open), got worse (upgrade) or
+# gained a grave act it had not paged with (grave act).
 # One per incident and day; `why` says what raised it, `evidence` is the incident's as paged.
 incident_pages = sa.Table(
     "incident_pages",
@@ -250,7 +251,7 @@ incident_pages = sa.Table(
     sa.Column("page_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("incident_id", sa.Integer, sa.ForeignKey("incidents.incident_id"), nullable=False),
     sa.Column("day", sa.Date, nullable=False),
-    sa.Column("reason", sa.String(16), nullable=False),  # open | upgrade
+    sa.Column("reason", sa.String(16), nullable=False),  # open | upgrade | grave act
     sa.Column("severity", sa.String(16), nullable=False),
     sa.Column("previous_severity", sa.String(16)),
     sa.Column("surprise", sa.Float, nullable=False),

@@ -291,3 +291,33 @@ def test_two_detection_runs_at_the_same_moment_leave_every_alert_in_an_incident(
     finally:
         first.dispose()
         second.dispose()
+
+
+def test_a_grave_act_page_is_delivered_after_a_stronger_page_and_only_once(warehouse):
+    # The incident paged at critical (surprise 9) on day 0; on day 3 a grave act joined it (surprise 5,
+    # the same severity): an ordinary page that weak would repeat day 0's, a grave-act page does not;
+    # a second grave-act page of the incident repeats the first.
+    from pipeline.store import IncidentPage, StoredIncident
+
+    day0 = START + timedelta(days=40)
+    key = ("escalation", day0, "AFG")
+    incident = StoredIncident(
+        mode="live", kind="escalation", lead="AFG", opened=day0, actors=("AFG", "TALIBAN"),
+        last_alert=day0 + timedelta(days=4), closed=None, severity="critical", peak_surprise=9.0, alerts=3,
+        evidence=(), paged_severity="critical", first_paged=day0,
+    )
+
+    def page(offset: int, reason: str, surprise: float) -> IncidentPage:
+        return IncidentPage(key, day0 + timedelta(days=offset), reason, "critical", "critical" if offset else None,
+                            surprise, "AFG", f"{reason} on day {offset}")
+
+    pages = [page(0, "open", 9.0), page(2, "upgrade", 5.0), page(3, "grave act", 5.0), page(4, "grave act", 5.0)]
+    saved = warehouse.save_incident_fold("live", [incident], pages)
+    ids = [saved.page_ids[(key, p.day)] for p in pages]
+    sent_at = datetime.now(UTC)
+    warehouse.add_pending_page_deliveries(ids[:1], ["webhook"])
+    warehouse.finish_page_delivery(ids[0], "webhook", "sent", 1, None, sent_at)
+    assert warehouse.pages_to_deliver(ids[1:]) == ids[2:]  # the weak upgrade repeats day 0; grave acts do not
+    warehouse.add_pending_page_deliveries(ids[2:3], ["webhook"])
+    warehouse.finish_page_delivery(ids[2], "webhook", "sent", 1, None, sent_at)
+    assert warehouse.pages_to_deliver(ids[3:]) == []  # one grave act per incident reaches people

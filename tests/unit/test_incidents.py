@@ -192,3 +192,31 @@ def test_an_upgrade_page_at_the_same_severity_says_what_it_last_paged_at():
     opened, upgraded = timeline.pages
     assert opened.previous_surprise is None
     assert (upgraded.reason, upgraded.previous_severity, upgraded.previous_surprise) == ("upgrade", "critical", 9.0)
+
+
+def test_a_grave_act_joining_a_paged_incident_pages_once_more():
+    # An offensive already paged at critical; three days later the capital falls (a rare grave act,
+    # at 'warning': no higher severity, no bigger surprise) and, the day after, falls again in the news.
+    params = IncidentParams(quiet_days=5, upgrade_factor=1.5)
+    offensive = cand(0, "AAA", "critical", surprise=9.0)
+    capital = replace(cand(3, "AAA", "warning", surprise=5.0), grave=True)
+    again = replace(cand(4, "AAA", "warning", surprise=5.0), grave=True)
+    timeline = fold(by_day(offensive, cand(2, "AAA", "critical", surprise=9.5), capital, again), params)
+    assert [(p.day, p.reason) for p in timeline.pages] == [(day(0), "open"), (day(3), "grave act")]
+    grave = timeline.pages[1]
+    assert grave.cause is capital and grave.severity == "critical" and grave.previous_severity == "critical"
+    (incident,) = timeline.incidents
+    assert incident.grave_paged and incident.paged_surprise == 9.0  # a later upgrade still measures from 9
+    # without the grave act, day 3 is a repeat
+    plain = fold(by_day(offensive, replace(capital, grave=False)), params)
+    assert [p.reason for p in plain.pages] == ["open"]
+
+
+def test_an_incident_opened_by_a_grave_act_does_not_page_for_it_again():
+    coup = replace(cand(0, "AAA", "warning", surprise=5.0), grave=True)
+    repeat = replace(cand(2, "AAA", "warning", surprise=5.0), grave=True)
+    timeline = fold(by_day(coup, repeat), PARAMS)
+    assert [(p.day, p.reason) for p in timeline.pages] == [(day(0), "open")]
+    # and a grave act below the paging severity pages nothing until the incident itself pages
+    quiet = replace(cand(0, "BBB", "watch"), grave=True)
+    assert fold(by_day(quiet), PARAMS).pages == []

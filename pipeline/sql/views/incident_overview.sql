@@ -1,6 +1,7 @@
 -- Incidents as an analyst reads them: one row per incident (live and backtest; filter on mode), its
 -- actors and kind, when it opened, last alerted and closed (null while open), its peak severity and
--- surprise, how many alerts it is made of, how many pages it raised (the last one's day and
+-- surprise, how many alerts it is made of, how many pages it raised (upgrades: those after the
+-- first, a grave act's included; the last one's day and
 -- severity), and how many of those pages' deliveries were sent, failed or are pending.
 with members as (
     select
@@ -17,7 +18,7 @@ pages as (
         p.incident_id,
         count(*) as pages,
         max(p.day) as last_page_day,
-        sum(case when p.reason = 'upgrade' then 1 else 0 end) as upgrades
+        sum(case when p.reason <> 'open' then 1 else 0 end) as upgrades
     from incident_pages as p
     group by p.incident_id
 ),
