@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -75,43 +76,63 @@ def _ranking_rows(
         .where(day.between(since, until), s.score >= ESCALATORY_THRESHOLD)
     ).all():
         actors_of[sentence_id].append(actor)
-    # (day, actor) -> text -> [best score, material categories, context, actors naming it, its feeds,
-    # the material acts it asserts]; and the outlets
-    texts: dict[tuple[date, str], dict[str, list[Any]]] = defaultdict(dict)
+    # (day, actor) -> normalised text -> its reading; and the outlets
+    texts: dict[tuple[date, str], dict[str, _DayText]] = defaultdict(dict)
     outlets: dict[tuple[date, str], set[int]] = defaultdict(set)
     for sentence_id, d, feed_id, text, score, matches in conn.execute(escalatory).all():
         found = json.loads(matches) if matches else []
         categories = {m.get("category") for m in found if float(m.get("effective_weight", 1.0)) > 0}
         material = frozenset(categories - set(verbal_categories) - {None})
-        asserted = material & asserted_acts(found)  # not "reportedly", "will", "demand a coup"
-        context = read_in_context(found)  # harm read as a disaster, an accident or crime
+        named = frozenset(actors_of.get(sentence_id, ()))
+        reading = _DayText(
+            score=float(score),
+            material=material,
+            context=read_in_context(found),  # harm read as a disaster, an accident or crime
+            named=named,
+            feeds=frozenset({feed_id}),
+            asserted=material & asserted_acts(found),  # not "reportedly", "will", "demand a coup"
+        )
         key = _normalised(text)
-        named = set(actors_of.get(sentence_id, ()))
         for actor in {ALL_ACTORS, *named}:
             cell = texts[d, actor]
             known = cell.get(key)
-            if known is None:
-                cell[key] = [float(score), material, context, set(named), {feed_id}, asserted]
-            else:  # a copy: its strongest reading counts, material or in context if any copy is
-                known[0] = max(known[0], float(score))
-                known[1] = known[1] | material
-                known[2] = known[2] or context
-                known[3] |= named
-                known[4].add(feed_id)
-                known[5] = known[5] | asserted
+            cell[key] = reading if known is None else known.with_copy(reading)
             outlets[d, actor].add(feed_id)
     rows = []
     for (d, actor), cell in texts.items():
-        plain = [v for v in cell.values() if not v[2]]
+        plain = [v for v in cell.values() if not v.context]
         acts: dict[str, float] = {}
-        for score, *_, asserted in plain:  # which kinds of act the day's texts assert, outside context
-            for category in asserted:
-                acts[category] = max(acts.get(category, 0.0), round(score, 6))
+        for text_reading in plain:  # which kinds of act the day's texts assert, outside context
+            for category in text_reading.asserted:
+                acts[category] = max(acts.get(category, 0.0), round(text_reading.score, 6))
         rows.append(_measure_row(d, actor, cell, plain, acts, len(outlets[d, actor]), int(active.get(d, 0))))
     return rows
 
 
-def _pair_masses(actor: str, plain: Sequence[list[Any]]) -> dict[str, list[float]]:
+@dataclass(frozen=True, slots=True)
+class _DayText:
+    """One distinct escalatory text of an actor's day, over all its copies."""
+
+    score: float  # the best score of its copies
+    material: frozenset[str]  # material categories it carries (not verbal ones)
+    context: bool  # read as a disaster, an accident or crime
+    named: frozenset[str]  # the actors its copies name
+    feeds: frozenset[int]  # the feeds that carried it
+    asserted: frozenset[str]  # the material acts it asserts (score.asserted_acts)
+
+    def with_copy(self, copy: _DayText) -> _DayText:
+        """A copy: its strongest reading counts, material, asserted or in context if any copy is."""
+        return _DayText(
+            max(self.score, copy.score),
+            self.material | copy.material,
+            self.context or copy.context,
+            self.named | copy.named,
+            self.feeds | copy.feeds,
+            self.asserted | copy.asserted,
+        )
+
+
+def _pair_masses(actor: str, plain: Sequence[_DayText]) -> dict[str, list[float]]:
     """{partner: [mass, outlets]}: the distinct material texts outside context that name `actor` and
     the partner (an actor pair; ALL is no partner, and ALL's own row has none), their summed best
     scores and the distinct feeds that carried them."""
@@ -119,17 +140,17 @@ def _pair_masses(actor: str, plain: Sequence[list[Any]]) -> dict[str, list[float
         return {}
     mass: dict[str, float] = defaultdict(float)
     feeds: dict[str, set[int]] = defaultdict(set)
-    for score, material, _, named, carried, _ in plain:
-        if not material:
+    for reading in plain:
+        if not reading.material:
             continue  # rhetoric between two actors is no front
-        for partner in named - {actor, ALL_ACTORS}:
-            mass[partner] += score
-            feeds[partner] |= carried
+        for partner in reading.named - {actor, ALL_ACTORS}:
+            mass[partner] += reading.score
+            feeds[partner] |= reading.feeds
     return {partner: [round(mass[partner], 6), len(feeds[partner])] for partner in sorted(mass)}
 
 
 def _measure_row(
-    d: date, actor: str, cell: dict[str, list[Any]], plain: Sequence[list[Any]], acts: dict[str, float],
+    d: date, actor: str, cell: dict[str, _DayText], plain: Sequence[_DayText], acts: dict[str, float],
     outlets: int, active: int,
 ) -> dict[str, Any]:
     return {
@@ -137,9 +158,9 @@ def _measure_row(
         "actor": actor,
         "escalatory_texts": len(cell),
         "escalatory_outlets": outlets,
-        "material_mass": round(sum(v[0] for v in plain if v[1]), 6),
-        "verbal_mass": round(sum(v[0] for v in plain if not v[1]), 6),
-        "context_texts": sum(1 for v in cell.values() if v[2]),
+        "material_mass": round(sum(v.score for v in plain if v.material), 6),
+        "verbal_mass": round(sum(v.score for v in plain if not v.material), 6),
+        "context_texts": sum(1 for v in cell.values() if v.context),
         "active_outlets": active,
         "act_scores": json.dumps(acts, sort_keys=True),
         "pair_masses": json.dumps(_pair_masses(actor, plain), sort_keys=True),
