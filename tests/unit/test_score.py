@@ -1072,9 +1072,11 @@ def test_a_nationwide_strike_is_a_labour_strike(scorer):
     assert "sense:nationwide" in match.modifiers and 0 < match.effective_weight < 0.8
 
 
-def test_only_the_opening_actor_is_exempt_from_the_order(scorer):
+def test_only_the_subject_actor_is_exempt_from_the_order(scorer):
+    # deeper than actor_words (8) words an actor is background, not the subject of the act after it
     later = scorer.score_sentence(
-        "Officials said the intention of the militias is to increase their attacks."
+        "Officials in the northern province said on Tuesday that the intention of the militias is to "
+        "increase their attacks."
     )
     assert "order:2" in terms(later)["increase their attacks"].modifiers
 
@@ -1922,3 +1924,74 @@ def test_the_seat_of_power_stormed_is_a_seizure_of_power(scorer, sentence):
 def test_storm_as_weather_is_still_no_seizure(scorer):
     result = scorer.score_sentence("Storm Ciaran batters the coast near parliament")
     assert not any(m.category == "power_seizure" for m in result.matches)
+
+
+# -- gaps named by fresh headline batches 20 and 21 (lexicon 2026.12.5, scorer-8) ------------------------
+def test_a_subject_actor_after_other_words_takes_no_rank(scorer):
+    # the subject phrase may open with other words ("the coalition government and the rebels"): within
+    # actor_words words, an actor before any act does not push the act down the order
+    result = scorer.score_sentence("The coalition government and the rebels prolong their truce by a year.")
+    truce = terms(result)["truce"]
+    assert not any(m.startswith("order") for m in truce.modifiers)
+    assert "actor:subject" in terms(result)["rebel"].modifiers
+    assert result.score <= DEESCALATORY_THRESHOLD
+
+
+def test_actor_words_is_read_from_the_lexicon_and_checked():
+    lexicon = {
+        "version": "t",
+        "categories": {
+            "who": {"polarity": 1, "weight": 0.5, "terms": ["rebels"]},
+            "act": {"polarity": -1, "terms": ["freed"]},
+        },
+        "salience": {"order_decay": 0.5, "actor_categories": ["who"], "actor_words": 2},
+    }
+    assert Scorer(lexicon).score_sentence("two rebels freed them").matches[1].effective_weight == -1.0
+    # three words in: past actor_words, the actor takes a rank and the act comes second
+    assert Scorer(lexicon).score_sentence("the two rebels freed them").matches[1].effective_weight == -0.5
+    for bad in (0, "8", True, 2.5):
+        lexicon["salience"]["actor_words"] = bad
+        with pytest.raises(LexiconError, match="actor_words"):
+            Scorer(lexicon)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Troops on state radio announced the removal of the president overnight.",
+        "Patrol boats harassed a navy frigate near the disputed reef.",
+        "The foreign ministry ordered the ambassador to leave within 48 hours.",
+        "The junta gave the UN mission days to leave.",
+        "The fisheries accord was allowed to lapse after the talks broke down.",
+        "The humanitarian truce expires at midnight with no extension agreed.",
+        "Mediators walked out of the negotiations on Friday.",
+        "The bloc agreed a fresh round of sanctions on the shipping firms.",
+    ],
+)
+def test_removals_harassment_expulsion_deadlines_lapsed_deals_and_agreed_sanctions_are_escalatory(
+    scorer, sentence
+):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Residents were ordered to leave within the hour as the wildfire spread.",
+        "The manager's removal was announced by the club's owners.",
+        "The singer spoke out about online harassment.",
+        "Tenants have ten days to leave the flat.",
+        "Critics hail the new production of the opera.",
+        "Google and Samsung sign a partnership on smartphone chips.",
+        "United's attack ran riot in a 5-1 win.",
+    ],
+)
+def test_the_same_words_in_other_senses_are_not_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+def test_agreeing_to_lift_sanctions_stays_deescalatory(scorer):
+    # the agreement term yields to the sanction, whose lifting then reads as de-escalation
+    result = scorer.score_sentence("The two governments agreed to lift sanctions on each other's banks.")
+    assert result.score <= DEESCALATORY_THRESHOLD
+    assert "sense:sanctions" in terms(result)["agree"].modifiers
