@@ -1995,3 +1995,51 @@ def test_agreeing_to_lift_sanctions_stays_deescalatory(scorer):
     result = scorer.score_sentence("The two governments agreed to lift sanctions on each other's banks.")
     assert result.score <= DEESCALATORY_THRESHOLD
     assert "sense:sanctions" in terms(result)["agree"].modifiers
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The peace talks were abandoned after the second round.",
+        "The truce proposal was rejected by the rebel command.",
+        "Talks between the two armies were broken off last week.",
+        "The opposition leader said the regime is committing atrocities in the south.",
+    ],
+)
+def test_passive_abandonment_rejection_and_committed_atrocities_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+def test_an_active_abandonment_after_a_concession_is_no_breakdown(scorer):
+    # only the passive reads as a breakdown: here the concession is what happened
+    result = scorer.score_sentence("The governor backed down and abandoned the curfew plan.")
+    assert not any(m.startswith("breakdown") for m in terms(result)["back down"].modifiers)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The two armies exchanged the bodies of fallen soldiers.",
+        "The rebel commander ended the siege of the town on Sunday.",
+        "Haulage drivers ended their blockade of the ports.",
+    ],
+)
+def test_returned_bodies_and_ended_sieges_are_deescalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "A judge sentenced her to nine years in prison for the killing.",
+        "The mayor signed the housing bill on Monday.",
+        "Tottenham attack in waves but cannot find a way past the keeper.",
+        "The Springboks crushed Wales in the autumn series.",
+        "She fought back from two sets down to reach the final.",
+        "The golfer battled to a birdie at the last.",
+        "The winger was shot down by a reckless tackle, says the striker.",
+        "Hospitals fight against antibiotic resistance with new rules.",
+    ],
+)
+def test_verdicts_signed_bills_and_sport_reports_are_not_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
