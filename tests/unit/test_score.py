@@ -2043,3 +2043,35 @@ def test_returned_bodies_and_ended_sieges_are_deescalatory(scorer, sentence):
 )
 def test_verdicts_signed_bills_and_sport_reports_are_not_conflict(scorer, sentence):
     assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+def test_an_accusation_that_is_a_hedge_cue_still_counts_as_an_accusation(scorer):
+    # "accusations of" hedges the act it names and is itself verbal conflict
+    result = scorer.score_sentence("The two capitals traded accusations of spying.")
+    assert terms(result)["accusation"].effective_weight > 0
+    assert result.score >= ESCALATORY_THRESHOLD
+    hedged = scorer.score_sentence("There were allegations of an ambush near the pass.")
+    assert "hedge:allegations of" in terms(hedged)["ambush"].modifiers
+
+
+def test_calls_for_protests_are_no_appeal_for_peace(scorer):
+    result = scorer.score_sentence("The union calls for a general strike and mass protests.")
+    assert terms(result)["call for"].effective_weight == 0
+    assert result.score >= ESCALATORY_THRESHOLD
+    # a call for restraint stays an appeal
+    assert scorer.score_sentence("The envoy calls for restraint.").score <= DEESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Satellite photos show a troop build-up near the lake.",
+        "Analysts warn of a build-up of forces on the plateau.",
+    ],
+)
+def test_build_ups_of_troops_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+def test_firms_battling_costs_are_not_at_war(scorer):
+    assert abs(scorer.score_sentence("Small firms battle soaring energy costs.").score) < ESCALATORY_THRESHOLD
