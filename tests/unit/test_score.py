@@ -2075,3 +2075,36 @@ def test_build_ups_of_troops_are_escalatory(scorer, sentence):
 
 def test_firms_battling_costs_are_not_at_war(scorer):
     assert abs(scorer.score_sentence("Small firms battle soaring energy costs.").score) < ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh headline batch 22 ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Mortar fire killed two shepherds near the ceasefire line.",
+        "The government closed its airspace to the neighbour's airlines.",
+        "The capital recalled its diplomats after the raid.",
+        "The general vowed to bomb the rebels back to the Stone Age.",
+        "The opposition snubbed the reconciliation talks in the capital.",
+        "Both factions boycotted the peace conference.",
+    ],
+)
+def test_weapon_fire_closed_airspace_recalled_diplomats_and_snubbed_talks_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+def test_weapon_fire_is_no_blaze(scorer):
+    result = scorer.score_sentence("Sniper fire killed a nurse outside the clinic.")
+    assert not any(m.startswith("disaster") for match in result.matches for m in match.modifiers)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "England's spinners destroyed the batting line-up before tea.",
+        "The chain agrees to buy a grocer in a deal.",
+        "The governor signed the proclamation calling the election.",
+    ],
+)
+def test_cricket_purchases_and_proclamations_are_not_conflict_or_peace(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
