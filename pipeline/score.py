@@ -33,7 +33,7 @@ from pipeline.config import PACKAGE_DATA
 from pipeline.matching import build_automaton, longest_matches
 from pipeline.text import split_sentences
 
-SCORER_CODE_VERSION = "7"
+SCORER_CODE_VERSION = "8"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_LEXICON = PACKAGE_DATA / "lexicon.yaml"
 ESCALATORY_THRESHOLD = 0.2
@@ -681,6 +681,10 @@ class Scorer:
             raise LexiconError(f"{source}: salience.actor_factor must be a number") from None
         if not math.isfinite(self.actor_factor):
             raise LexiconError(f"{source}: salience.actor_factor must be a finite number")
+        actor_words = salience.get("actor_words", 3)
+        if isinstance(actor_words, bool) or not isinstance(actor_words, int) or actor_words < 1:
+            raise LexiconError(f"{source}: salience.actor_words must be a whole number of at least 1")
+        self.actor_words = actor_words  # how deep in the sentence an actor still counts as its subject
         self.term_count = sum(1 for t, _ in entries.values() if t)
         self._automaton = build_automaton(entries.items())
 
@@ -718,14 +722,17 @@ class Scorer:
         unranked = 0
         voided: dict[int, bool] = {}  # context cue -> the sentence voids it (a perpetrator is named)
         for index, (start, end, term) in enumerate(terms):
-            # The events named first carry a news sentence; later ones are mostly background. The actor
-            # a sentence opens with ("Rebels free 30 soldiers") and a term its sense voids ("gas
-            # supplies" that nobody cut) do not push the acts after them down the order.
+            # The events named first carry a news sentence; later ones are mostly background. An actor
+            # named before any act, within the sentence's first actor_words words (the subject: "Rebels
+            # free 30 soldiers", "Colombia's government and ELN rebels extend their ceasefire"), and a
+            # term its sense voids ("gas supplies" that nobody cut) do not push the acts after them down
+            # the order. Deeper in a long sentence an actor is background ("... indicating the intention
+            # of the factions to increase their attacks").
             sense_factor, sense_labels = readings[index]
             rank = index - unranked
             if not sense_factor:
                 unranked += 1
-            elif term.actor and index == unranked and lowered.count(" ", 0, start) < 3:
+            elif term.actor and index == unranked and lowered.count(" ", 0, start) < self.actor_words:
                 unranked += 1
                 if index + 1 < len(terms):  # it names who acts; the act that follows says what happened
                     sense_factor *= self.actor_factor
