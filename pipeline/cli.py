@@ -14,12 +14,81 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
-
 from pipeline.clock import parse_day, today_utc
 from pipeline.config import ConfigError, Settings, load_settings
 
-app = typer.Typer(
+if TYPE_CHECKING:
+    import typer
+else:
+
+    class _LazyModule:
+        """A module imported on first attribute access: the commands' signatures name typer.Option and
+        typer.Argument, which typer itself evaluates when it builds the app (see _LazyTyper)."""
+
+        def __init__(self, name: str):
+            self._name = name
+
+        def __getattr__(self, attribute: str) -> Any:
+            return getattr(importlib.import_module(self._name), attribute)
+
+    typer = _LazyModule("typer")
+
+
+class _LazyTyper:
+    """A typer.Typer built on first use: the decorators only record the commands, callbacks and
+    sub-apps, in order, and the real app is built from them when it is called or looked into.
+    `escalation score --jsonl` (main()'s fast path) never builds it, and importing typer was a
+    fifth of that command's start-up."""
+
+    def __init__(self, **options: Any):
+        self._options = options
+        self._registered: list[tuple[str, tuple[Any, ...], dict[str, Any], Callable[..., Any] | None]] = []
+        self._app: typer.Typer | None = None
+
+    def _record(self, kind: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Callable[..., Any]:
+        def register(function: Callable[..., Any]) -> Callable[..., Any]:
+            if self._app is not None:  # already built: register on the real app
+                return getattr(self._app, kind)(*args, **kwargs)(function)
+            self._registered.append((kind, args, kwargs, function))
+            return function
+
+        return register
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
+        return self._record("command", args, kwargs)
+
+    def callback(self, *args: Any, **kwargs: Any) -> Callable[..., Any]:
+        return self._record("callback", args, kwargs)
+
+    def add_typer(self, sub: _LazyTyper, **kwargs: Any) -> None:
+        if self._app is not None:
+            self._app.add_typer(sub.real(), **kwargs)
+        else:
+            self._registered.append(("add_typer", (sub,), kwargs, None))
+
+    def real(self) -> typer.Typer:
+        if self._app is None:
+            import typer as real_typer
+
+            app = real_typer.Typer(**self._options)
+            for kind, args, kwargs, function in self._registered:
+                if kind == "add_typer":
+                    app.add_typer(args[0].real(), **kwargs)
+                else:
+                    getattr(app, kind)(*args, **kwargs)(function)
+            self._app = app
+        return self._app
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.real()(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # not the app's: a copy or pickle asking before __init__ ran
+            raise AttributeError(name)
+        return getattr(self.real(), name)
+
+
+app = _LazyTyper(
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals may hold secrets (webhook URLs, DB passwords)
     no_args_is_help=True,
@@ -454,17 +523,15 @@ def _fast_score_jsonl(args: list[str]) -> tuple[bool, int | None]:
 def _as_typer_command(run: Callable[[], None]) -> None:
     """Run a command body as typer's standalone mode runs a command (typer.core._main and
     Typer.__call__): exit 0 after it, 130 on KeyboardInterrupt, 1 without a word on a broken pipe,
-    "Aborted!" on EOFError; any other exception goes on, marked for typer's traceback hook."""
-    from typer import _click
-    from typer.main import _typer_developer_exception_attr_name, except_hook
-    from typer.models import DeveloperExceptionConfig
-
-    if sys.excepthook != except_hook:
-        sys.excepthook = except_hook
+    "Aborted!" on EOFError; any other exception goes on, marked for typer's traceback hook. typer is
+    imported only on those paths: its hook passes every exception it did not mark to the hook it
+    found, so installing it when the first marked exception leaves is the same as at the start."""
     try:
         try:
             run()
         except EOFError:
+            from typer import _click
+
             _click.echo(file=sys.stderr)
             _click.echo("Aborted!", file=sys.stderr)
             sys.exit(1)
@@ -473,10 +540,17 @@ def _as_typer_command(run: Callable[[], None]) -> None:
         except OSError as exc:
             if exc.errno != errno.EPIPE:
                 raise
+            from typer import _click
+
             sys.stdout = _click.utils.PacifyFlushWrapper(sys.stdout)
             sys.stderr = _click.utils.PacifyFlushWrapper(sys.stderr)
             sys.exit(1)
     except Exception as exc:
+        from typer.main import _typer_developer_exception_attr_name, except_hook
+        from typer.models import DeveloperExceptionConfig
+
+        if sys.excepthook != except_hook:
+            sys.excepthook = except_hook
         setattr(
             exc,
             _typer_developer_exception_attr_name,
@@ -873,7 +947,7 @@ def report(
         _where_the_data_lies(warehouse, "articles", since_day, until_day)
 
 
-db_app = typer.Typer(
+db_app = _LazyTyper(
     no_args_is_help=True, rich_markup_mode=None, help="The warehouse schema: Alembic migrations and views."
 )
 app.add_typer(db_app, name="db")
