@@ -134,3 +134,30 @@ def test_a_closed_pipe_ends_both_paths_alike(tmp_path):
             results.append((first[:1], code, process.stderr.read()))
             process.stderr.close()
     assert results[0] == results[1] and results[0][:2] == (b"{", 1), results
+
+
+def test_the_fast_path_imports_no_typer_and_the_app_is_built_when_used():
+    # The typer app is recorded, not built, at import (cli._LazyTyper): score --jsonl never builds it.
+    probe = (
+        "import io, sys\n"
+        "sys.argv = ['escalation', 'score', '--jsonl', '--workers', '1']\n"
+        "sys.stdin = io.StringIO('Rockets hit the base.\\n')\n"
+        "from pipeline import cli\n"
+        "imported = 'typer' in sys.modules or 'click' in sys.modules\n"
+        "try:\n"
+        "    cli.main()\n"
+        "except SystemExit as exit:\n"
+        "    code = exit.code\n"
+        "sys.stderr.write(f'{imported} {\"typer\" in sys.modules} {code}\\n')\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ran.stderr == "False False 0\n" and ran.stdout.startswith('{"score": ')
+    names = [command.name or command.callback.__name__ for command in cli.app.registered_commands]
+    assert names[:3] == ["run", "ingest", "score"] and "db" in [g.name for g in cli.app.registered_groups]
