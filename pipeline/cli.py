@@ -83,9 +83,9 @@ class _LazyTyper:
         return self.real()(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):  # not the app's: a copy or pickle asking before __init__ ran
+        if name in ("_options", "_registered", "_app"):  # a copy or pickle asking before __init__ ran
             raise AttributeError(name)
-        return getattr(self.real(), name)
+        return getattr(self.real(), name)  # typer's own code reads private ones (_add_completion)
 
 
 app = _LazyTyper(

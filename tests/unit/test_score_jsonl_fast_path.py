@@ -161,3 +161,14 @@ def test_the_fast_path_imports_no_typer_and_the_app_is_built_when_used():
     assert ran.stderr == "False False 0\n" and ran.stdout.startswith('{"score": ')
     names = [command.name or command.callback.__name__ for command in cli.app.registered_commands]
     assert names[:3] == ["run", "ingest", "score"] and "db" in [g.name for g in cli.app.registered_groups]
+
+
+def test_the_recorded_app_is_what_typer_runs():
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(cli.app, ["score", "--jsonl", "--workers", "1"], input=LINES)
+    expected = io.StringIO()
+    score_jsonl(io.StringIO(LINES), expected, workers=1)
+    assert result.exit_code == 0 and result.output == expected.getvalue()
+    shown = CliRunner().invoke(cli.app, ["db", "--help"])
+    assert shown.exit_code == 0 and "upgrade" in shown.output and "current" in shown.output
