@@ -2201,3 +2201,57 @@ def test_a_besieging_army_and_shooting_at_a_crowd_keep_their_weight(scorer):
     fired = scorer.score_sentence("Troops fired at a crowd of protesters near the unit.")
     assert fired.score >= ESCALATORY_THRESHOLD
     assert not any(m.startswith("disaster") for match in fired.matches for m in match.modifiers)
+
+
+# -- gaps named by fresh headline batch 25 (in-sample from here) --------------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Fighter jets flew over the disputed islands.",
+        "The government shut the main border crossing.",
+        "Talks between the two neighbours on the river basin ended in deadlock.",
+        "The country froze its participation in the regional security pact.",
+    ],
+)
+def test_jets_sent_over_shut_crossings_far_deadlocks_and_frozen_participation_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Rebel forces began pulling out of the northern towns.",
+        "Evacuation buses took wounded civilians out of the encircled district.",
+        "The fourth round of hostage and prisoner releases went ahead.",
+        "The two armies exchanged the bodies of soldiers killed in the battle.",
+    ],
+)
+def test_troops_pulling_out_evacuations_and_releases_after_the_term_are_deescalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Police arrested two men for stealing cars.",
+        "Opec+ agreed to extend output cuts into next year.",
+        "Newcastle crush Leeds to go top.",
+        "A snowstorm shut the border crossing for a day.",
+    ],
+)
+def test_car_theft_output_deals_league_tables_and_snowbound_crossings_are_neither(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+def test_a_party_pulling_out_of_talks_breaks_them_and_withdraws_nothing(scorer):
+    for sentence in ("The rebels pulled out of the peace talks.", "The rebels pull out of peace talks."):
+        result = scorer.score_sentence(sentence)
+        assert result.score >= ESCALATORY_THRESHOLD, sentence
+        assert all(m.effective_weight >= 0 for m in result.matches), sentence
+
+
+def test_protesters_blocking_roads_protest_and_do_not_coerce_like_an_army(scorer):
+    army = scorer.score_sentence("The army blocked the main road into the valley.")
+    strikers = scorer.score_sentence("Striking drivers blocked the main road into the valley.")
+    assert army.score >= ESCALATORY_THRESHOLD
+    assert terms(strikers)["block"].effective_weight < 0.5 * terms(army)["block"].effective_weight
