@@ -2255,3 +2255,22 @@ def test_protesters_blocking_roads_protest_and_do_not_coerce_like_an_army(scorer
     strikers = scorer.score_sentence("Striking drivers blocked the main road into the valley.")
     assert army.score >= ESCALATORY_THRESHOLD
     assert terms(strikers)["block"].effective_weight < 0.5 * terms(army)["block"].effective_weight
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "A military plane crashed near the airbase, killing two crew.",
+        "The borders remain closed to tourists until spring.",
+        "Police set up road blocks on the bypass.",
+    ],
+)
+def test_crashed_warplanes_closed_borders_as_a_state_and_road_blocks_are_neither(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+def test_a_suspect_arrested_and_released_is_no_captive_freed_and_a_threat_before_a_resignation_stays(scorer):
+    arrest = terms(scorer.score_sentence("Police arrest and release a suspect."))["arrest"]
+    assert not any(m.startswith("release:") for m in arrest.modifiers)
+    threat = terms(scorer.score_sentence("The spokesman resigned after threatening a journalist."))["threaten"]
+    assert threat.effective_weight > 0 and not any(m.startswith("sense:") for m in threat.modifiers)
