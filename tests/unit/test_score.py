@@ -2274,3 +2274,15 @@ def test_a_suspect_arrested_and_released_is_no_captive_freed_and_a_threat_before
     assert not any(m.startswith("release:") for m in arrest.modifiers)
     threat = terms(scorer.score_sentence("The spokesman resigned after threatening a journalist."))["threaten"]
     assert threat.effective_weight > 0 and not any(m.startswith("sense:") for m in threat.modifiers)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["London froze the assets of three generals.", "The ministry halted imports of grain from its neighbour."],
+)
+def test_frozen_assets_with_an_article_and_halted_imports_are_coercion(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+def test_imports_that_merely_rise_are_no_coercion(scorer):
+    assert scorer.score_sentence("Imports rose sharply in March.").score == 0.0
