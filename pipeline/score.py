@@ -33,7 +33,7 @@ from pipeline.config import PACKAGE_DATA
 from pipeline.matching import build_automaton, longest_matches
 from pipeline.text import split_sentences
 
-SCORER_CODE_VERSION = "8"
+SCORER_CODE_VERSION = "9"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_LEXICON = PACKAGE_DATA / "lexicon.yaml"
 ESCALATORY_THRESHOLD = 0.2
@@ -259,6 +259,15 @@ class _Sense:
     window: int
     factor: float
     requires: bool = False
+    # `except_with`: words that keep the term's main reading whatever the sense words say, within
+    # `except_window` words on either side ("army officers annulled the election results and taken power":
+    # an election in view voids "take power", soldiers in view restore it)
+    exceptions: frozenset[str] = frozenset()
+    except_window: int = 0
+
+    @property
+    def width(self) -> int:
+        return max(self.window, self.except_window if self.exceptions else 0)
 
 
 @dataclass(frozen=True)
@@ -274,7 +283,7 @@ class _Term:
     width: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "width", max((sense.window for sense in self.senses), default=0))
+        object.__setattr__(self, "width", max((sense.width for sense in self.senses), default=0))
 
 
 BEFORE, AFTER, AROUND = "before", "after", "around"
@@ -393,16 +402,21 @@ def _parse_senses(
             words = _word_set(spec["requires"] if requires else spec["unless"], irregular, where)
             window = int(spec.get("window", 4))
             factor = float(spec.get("factor", 0.0))
+            exceptions = _word_set(spec.get("except_with") or [], irregular, where)
+            except_window = int(spec.get("except_window", window))
         except LexiconError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise LexiconError(
-                f"{where}: needs terms, unless or requires, and optional window, factor ({exc})"
+                f"{where}: needs terms, unless or requires, and optional window, factor, except_with, except_window ({exc})"
             ) from None
         if not math.isfinite(factor):
             raise LexiconError(f"{where}: factor must be a finite number")
         for name in names:
-            senses[name] = (*senses.get(name, ()), _Sense(words, window, factor, requires))
+            senses[name] = (
+                *senses.get(name, ()),
+                _Sense(words, window, factor, requires, exceptions, except_window),
+            )
     return senses
 
 
@@ -506,7 +520,9 @@ def _reading(lowered: str, start: int, end: int, term: _Term) -> tuple[float, tu
         [w.strip(strip) for w in lowered[end:].split(None, width)[:width]],
     )
     for sense in term.senses:
-        word = _sense_word(near, sense)
+        if sense.exceptions and _sense_word(near, sense.exceptions, sense.except_window) is not None:
+            continue  # the main reading holds: "army officers ... annulled the election and taken power"
+        word = _sense_word(near, sense.words, sense.window)
         if sense.requires and word is None:
             factor *= sense.factor
             labels.append("sense:no-context")
@@ -578,12 +594,11 @@ def _context_word(word: str, words: frozenset[str]) -> str | None:
     return None
 
 
-def _sense_word(near: tuple[list[str], list[str]], sense: _Sense) -> str | None:
-    """The first context word of `sense` within its window of the words left (nearest first) and
-    right of a term."""
+def _sense_word(near: tuple[list[str], list[str]], words: frozenset[str], window: int) -> str | None:
+    """The first of `words` within `window` words of the words left (nearest first) and right of a
+    term (a sense's context words, or its exceptions)."""
     left, right = near
-    words = sense.words
-    for word in (*left[: sense.window], *right[: sense.window]):
+    for word in (*left[:window], *right[:window]):
         if word in words:  # the common case, without a call
             return word
         if ("'" in word or "-" in word) and (found := _context_word(word, words)) is not None:
