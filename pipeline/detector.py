@@ -353,9 +353,9 @@ def score_mass_day(
     # the mass path's gates; a rare act needs only the outlets (its act score is its floor), and a new
     # pair has its own floor and outlet gate on the pair's texts
     few_outlets = row.escalatory_outlets < outlets_needed(row.active_outlets, params)
-    gated = few_outlets or value < params.min_mass
-    if gated and few_outlets and not params.new_pair:
+    if few_outlets and not params.new_pair:
         return None
+    gated = few_outlets or value < params.min_mass
     end = day.toordinal() - params.guard_days
     start = max(end - params.mass_baseline_days, first_seen.toordinal())
     history = []
@@ -365,8 +365,9 @@ def score_mass_day(
     # A surprise needs a baseline; a rare act does not (it asks the act's own history), so a coup in an
     # actor's first week still alerts.
     short = len(history) < params.min_history_days
-    baseline, spread, _ = robust_surprise(history or [0.0], value, params.mass_spread_floor)
-    spread = max(spread, statistics.pstdev(history or [0.0]))
+    window = history or [0.0]  # the actor's first day: no history, a silent one
+    baseline, spread, _ = robust_surprise(window, value, params.mass_spread_floor)
+    spread = max(spread, statistics.pstdev(window))
     surprise = (value - baseline) / spread
     severity = None if gated or short else severity_of(surprise, params)
     measure = MASS_MEASURE
