@@ -38,9 +38,9 @@ ENV_PREFIX = "ESCALATION_"
 DETECTORS = ("mad", "ewma")
 RANKINGS = ("mass", "index")
 SEVERITIES = ("watch", "warning", "critical")
-# Why an incident paged: its first page, it got worse, or a grave act joined it (pipeline.incidents).
-PAGE_REASONS = ("open", "upgrade", "grave act")
-GRAVE_ACT_PAGE = PAGE_REASONS[2]
+# The page reason of a grave act joining an incident that had paged without one (pipeline.incidents;
+# the others are "open" and "upgrade"): the fold writes it, the store's delivery rule and `why` read it.
+GRAVE_ACT_PAGE = "grave act"
 DEADLINE_FACTOR = 3  # a feed attempt's whole deadline, as a multiple of the per-operation timeout
 # Feeds and article pages send it; robots.txt rules are matched on its first word (the product token).
 DEFAULT_USER_AGENT = "escalation-signals/0.1 (+https://github.com/escalation-signals)"

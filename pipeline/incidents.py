@@ -300,9 +300,9 @@ def advance(
         graver = grave is not None and incident.paged and not incident.grave_paged
         if not (higher or worse or graver):
             continue  # a repeat of what it already paged for
-        first = incident.first_paged is None
+        first = incident.first_paged is None  # a first page is always `higher` (nothing paged before)
         reason = "open" if first else "upgrade"
-        if not (higher or worse or first) and grave is not None:
+        if not (higher or worse) and grave is not None:  # only `graver` holds
             reason, cause = GRAVE_ACT_PAGE, grave
         updated = replace(
             incident,
