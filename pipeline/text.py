@@ -153,9 +153,10 @@ def html_to_text(markup: str) -> str:
 def strip_boilerplate(text: str) -> str:
     """Drop whole lines that are share prompts, comment forms, newsletter/cookie lines and feed tails."""
     kept = []
+    boilerplate = _boilerplate()
     for line in text.split("\n"):
         stripped = line.strip()
-        if stripped and _boilerplate().match(stripped):
+        if stripped and boilerplate.match(stripped):
             continue
         kept.append(_TRUNCATION.sub(" ", line).rstrip() if "[" in line else line)
     return _PARAGRAPHS.sub("\n\n", "\n".join(kept)).strip()
