@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from pipeline.actors import ALL_ACTORS
 from pipeline.clock import now_utc
-from pipeline.config import GRAVE_ACT_PAGE
+from pipeline.config import GRAVE_ACT_PAGE, SEVERITIES
 from pipeline.score import read_in_context
 from pipeline.store import alerts as alert_store
 from pipeline.store.engine import advisory_lock, run_transaction
@@ -36,7 +36,6 @@ from pipeline.store.schema import (
     sentences,
 )
 
-SEVERITY_ORDER = ("watch", "warning", "critical")
 _FOLD_LOCK_KEY = 0x6573_6369  # "esci": one incident fold at a time across processes
 
 
@@ -324,7 +323,7 @@ class IncidentStore:
                 repeat = any(s.reason == GRAVE_ACT_PAGE for s in earlier)
             else:
                 repeat = any(
-                    SEVERITY_ORDER.index(s.severity) >= SEVERITY_ORDER.index(row.severity)
+                    SEVERITIES.index(s.severity) >= SEVERITIES.index(row.severity)
                     and s.surprise >= row.surprise
                     for s in earlier
                 )
