@@ -2286,3 +2286,42 @@ def test_frozen_assets_with_an_article_and_halted_imports_are_coercion(scorer, s
 
 def test_imports_that_merely_rise_are_no_coercion(scorer):
     assert scorer.score_sentence("Imports rose sharply in March.").score == 0.0
+
+
+# -- gaps named by fresh batch 27 (lexicon 2026.12.8, scorer-9) -----------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Rioters set two police cars alight.",
+        "They set the depot ablaze.",
+        "Satellite jamming disrupted flights over the Baltic.",
+        "Ankara announced a ground operation in the north.",
+        "The army moved an armoured brigade to the frontier.",
+        "Naval commandos boarded the tanker at dawn.",
+    ],
+)
+def test_batch_27_conflict_acts_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["The passengers alight at the last stop.", "The band spent the night jamming in the studio."],
+)
+def test_alight_without_set_and_a_jamming_session_score_nothing(scorer, sentence):
+    assert scorer.score_sentence(sentence).score == 0.0, sentence
+
+
+def test_a_court_striking_down_a_ban_imposes_no_ban(scorer):
+    struck = terms(scorer.score_sentence("A federal court struck down the state's ban on drag shows."))["ban"]
+    assert struck.effective_weight == 0.0
+    imposed = terms(scorer.score_sentence("The government imposed a ban on fishing in the strait."))["ban"]
+    assert imposed.effective_weight > 0
+
+
+def test_torn_up_truces_captives_back_with_families_and_resumed_flights(scorer):
+    assert scorer.score_sentence("Both sides tear up the truce.").score >= ESCALATORY_THRESHOLD
+    back = scorer.score_sentence("The abducted pupils are back with their families.")
+    assert back.score <= DEESCALATORY_THRESHOLD
+    flights = scorer.score_sentence("The two rivals resume direct flights after a decade.")
+    assert flights.score <= DEESCALATORY_THRESHOLD
