@@ -2286,3 +2286,95 @@ def test_frozen_assets_with_an_article_and_halted_imports_are_coercion(scorer, s
 
 def test_imports_that_merely_rise_are_no_coercion(scorer):
     assert scorer.score_sentence("Imports rose sharply in March.").score == 0.0
+
+
+# -- gaps named by fresh batch 27 (lexicon 2026.12.8, scorer-9) -----------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Rioters set two police cars alight.",
+        "They set the depot ablaze.",
+        "Satellite jamming disrupted flights over the Baltic.",
+        "Ankara announced a ground operation in the north.",
+        "The army moved an armoured brigade to the frontier.",
+        "Naval commandos boarded the tanker at dawn.",
+    ],
+)
+def test_batch_27_conflict_acts_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The passengers alight at the last stop.",
+        "The band spent the night jamming in the studio.",
+        "His accent set the internet ablaze.",
+    ],
+)
+def test_alight_without_set_and_a_jamming_session_score_nothing(scorer, sentence):
+    assert scorer.score_sentence(sentence).score == 0.0, sentence
+
+
+def test_a_court_striking_down_a_ban_imposes_no_ban(scorer):
+    struck = terms(scorer.score_sentence("A federal court struck down the state's ban on drag shows."))["ban"]
+    assert struck.effective_weight == 0.0
+    imposed = terms(scorer.score_sentence("The government imposed a ban on fishing in the strait."))["ban"]
+    assert imposed.effective_weight > 0
+
+
+def test_torn_up_truces_captives_back_with_families_and_resumed_flights(scorer):
+    assert scorer.score_sentence("Both sides tear up the truce.").score >= ESCALATORY_THRESHOLD
+    back = scorer.score_sentence("The abducted pupils are back with their families.")
+    assert back.score <= DEESCALATORY_THRESHOLD
+    flights = scorer.score_sentence("The two rivals resume direct flights after a decade.")
+    assert flights.score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 28 (lexicon 2026.12.8, scorer-9) -----------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The president suspended parliament on Sunday.",
+        "Two frigates shadowed the carrier through the strait.",
+        "The colonel vowed to turn the city into a sea of fire.",
+        "The garrison was told to surrender or be destroyed.",
+        "The truce lasted less than a day.",
+        "The rebels pulled the plug on the peace deal.",
+    ],
+)
+def test_batch_28_conflict_acts_and_breakdowns_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+def test_troops_ordered_out_count_and_troops_pulled_out_do_not(scorer):
+    ordered = terms(scorer.score_sentence("The government ordered the foreign troops out."))["troops out"]
+    assert ordered.effective_weight > 0
+    pulled = terms(scorer.score_sentence("Paris pulled its troops out."))
+    assert "troops out" not in pulled or pulled["troops out"].effective_weight == 0
+
+
+@pytest.mark.parametrize(
+    "sentence", ["Serbian troops drew down from the border.", "Both armies removed guard posts along the line."]
+)
+def test_troops_drawing_down_and_guard_posts_removed_are_deescalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The shadow cabinet will decide on Monday.",
+        "The airline drew down its credit line.",
+        "Shares hit a record on strong demand.",
+        "The gallery reopens its east wing after a long renovation.",
+    ],
+)
+def test_shadow_cabinets_loans_market_demand_and_renovated_rooms_score_nothing(scorer, sentence):
+    assert scorer.score_sentence(sentence).score == 0.0, sentence
+
+
+def test_police_detaining_a_cartel_boss_is_police_work(scorer):
+    result = scorer.score_sentence("Police detained a cartel leader at the airport.")
+    assert 0 < result.score < ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("Police detained two protesters outside the ministry.").score >= ESCALATORY_THRESHOLD
