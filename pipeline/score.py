@@ -47,7 +47,7 @@ CONTEXT_MODIFIER_PREFIXES = tuple(f"{kind}:" for kind in CONTEXT_KINDS)
 # second-hand, to come, denied, demanded or recalled from the past ("protesters demand a military
 # coup"). Such a term still scores, but it is not an act the text asserts (`asserted_acts`: what the
 # rare-act path of the detector reads).
-UNASSERTED_MODIFIER_PREFIXES = ("hedge:", "future:", "denial:", "appeal:", "retrospective:")
+UNASSERTED_MODIFIER_PREFIXES = ("hedge:", "future:", "denial:", "appeal:", "retrospective:", "recalled:")
 
 _CLAUSE_BREAK = re.compile(r"[,;:.!?()\"]|\b(?:but|however|while|whereas|although|though|yet)\b")
 _ES_ENDINGS = ("s", "x", "z", "ch", "sh")
