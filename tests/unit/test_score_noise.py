@@ -161,3 +161,18 @@ def test_recalled_leaves_the_day_s_own_legal_or_coercive_act_whole(scorer):
 def test_a_coup_of_the_day_still_asserts(scorer):
     result = scorer.score_sentence("Soldiers seize power and detain the president in a coup.")
     assert result.score >= GRAVE and "power_seizure" in acts(result)
+
+
+def test_an_obituary_recalls_the_coup_of_the_deceased(scorer):
+    obituary = scorer.score_sentence(
+        "The former dictator, whose harsh rule began with a military coup, died on Monday at the age of 91."
+    )
+    coup = next(m for m in obituary.matches if m.term == "coup")
+    assert "recalled:at the age of" in coup.modifiers
+    assert "power_seizure" not in acts(obituary)
+
+
+def test_a_year_ago_is_retrospective(scorer):
+    result = scorer.score_sentence("A year ago, a car bomb tore through the market, killing 40 people.")
+    assert any(mod.startswith("retrospective:") for m in result.matches for mod in m.modifiers)
+    assert not {"armed_attack", "casualties"} & acts(result)
