@@ -41,9 +41,10 @@ GRID = {
     "rare_act_min_score": (0.3, 0.5, 0.7),
     # the new-pair path (new_pair 0/1 on --only)
     "new_pair": (False, True),
-    "new_pair_days": (90, 180, 365),
-    "new_pair_min_mass": (1.0, 1.5, 2.5),
-    "new_pair_prior_mass": (0.0, 1.0),
+    "new_pair_days": (45, 60, 90),
+    "new_pair_min_mass": (2.0, 2.5, 3.0),
+    "new_pair_window_days": (1, 2, 3),
+    "new_pair_prior_ratio": (0.0, 0.5, 1.0),
 }
 
 
@@ -62,8 +63,9 @@ def line(j: Judgement) -> str:
     )
 
 
-def objective(j: Judgement) -> tuple[float, float]:
-    return (j.hits - 3 * j.quiet_paged - 3 * max(0.0, j.per_week - 1.0), -j.per_week)
+def objective(j: Judgement) -> tuple[float, int, float]:
+    # the events file's rule first (an incident's first page in the window), then any page in it
+    return (j.first_page_hits - 3 * j.quiet_paged - 3 * max(0.0, j.per_week - 1.0), j.hits, -j.per_week)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -186,13 +186,16 @@ class DetectionParams:
     rare_act_categories: tuple[str, ...] = env("RARE_ACT_CATEGORIES", default=("power_seizure",))
     rare_act_days: int = env("RARE_ACT_DAYS", default=365)
     rare_act_min_score: float = env("RARE_ACT_MIN_SCORE", default=0.5)
-    # The new-pair path (pipeline/detector.py; off: the ranking before it): an actor pair named in
-    # escalatory material texts outside context with a pair mass of new_pair_min_mass or more, and at
-    # most new_pair_prior_mass of it over the new_pair_days before, is a new front and alerts at 'warning'.
-    new_pair: bool = env("NEW_PAIR", default=False)
-    new_pair_days: int = env("NEW_PAIR_DAYS", default=90)
-    new_pair_min_mass: float = env("NEW_PAIR_MIN_MASS", default=2.5)
-    new_pair_prior_mass: float = env("NEW_PAIR_PRIOR_MASS", default=0.0)
+    # The new-pair path (pipeline/detector.py): an actor pair named in escalatory material texts
+    # outside context whose pair mass over the last new_pair_window_days (today included) reaches
+    # new_pair_min_mass, with at most new_pair_prior_ratio times that mass over the new_pair_days
+    # before, is a new (or renewed) front and alerts at 'warning'. Chosen on the archive's 2022 half
+    # (BENCHMARKS.md, "new or renewed fronts").
+    new_pair: bool = env("NEW_PAIR", default=True)
+    new_pair_days: int = env("NEW_PAIR_DAYS", default=45)
+    new_pair_min_mass: float = env("NEW_PAIR_MIN_MASS", default=3.0)
+    new_pair_window_days: int = env("NEW_PAIR_WINDOW_DAYS", default=2)
+    new_pair_prior_ratio: float = env("NEW_PAIR_PRIOR_RATIO", default=0.5)
     ewma_lambda: float = env("EWMA_LAMBDA", default=0.2)
     # Lower alerts are stored and logged, not pushed to people.
     notify_min_severity: str = env("NOTIFY_MIN_SEVERITY", default="warning")
@@ -226,8 +229,10 @@ class DetectionParams:
             raise ValueError(f"mass_index_rise must be >= 0 (0: off), not {self.mass_index_rise}")
         if self.rare_act_days < 1 or not 0 < self.rare_act_min_score <= 1:
             raise ValueError("rare_act_days must be >= 1 and rare_act_min_score in (0, 1]")
-        if self.new_pair_days < 1 or not self.new_pair_min_mass > 0 or self.new_pair_prior_mass < 0:
-            raise ValueError("new_pair_days must be >= 1, new_pair_min_mass > 0 and new_pair_prior_mass >= 0")
+        if self.new_pair_days < 1 or not self.new_pair_min_mass > 0 or self.new_pair_window_days < 1:
+            raise ValueError("new_pair_days and new_pair_window_days must be >= 1 and new_pair_min_mass > 0")
+        if self.new_pair_prior_ratio < 0:
+            raise ValueError(f"new_pair_prior_ratio must be >= 0, not {self.new_pair_prior_ratio}")
         if self.notify_min_severity not in SEVERITIES:
             raise ValueError(
                 f"notify_min_severity must be one of {', '.join(SEVERITIES)}, not {self.notify_min_severity!r}"

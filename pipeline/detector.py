@@ -47,15 +47,18 @@ ranking measures (pipeline/signals.py, table daily_measures):
   never fires for it again.
   A new-pair path (with new_pair on): the day's actor pairs (daily_measures.pair_masses: the other
   actors named in the same escalatory material texts outside disaster/accident/crime context, with
-  those texts' summed scores and outlets). A pair whose pair mass, by sqrt(its outlets) like the
-  mass, reaches new_pair_min_mass, carried by as many outlets as the outlet gate asks, and whose
-  summed pair mass over the new_pair_days before it (since first_seen, no guard band) is at most
-  new_pair_prior_mass, is a new front: it alerts at 'warning' (measure "new_pair", its partner in
-  Candidate.partner) even when both actors' own histories are busy. Its floor and outlet gate, on
-  the pair's own texts, stand in for min_mass and the actor's outlet gate (a pair's texts are a part
-  of each actor's); it keeps the index gate and min_history_days. The pseudo-actor ALL has no pairs
-  and is never a partner. A pair at war for weeks has pair mass every week, so it is
-  new once.
+  those texts' summed scores and outlets), each day's pair mass weighed by sqrt(its outlets) like the
+  mass. A pair named today by as many outlets as the outlet gate asks, whose weighed pair mass over
+  the last new_pair_window_days (today included: a front is reported over a few days in a thin
+  corpus) reaches new_pair_min_mass, and whose weighed pair mass over the new_pair_days before that
+  window (since first_seen, no guard band) is at most new_pair_prior_ratio times the window's, is a
+  new or renewed front: it alerts at 'warning' (measure "new_pair", its partner in
+  Candidate.partner) even when both actors' own histories are busy (ratio 0: only a pair silent for
+  new_pair_days is new; 0.5: a pair whose last days carry twice its previous weeks is renewed). Its
+  floor and outlet gate, on the pair's own texts, stand in for min_mass and the actor's outlet gate
+  (a pair's texts are a part of each actor's); it keeps the index gate and min_history_days. The
+  pseudo-actor ALL has no pairs and is never a partner. A pair at war for weeks has its window's
+  mass in its prior over and over, so it is new once.
 """
 
 from __future__ import annotations
@@ -139,7 +142,9 @@ class DetectionSettings(Protocol):
     @property
     def new_pair_min_mass(self) -> float: ...
     @property
-    def new_pair_prior_mass(self) -> float: ...
+    def new_pair_window_days(self) -> int: ...
+    @property
+    def new_pair_prior_ratio(self) -> float: ...
 
 
 def severity_of(surprise: float, params: DetectionSettings) -> str | None:
@@ -322,7 +327,7 @@ def baseline_window(
 MASS_MEASURE = "escalation_mass"
 RARE_ACT_MEASURE = "rare_act"  # a grave act of a kind the actor had not had for rare_act_days
 RARE_ACT_SEVERITY = "warning"  # a rare grave act pages (the default paging severity)
-NEW_PAIR_MEASURE = "new_pair"  # a pair with a front today and (almost) none for new_pair_days
+NEW_PAIR_MEASURE = "new_pair"  # a pair with a front these days and little of one in the weeks before
 NEW_PAIR_SEVERITY = "warning"  # a new front pages, as a rare act does
 # The measures whose alert value is the day's escalation mass (a rare act's and a new pair's too).
 MASS_VALUED_MEASURES = frozenset({MASS_MEASURE, RARE_ACT_MEASURE, NEW_PAIR_MEASURE})
@@ -405,7 +410,7 @@ def history_days(params: DetectionSettings) -> int:
     return max(
         params.guard_days + max(params.baseline_days, params.mass_baseline_days),
         params.rare_act_days if params.rare_act_categories else 0,
-        params.new_pair_days if params.new_pair else 0,
+        params.new_pair_days + params.new_pair_window_days - 1 if params.new_pair else 0,
     )
 
 
@@ -436,29 +441,40 @@ def rare_act(series: Mapping[date, DayRow], day: date, first_seen: date, params:
 def new_pair(
     actor: str, series: Mapping[date, DayRow], day: date, first_seen: date, params: DetectionSettings
 ) -> str | None:
-    """The strongest partner of `actor` on `day` that forms a new pair (see the module doc), or None."""
+    """The strongest partner of `actor` on `day` that forms a new or renewed front (see the module
+    doc), or None."""
     row = series.get(day)
     if row is None or not params.new_pair or actor == ALL_ACTORS:
         return None
     needed = outlets_needed(row.active_outlets, params)
-    fresh = {
-        partner: mass * math.sqrt(max(1, outlets))
-        for partner, mass, outlets in row.pairs
-        if partner not in (actor, ALL_ACTORS)
-        and outlets >= needed
-        and mass * math.sqrt(max(1, outlets)) >= params.new_pair_min_mass
-    }
+    today = [p for p, _, outlets in row.pairs if p not in (actor, ALL_ACTORS) and outlets >= needed]
+    if not today:
+        return None
+    window_start = day.toordinal() - params.new_pair_window_days + 1
+    recent = _pair_weights(series, today, window_start, day.toordinal() + 1)
+    fresh = {p: mass for p, mass in recent.items() if mass >= params.new_pair_min_mass}
     if not fresh:
         return None
-    prior: dict[str, float] = dict.fromkeys(fresh, 0.0)
-    start = max(day.toordinal() - params.new_pair_days, first_seen.toordinal())
-    for ordinal in range(start, day.toordinal()):
-        past = series.get(date.fromordinal(ordinal))
-        if past is not None:
-            for partner in prior:
-                prior[partner] += past.pair_mass(partner)
-    new = [p for p in fresh if prior[p] <= params.new_pair_prior_mass]
+    prior_start = max(window_start - params.new_pair_days, first_seen.toordinal())
+    prior = _pair_weights(series, fresh, prior_start, window_start)
+    new = [p for p in fresh if prior[p] <= params.new_pair_prior_ratio * fresh[p]]
     return max(new, key=lambda p: (fresh[p], p)) if new else None
+
+
+def _pair_weights(
+    series: Mapping[date, DayRow], partners: Iterable[str], start: int, end: int
+) -> dict[str, float]:
+    """Each partner's pair mass by sqrt(its outlets), as the mass weighs outlets, summed over the days
+    [start, end) (ordinals)."""
+    totals = dict.fromkeys(partners, 0.0)
+    for ordinal in range(start, end):
+        past = series.get(date.fromordinal(ordinal))
+        if past is None:
+            continue
+        for partner, mass, outlets in past.pairs:
+            if partner in totals:
+                totals[partner] += mass * math.sqrt(max(1, outlets))
+    return totals
 
 
 def score_day(

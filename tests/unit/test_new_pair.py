@@ -18,7 +18,7 @@ START = date(2026, 1, 1)
 PARAMS = DetectionParams(
     ranking="mass", mass_baseline_days=90, mass_spread_floor=0.75, rhetoric_weight=0.4, min_mass=1.0,
     outlet_share=0.25, guard_days=2, min_history_days=7, mass_index_rise=0.0, rare_act_categories=(),
-    new_pair=True, new_pair_days=180, new_pair_min_mass=0.6, new_pair_prior_mass=0.0,
+    new_pair=True, new_pair_days=180, new_pair_min_mass=0.6, new_pair_window_days=1, new_pair_prior_ratio=0.0,
 )
 
 
@@ -79,13 +79,45 @@ def test_a_pair_at_war_for_weeks_does_not_re_page():
     ]
 
 
-def test_a_pair_with_a_little_prior_front_is_still_new_up_to_the_prior_mass():
+def test_a_pair_with_a_little_prior_front_is_renewed_when_its_last_days_outweigh_it():
     series = busy(range(0, 220))
     series[day(120)] = row(120, material=3.0, outlets=2, pairs=[("OLD", 2.0, 2), ("NEW", 0.5, 1)])
     series[day(200)] = row(200, material=3.5, outlets=2, pairs=[("OLD", 2.0, 2), ("NEW", 0.8, 1)])
-    assert alerts(series, [day(200)]) == ()
-    (found,) = alerts(series, [day(200)], replace(PARAMS, new_pair_prior_mass=0.5))
+    assert alerts(series, [day(200)]) == ()  # ratio 0: any prior front makes it old
+    assert alerts(series, [day(200)], replace(PARAMS, new_pair_prior_ratio=0.5)) == ()  # 0.5 > 0.5 * 0.8
+    (found,) = alerts(series, [day(200)], replace(PARAMS, new_pair_prior_ratio=1.0))  # 0.5 <= 0.8
     assert found.partner == "NEW"
+    # the prior weighs outlets as the window does: the same prior front from two outlets is sqrt(2)
+    # heavier (0.71 against 0.85 * 0.8 = 0.68)
+    ratio = replace(PARAMS, new_pair_prior_ratio=0.85)
+    assert [c.partner for c in alerts(series, [day(200)], ratio)] == ["NEW"]
+    series[day(120)] = row(120, material=3.0, outlets=2, pairs=[("OLD", 2.0, 2), ("NEW", 0.5, 2)])
+    assert alerts(series, [day(200)], ratio) == ()
+
+
+def test_a_front_reported_over_two_days_sums_its_window():
+    # a thin corpus: one outlet names the pair on two days, each under the floor, the two together over it
+    series = busy(range(0, 220))
+    for i, mass in ((199, 0.4), (200, 0.4)):
+        series[day(i)] = row(i, material=3.5, outlets=2, pairs=[("OLD", 2.0, 2), ("NEW", mass, 1)])
+    days = [day(i) for i in range(195, 205)]
+    assert alerts(series, days) == ()  # a one-day window: each day under 0.6
+    two = replace(PARAMS, new_pair_window_days=2)
+    assert [(c.day, c.partner) for c in alerts(series, days, two)] == [(day(200), "NEW")]
+    # the window needs the pair today: the day after, with no text naming it, does not alert
+    assert alerts(series, [day(201)], two) == ()
+
+
+def test_a_renewed_front_of_a_pair_that_had_weeks_of_war_does_not_page():
+    series = busy(range(0, 220))
+    for i in range(150, 190):  # weeks of a front that then goes quiet for ten days
+        series[day(i)] = row(i, material=3.5, outlets=2, pairs=[("OLD", 2.0, 2), ("NEW", 0.7, 1)])
+    series[day(200)] = row(200, material=3.5, outlets=2, pairs=[("OLD", 2.0, 2), ("NEW", 1.5, 1)])
+    renewed = replace(PARAMS, new_pair_window_days=2, new_pair_prior_ratio=0.5, new_pair_days=45)
+    assert alerts(series, [day(200)], renewed) == ()  # 40 days x 0.7 against 1.5
+    # the same flare after a quiet spell longer than new_pair_days (day 200 included) is renewed
+    series[day(260)] = row(260, material=3.5, outlets=2, pairs=[("OLD", 2.0, 2), ("NEW", 1.5, 1)])
+    assert [c.partner for c in alerts(series, [day(260)], renewed)] == ["NEW"]
 
 
 def test_a_weak_pair_or_one_from_too_few_outlets_does_not_page():
@@ -144,7 +176,8 @@ def test_stored_pair_masses_are_read_as_json_or_a_mapping():
 
 
 @pytest.mark.parametrize(
-    "changes", [{"new_pair_days": 0}, {"new_pair_min_mass": 0.0}, {"new_pair_prior_mass": -1.0}]
+    "changes",
+    [{"new_pair_days": 0}, {"new_pair_min_mass": 0.0}, {"new_pair_window_days": 0}, {"new_pair_prior_ratio": -1.0}],
 )
 def test_new_pair_settings_are_validated(changes):
     with pytest.raises(ValueError, match="new_pair"):
@@ -154,6 +187,10 @@ def test_new_pair_settings_are_validated(changes):
 def test_the_switch_comes_from_the_environment():
     from pipeline.config import load_settings
 
-    assert load_settings({}).detection.new_pair is False
-    on = load_settings({"ESCALATION_NEW_PAIR": "1", "ESCALATION_NEW_PAIR_DAYS": "90"}).detection
-    assert on.new_pair is True and on.new_pair_days == 90
+    defaults = load_settings({}).detection
+    assert defaults.new_pair is True
+    assert (defaults.new_pair_days, defaults.new_pair_window_days, defaults.new_pair_prior_ratio) == (45, 2, 0.5)
+    assert load_settings({"ESCALATION_NEW_PAIR": "0"}).detection.new_pair is False
+    env = {"ESCALATION_NEW_PAIR_DAYS": "90", "ESCALATION_NEW_PAIR_WINDOW_DAYS": "3", "ESCALATION_NEW_PAIR_PRIOR_RATIO": "1"}
+    on = load_settings(env).detection
+    assert (on.new_pair_days, on.new_pair_window_days, on.new_pair_prior_ratio) == (90, 3, 1.0)

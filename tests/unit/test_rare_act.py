@@ -159,6 +159,8 @@ def test_the_history_read_covers_every_window_of_the_paths_that_are_on():
     from pipeline.detector import history_days
 
     assert history_days(PARAMS) == 365  # the rare-act history outreaches the 2 + 90 days of the mass
-    off = replace(PARAMS, rare_act_categories=())
+    off = replace(PARAMS, rare_act_categories=(), new_pair=False)
     assert history_days(off) == 2 + max(off.baseline_days, 90)
-    assert history_days(replace(off, new_pair=True, new_pair_days=120)) == 120
+    # the new pair's prior comes before its window (today and the days before it in the window)
+    assert history_days(replace(off, new_pair=True, new_pair_days=120, new_pair_window_days=1)) == 120
+    assert history_days(replace(off, new_pair=True, new_pair_days=120, new_pair_window_days=3)) == 122
