@@ -42,6 +42,8 @@ def longest_matches(automaton: ahocorasick.Automaton, text: str) -> list[tuple[i
         if ends_word and end < size and ((after := text[end]).isalnum() or after == "_"):
             continue
         candidates.append((start, -length, end, payload))
+    if len(candidates) < 2:  # most sentences: nothing to order or to overlap
+        return [(start, end, payload) for start, _, end, payload in candidates]
     candidates.sort()  # (start, -length) is unique per candidate: payloads are never compared
     chosen = []
     taken_until = 0

@@ -19,6 +19,7 @@ raises it, but a long article is not more escalatory just for being long.
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import math
 import re
@@ -98,34 +99,49 @@ def encode_matches(matches: Iterable[Match]) -> str:
     """The JSON stored in sentences.matches: a list of Match.to_dict(), written directly (the
     dicts and the generic encoder were a third of the ingest's per-sentence cost)."""
     parts = []
-    for m in matches:
+    # One unpacking instead of nine attribute reads: this runs for every match written.
+    for term, surface, category, polarity, weight, start, end, modifiers, effective in matches:
         # What a term always writes the same way comes from a cache (see _term_json); the rest
         # of the object is formatted here.
-        key = (m.term, m.category, m.polarity, m.weight)
-        # _cacheable() inlined: this runs for every match written
-        head = _TERM_JSON.get(key) if key[3].__class__ is float and key[3] and key[2].__class__ is int else None
+        key = (term, category, polarity, weight)
+        # _cacheable() inlined
+        head = _TERM_JSON.get(key) if weight.__class__ is float and weight and polarity.__class__ is int else None
         if head is None:
             head = _term_json(key)
-        weight = m.effective_weight
-        rounded = _ROUNDED.get(weight) if weight.__class__ is float and weight else None
+        rounded = _ROUNDED.get(effective) if effective.__class__ is float and effective else None
         if rounded is None:
-            rounded = _rounded(weight)
-        modifiers = ", ".join(map(_json_string, m.modifiers)) if m.modifiers else ""
+            rounded = _rounded(effective)
+        if modifiers:
+            listed = _MODIFIERS_JSON.get(modifiers) if modifiers.__class__ is tuple else None
+            if listed is None:
+                listed = _modifiers_json(modifiers)
+        else:
+            listed = ""
         parts.append(
-            f'{head[0]}{_json_string(m.surface)}{head[1]}{m.start!r}, "end": {m.end!r}, '
-            f'"modifiers": [{modifiers}], "effective_weight": {rounded}}}'
+            f'{head[0]}{_json_string(surface)}{head[1]}{start!r}, "end": {end!r}, '
+            f'"modifiers": [{listed}], "effective_weight": {rounded}}}'
         )
     return f"[{', '.join(parts)}]"
 
 
 # The JSON around a match's surface for each (term, category, polarity, weight) seen, and the
 # written form of each rounded effective weight: a few hundred distinct values each in a news
-# feed. Both are bounded, so an odd lexicon cannot grow them without limit. Only non-zero floats
+# feed; the sentence numbers that _written also caches take some thousands (9,000 in 40,000 items).
+# All are bounded, so an odd lexicon or feed cannot grow them without limit. Only non-zero floats
 # (and int polarities) are cached: 1 == 1.0 == True and 0.0 == -0.0 as keys, but json writes each
 # differently.
 _TERM_JSON: dict[tuple[str, str, int, float], tuple[str, str]] = {}
 _ROUNDED: dict[float, str] = {}
+# The JSON list items of each modifier tuple seen (its labels repeat: "order:2", a negation cue, ...).
+_MODIFIERS_JSON: dict[tuple[str, ...], str] = {}
 _CACHE_LIMIT = 20_000
+
+
+def _modifiers_json(modifiers: tuple[str, ...]) -> str:
+    listed = ", ".join(map(_json_string, modifiers))
+    if modifiers.__class__ is tuple and len(_MODIFIERS_JSON) < _CACHE_LIMIT:
+        _MODIFIERS_JSON[modifiers] = listed
+    return listed
 
 
 def _cacheable(number: object) -> bool:
@@ -162,6 +178,20 @@ def _rounded(weight: float) -> str:
     return text
 
 
+def _written(number: float) -> str:
+    """_round4(number), from the _ROUNDED cache when it holds it: sentence and text scores and their
+    sums repeat nearly as much as effective weights (a sentence with one plain term scores what every
+    such sentence does), and formatting a float costs about ten dict lookups (measured). Zero, the most
+    common value, is never cached (0.0 and -0.0 are one key but written differently): it is told
+    apart here."""
+    if number.__class__ is float:
+        if number:
+            text = _ROUNDED.get(number)
+            return text if text is not None else _rounded(number)
+        return "-0.0" if math.copysign(1.0, number) < 0 else "0.0"
+    return _round4(number)
+
+
 _NO_MATCHES = '"score": 0.0, "escalation": 0.0, "deescalation": 0.0, "matches": []'
 
 
@@ -170,15 +200,15 @@ def encode_sentence_score(s: SentenceScore) -> str:
     if not s.matches:  # most sentences of a news feed
         return f'{{"text": {_json_string(s.text)}, {_NO_MATCHES}}}'
     return (
-        f'{{"text": {_json_string(s.text)}, "score": {_round4(s.score)}, '
-        f'"escalation": {_round4(s.escalation)}, "deescalation": {_round4(s.deescalation)}, '
+        f'{{"text": {_json_string(s.text)}, "score": {_written(s.score)}, '
+        f'"escalation": {_written(s.escalation)}, "deescalation": {_written(s.deescalation)}, '
         f'"matches": {encode_matches(s.matches)}}}'
     )
 
 
 def encode_text_score_head(score: float) -> str:
     """What comes before the sentences in `encode_text_score` (for writers that stream them)."""
-    return f'{{"score": {_round4(score)}, "sentences": ['
+    return f'{{"score": {_written(score)}, "sentences": ['
 
 
 def encode_text_score(result: TextScore) -> str:
@@ -720,12 +750,12 @@ class Scorer:
             lowered = lowered.replace("\u02bc", "'")
         found = longest_matches(self._automaton, lowered)
         if not found:
-            return SentenceScore(text, 0.0, 0.0, 0.0)
+            return _new_tuple(SentenceScore, (text, 0.0, 0.0, 0.0, ()))
         # Terms first: half the sentences that match anything match only cues ("no", "if", "not") and
         # score 0, so their cue list is never built.
         terms = [(start, end, term) for start, end, (term, _) in found if term is not None]
         if not terms:
-            return SentenceScore(text, 0.0, 0.0, 0.0)
+            return _new_tuple(SentenceScore, (text, 0.0, 0.0, 0.0, ()))
         # neutral phrases carry (None, ())
         cues = [(start, end, modifier) for start, end, (_, modifiers) in found for modifier in modifiers]
         matches: list[Match] = []
@@ -827,8 +857,8 @@ class Scorer:
                     Match, (name, text[start:end], category, polarity, weight, start, end, tuple(applied), effective)
                 )
             )
-        return SentenceScore(
-            text, math.tanh(escalation - deescalation), escalation, deescalation, tuple(matches)
+        return _new_tuple(
+            SentenceScore, (text, math.tanh(escalation - deescalation), escalation, deescalation, tuple(matches))
         )
 
     def score_many(self, texts: Iterable[str]) -> list[SentenceScore]:
@@ -837,9 +867,10 @@ class Scorer:
     def score_text(self, text: str) -> TextScore:
         sentences = tuple(map(self.score_sentence, split_sentences(text)))
         if not sentences:
-            return TextScore(0.0, ())
-        total = sum(s.escalation - s.deescalation for s in sentences)
-        return TextScore(text_score(total, len(sentences)), sentences)
+            return _new_tuple(TextScore, (0.0, ()))
+        # A list, not a generator, for sum(): one frame instead of one resumption per sentence.
+        total = sum([s.escalation - s.deescalation for s in sentences])
+        return _new_tuple(TextScore, (text_score(total, len(sentences)), sentences))
 
 
 def load_lexicon(path: Path) -> dict[str, Any]:
@@ -860,4 +891,12 @@ def load_lexicon(path: Path) -> dict[str, Any]:
 def load_scorer(path: Path | None = None) -> Scorer:
     """The scorer for a lexicon file, compiled once per path and process."""
     lexicon_path = Path(path) if path else DEFAULT_LEXICON
-    return Scorer(load_lexicon(lexicon_path), str(lexicon_path))
+    # Parsing and compiling build tens of thousands of objects and no garbage: the cyclic collector's
+    # passes over them were a tenth of the compile (start-up of every `escalation score` process).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return Scorer(load_lexicon(lexicon_path), str(lexicon_path))
+    finally:
+        if collecting:
+            gc.enable()

@@ -1,6 +1,7 @@
 """`escalation score --jsonl`: one text per input line, one JSON line out, in input order.
 
-One worker scores line by line, writing each result as its line is read. With more workers the
+One worker reading a pipe or a terminal scores line by line, writing each result as its line is
+read; reading a regular file, it scores in batches as below, in this process. With more workers the
 lines are read in rounds of up to ROUND_LINES; for each round this process forks workers - 1
 children, which inherit the compiled scorer and the lines (nothing is re-read, re-compiled or
 sent), and every process scores a contiguous share. Each child writes its share straight to the
@@ -22,6 +23,7 @@ import itertools
 import os
 import pickle
 import signal
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
@@ -112,15 +114,20 @@ def score_jsonl(
 ) -> int:
     """Score every non-blank line and write its JSON line to `out`; returns the lines written.
     One worker streams: each line's result is written as soon as the line is read (a terminal, a
-    co-process). workers > 1 uses forked processes (where fork exists) for each round of more than
+    co-process), unless `lines` reads a regular file, which nobody waits on line by line: then it
+    writes batch by batch. workers > 1 uses forked processes (where fork exists) for each round of more than
     BATCH_LINES lines. A line longer than `big_line` characters is always scored here and streamed
     (`write_streamed`)."""
     scorer = load_scorer(lexicon_path)  # compile (and fail on a bad lexicon) before any worker starts
     # The compiled lexicon lives as long as the process: keep the cyclic collector from re-scanning
     # it (and the forked workers from touching, so copying, its pages) on every collection.
     gc.freeze()
-    if workers <= 1 or not hasattr(os, "fork"):
+    forking = workers > 1 and hasattr(os, "fork")
+    if not forking and not _from_regular_file(lines):
         return sum(_write_line(scorer, line, out, big_line) for line in lines)
+    # Several workers, or input that is all there already (a file, not a pipe or a terminal that a
+    # reader waits on): lines are scored in batches and each batch's output written at once (with
+    # PYTHONUNBUFFERED, writing line by line was a system call per line).
     raw = _byte_buffer(out)
     if raw:
         out.flush()  # whatever was written to it as text goes first
@@ -132,14 +139,22 @@ def score_jsonl(
             sink.flush()
             written += sum(_write_line(scorer, line, out, big_line) for line in chunk)
             out.flush()
-        elif len(chunk) <= BATCH_LINES:  # not worth starting workers for
-            count, data = _score_batch((lexicon_path, chunk, sink.encoding, sink.errors))
-            sink.write(data)
-            written += count
+        elif len(chunk) <= BATCH_LINES or not forking:  # not worth starting workers for, or one worker
+            for count, data in _share_batches(chunk, lexicon_path, sink):
+                sink.write(data)
+                written += count
         else:
             written += _score_round(chunk, lexicon_path, workers, sink)
     sink.flush()
     return written
+
+
+def _from_regular_file(lines: Iterable[str]) -> bool:
+    """Whether `lines` is a stream reading a regular file (stdin redirected from one)."""
+    try:
+        return stat.S_ISREG(os.fstat(lines.fileno()).st_mode)  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):  # a list, io.StringIO, a closed stream
+        return False
 
 
 class _Sink:

@@ -190,6 +190,39 @@ def test_parallel_jsonl_to_a_file_a_byte_buffer_and_in_rounds_is_the_single_proc
     assert (tmp_path / "rounds.jsonl").read_bytes() == expected
 
 
+def test_one_worker_writes_a_file_s_lines_in_batches_and_a_pipe_s_line_by_line(tmp_path):
+    # Read from a regular file, nobody waits for each line's answer: one worker writes batch by batch
+    # (a system call per line with PYTHONUNBUFFERED). Read from a pipe, it still answers every line
+    # as it comes. Both write exactly what scoring a list writes.
+    import io
+    import os
+
+    class Recorder(io.StringIO):
+        writes = 0
+
+        def write(self, text: str) -> int:
+            self.writes += 1
+            return super().write(text)
+
+    lines = [f"{CONFLICT[i % 6]} (item {i})\n" for i in range(BATCH_LINES + 10)] + ["\n", "No news.\n"]
+    listed = io.StringIO()
+    written = score_jsonl(lines, listed, workers=1)
+    (tmp_path / "in.txt").write_text("".join(lines), encoding="utf-8")
+    with (tmp_path / "in.txt").open(encoding="utf-8") as source:
+        batched = Recorder()
+        assert score_jsonl(source, batched, workers=1) == written
+    assert batched.getvalue() == listed.getvalue() and batched.writes == 2  # two batches
+    read_end, write_end = os.pipe()
+    few = lines[:5]
+    os.write(write_end, "".join(few).encode("utf-8"))
+    os.close(write_end)
+    with open(read_end, encoding="utf-8") as source:
+        streamed = Recorder()
+        assert score_jsonl(source, streamed, workers=1) == len(few)
+    assert streamed.getvalue() == "".join(listed.getvalue().splitlines(keepends=True)[:5])
+    assert streamed.writes == len(few)
+
+
 def test_a_worker_error_is_raised_in_the_parent(tmp_path):
     # A lone surrogate cannot be written as UTF-8: the single process fails on it, and so must the
     # parallel path when the line is in a child's share, without writing that share.

@@ -487,6 +487,30 @@ def test_encoded_matches_do_not_mix_numbers_that_compare_equal():
         assert encode_matches(variants) == json.dumps([m.to_dict() for m in variants], ensure_ascii=False)
 
 
+def test_encoded_sentence_scores_do_not_mix_numbers_that_compare_equal():
+    # encode_sentence_score reads the text of its numbers from the cache of rounded weights; zero,
+    # negative zero, ints and bools must still be written as json.dumps writes them, on a second pass
+    # (from the cache) as on the first, and a modifier list given as a list, not a tuple, too.
+    from pipeline.score import SentenceScore, TextScore, encode_sentence_score, encode_text_score
+
+    match = Match("war", "war", "armed_conflict", 1, 1.0, 0, 3, ("order:2",), 0.5)
+    listed = Match("war", "war", "armed_conflict", 1, 1.0, 0, 3, ["order:2", "negation:not"], 0.5)
+    sentences = [
+        SentenceScore("a", 0.0, 0.0, 0.0, (match,)),
+        SentenceScore("b", -0.0, 0.0, -0.0, (match,)),
+        SentenceScore("c", 1, True, 0, (match, listed)),
+        SentenceScore("d", 0.76159415595, 1.0, 0.0, (match,)),
+        SentenceScore("e", 0.7615941559557649, 1, 0.0, (listed,)),
+        SentenceScore("f", 0.0, 0.0, 0.0),
+    ]
+    for _ in range(2):
+        for sentence in sentences:
+            assert encode_sentence_score(sentence) == json.dumps(sentence.to_dict(), ensure_ascii=False)
+        for score in (0.0, -0.0, 0.5, 1, 0.12345):
+            text = TextScore(score, tuple(sentences))
+            assert encode_text_score(text) == json.dumps(text.to_dict(), ensure_ascii=False)
+
+
 def test_rounded_numbers_are_written_as_repr_of_round_writes_them():
     # _round4 formats once instead of round() then repr(); the text must be exactly the old one,
     # including halves at the 5th decimal, negative zero, integers and values past its fast range.
