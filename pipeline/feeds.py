@@ -21,6 +21,18 @@ class FeedSpec:
     language: str | None = None
 
 
+def outlet_key(feed_url: str) -> str:
+    """The outlet a feed belongs to, for counting independent outlets: the feed URL's host (lower
+    case, port kept, a leading "www." dropped), so BBC's world and Middle East feeds are one outlet;
+    a URL without a host (a local file, an archive's ``archive:<outlet>``) is its own outlet."""
+    parts = urlsplit(feed_url)
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        return feed_url
+    host = host.removeprefix("www.")
+    return f"{host}:{parts.port}" if parts.port else host
+
+
 def _resolve(raw: str, base: Path, where: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme in ("http", "https"):

@@ -17,7 +17,8 @@ With them, the ranking measures of the same (day, actor) (table daily_measures),
 escalatory sentences (score >= ESCALATORY_THRESHOLD) with each distinct text counted once (the same
 sentence in several items, a wire copy, is one text: casefolded, whitespace collapsed):
     escalatory_texts    = distinct escalatory texts
-    escalatory_outlets  = distinct feeds that carried one
+    escalatory_outlets  = distinct outlets that carried one (an outlet: the host of its feeds' URLs,
+                          feeds.outlet_key, so a publisher's world and regional feeds are one outlet)
     context_texts       = of the texts, those read in a disaster, accident or crime context (a scorer
                           match with a "disaster:", "accident:" or "crime:" modifier: harm without a
                           political perpetrator)
@@ -26,7 +27,7 @@ sentence in several items, a wire copy, is one text: casefolded, whitespace coll
                           casualties, mobilisation, seizures of power, ...)
     verbal_mass         = the same for the other texts (only verbal categories: threats, condemnation,
                           rejection, warnings, legal action)
-    active_outlets      = feeds with any article that day in the whole corpus (the coverage the
+    active_outlets      = outlets with any article that day in the whole corpus (the coverage the
                           detector's outlet gate scales with)
     act_scores          = {material category: the highest score of a text outside that context
                           whose matches include it} (JSON): which kinds of act the actor's day had,

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from pipeline.actors import ALL_ACTORS
 from pipeline.clock import now_utc
+from pipeline.feeds import outlet_key
 from pipeline.score import DEESCALATORY_THRESHOLD, ESCALATORY_THRESHOLD, asserted_acts, read_in_context
 from pipeline.store.engine import advisory_lock, run_transaction
 from pipeline.store.schema import (
@@ -22,6 +23,7 @@ from pipeline.store.schema import (
     articles,
     daily_measures,
     daily_signals,
+    feeds,
     sentence_actors,
     sentences,
 )
@@ -58,11 +60,12 @@ def _ranking_rows(
     """The daily_measures rows of [since, until] (every actor with an escalatory sentence, and ALL)."""
     s, a, sa_ = sentences.c, articles.c, sentence_actors.c
     day = a.published_day
-    active = dict(
-        conn.execute(
-            sa.select(day, sa.func.count(sa.distinct(a.feed_id))).where(day.between(since, until)).group_by(day)
-        ).all()
-    )
+    # Outlets, not feeds: two feeds of one publisher (its world and its regional feed) are one outlet.
+    outlet_of = {feed_id: outlet_key(url) for feed_id, url in conn.execute(sa.select(feeds.c.feed_id, feeds.c.url))}
+    active_outlets: dict[date, set[str]] = defaultdict(set)
+    for d, feed_id in conn.execute(sa.select(day, a.feed_id).where(day.between(since, until)).distinct()):
+        active_outlets[d].add(outlet_of[feed_id])
+    active = {d: len(names) for d, names in active_outlets.items()}
     escalatory = (
         sa.select(s.sentence_id, day, a.feed_id, s.text, s.score, s.matches)
         .join(articles, a.article_id == s.article_id)
@@ -78,7 +81,7 @@ def _ranking_rows(
         actors_of[sentence_id].append(actor)
     # (day, actor) -> normalised text -> its reading; and the outlets
     texts: dict[tuple[date, str], dict[str, _DayText]] = defaultdict(dict)
-    outlets: dict[tuple[date, str], set[int]] = defaultdict(set)
+    outlets: dict[tuple[date, str], set[str]] = defaultdict(set)
     for sentence_id, d, feed_id, text, score, matches in conn.execute(escalatory).all():
         found = json.loads(matches) if matches else []
         categories = {m.get("category") for m in found if float(m.get("effective_weight", 1.0)) > 0}
@@ -89,7 +92,7 @@ def _ranking_rows(
             material=material,
             context=read_in_context(found),  # harm read as a disaster, an accident or crime
             named=named,
-            feeds=frozenset({feed_id}),
+            outlets=frozenset({outlet_of[feed_id]}),
             asserted=material & asserted_acts(found),  # not "reportedly", "will", "demand a coup"
         )
         key = _normalised(text)
@@ -97,7 +100,7 @@ def _ranking_rows(
             cell = texts[d, actor]
             known = cell.get(key)
             cell[key] = reading if known is None else known.with_copy(reading)
-            outlets[d, actor].add(feed_id)
+            outlets[d, actor].add(outlet_of[feed_id])
     rows = []
     for (d, actor), cell in texts.items():
         plain = [v for v in cell.values() if not v.context]
@@ -117,7 +120,7 @@ class _DayText:
     material: frozenset[str]  # material categories it carries (not verbal ones)
     context: bool  # read as a disaster, an accident or crime
     named: frozenset[str]  # the actors its copies name
-    feeds: frozenset[int]  # the feeds that carried it
+    outlets: frozenset[str]  # the outlets that carried it (feeds.outlet_key)
     asserted: frozenset[str]  # the material acts it asserts (score.asserted_acts)
 
     def with_copy(self, copy: _DayText) -> _DayText:
@@ -127,7 +130,7 @@ class _DayText:
             self.material | copy.material,
             self.context or copy.context,
             self.named | copy.named,
-            self.feeds | copy.feeds,
+            self.outlets | copy.outlets,
             self.asserted | copy.asserted,
         )
 
@@ -135,18 +138,18 @@ class _DayText:
 def _pair_masses(actor: str, plain: Sequence[_DayText]) -> dict[str, list[float]]:
     """{partner: [mass, outlets]}: the distinct material texts outside context that name `actor` and
     the partner (an actor pair; ALL is no partner, and ALL's own row has none), their summed best
-    scores and the distinct feeds that carried them."""
+    scores and the distinct outlets that carried them."""
     if actor == ALL_ACTORS:
         return {}
     mass: dict[str, float] = defaultdict(float)
-    feeds: dict[str, set[int]] = defaultdict(set)
+    carriers: dict[str, set[str]] = defaultdict(set)
     for reading in plain:
         if not reading.material:
             continue  # rhetoric between two actors is no front
         for partner in reading.named - {actor, ALL_ACTORS}:
             mass[partner] += reading.score
-            feeds[partner] |= reading.feeds
-    return {partner: [round(mass[partner], 6), len(feeds[partner])] for partner in sorted(mass)}
+            carriers[partner] |= reading.outlets
+    return {partner: [round(mass[partner], 6), len(carriers[partner])] for partner in sorted(mass)}
 
 
 def _measure_row(

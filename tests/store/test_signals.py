@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -173,6 +174,20 @@ def test_ranking_measures_count_wire_copies_once_and_weigh_material_acts(warehou
     assert (DAY, "GBR") not in measures  # no escalatory sentence: no row (read as zeros)
     rows = warehouse.signal_rows(DAY, DAY)
     assert rows["GBR"][DAY]["material_mass"] == 0 and rows["IRN"][DAY]["escalatory_texts"] == 3
+
+
+def test_a_publishers_feeds_are_one_outlet(warehouse):
+    # Two stories of one publisher's world and regional feeds, and a wire copy on another publisher's.
+    for url, key, text in [
+        ("https://feeds.pub-a.example/world/rss.xml", "a1", "Air strikes hit the capital, officials say"),
+        ("https://feeds.pub-a.example/mideast/rss.xml", "a2", "Missiles strike a port city overnight"),
+        ("https://www.pub-b.example/rss", "b1", "Air strikes hit the capital, officials say"),
+    ]:
+        warehouse.store_feed_batch(fetch_record(url), [_item(key, DAY, [(text, 0.8, ATTACK, ("IRN", "USA"))])], "r", "v1")
+    compute_signals(warehouse, DAY, DAY)
+    irn = _measures(warehouse)[(DAY, "IRN")]
+    assert (irn["escalatory_texts"], irn["escalatory_outlets"], irn["active_outlets"]) == (2, 2, 2)
+    assert json.loads(irn["pair_masses"]) == {"USA": [pytest.approx(1.6), 2]}
 
 
 def test_ranking_measures_are_recomputed_with_the_signals(warehouse):

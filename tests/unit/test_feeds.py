@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.feeds import FeedListError, load_feed_list
+from pipeline.feeds import FeedListError, load_feed_list, outlet_key
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -54,3 +54,26 @@ def test_bad_feed_lists(tmp_path, content, message):
 def test_missing_feed_list(tmp_path):
     with pytest.raises(FeedListError, match="not found"):
         load_feed_list(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("url", "outlet"),
+    [
+        ("https://feeds.bbci.co.uk/news/world/rss.xml", "feeds.bbci.co.uk"),
+        ("https://feeds.bbci.co.uk/news/world/middle_east/rss.xml", "feeds.bbci.co.uk"),
+        ("https://www.theguardian.com/world/rss", "theguardian.com"),
+        ("https://WWW.TheGuardian.com/world/middleeast/rss", "theguardian.com"),
+        ("http://127.0.0.1:8081/a.xml", "127.0.0.1:8081"),  # two local servers are two outlets
+        ("archive:bbc-news", "archive:bbc-news"),  # no host: the feed is its own outlet
+        ("/srv/feeds/local.xml", "/srv/feeds/local.xml"),
+    ],
+)
+def test_outlet_key_is_the_feed_host(url, outlet):
+    assert outlet_key(url) == outlet
+
+
+def test_default_feed_list_counts_a_publishers_feeds_as_one_outlet():
+    specs = load_feed_list(REPO / "feeds.yaml")
+    outlets = {outlet_key(spec.url) for spec in specs}
+    assert len(outlets) < len(specs)
+    assert "feeds.bbci.co.uk" in outlets and "theguardian.com" in outlets
