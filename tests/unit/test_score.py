@@ -2402,3 +2402,35 @@ def test_police_detaining_a_cartel_boss_is_police_work(scorer):
     result = scorer.score_sentence("Police detained a cartel leader at the airport.")
     assert 0 < result.score < ESCALATORY_THRESHOLD
     assert scorer.score_sentence("Police detained two protesters outside the ministry.").score >= ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 29 (lexicon 2026.12.10, scorer-9) ----------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The army was put on the highest alert.",
+        "The general massed tanks along the river.",
+        "Ukraine says Russia is massing forces near Kharkiv.",
+        "A rocket hit the drama theatre.",
+    ],
+)
+def test_batch_29_alerts_massed_armour_and_a_hit_theatre_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The streaming service renewed its hit drama for a third season.",
+        "The striker seized the chance to score.",
+        "Pope Leo visits Lebanon.",
+        "The carmakers called a truce in their patent war.",
+    ],
+)
+def test_hit_shows_seized_chances_papal_visits_and_patent_truces_score_nothing(scorer, sentence):
+    assert scorer.score_sentence(sentence).score == 0.0, sentence
+
+
+def test_a_hazard_alert_is_no_mobilisation(scorer):
+    assert abs(scorer.score_sentence("The volcano erupted, prompting the highest alert.").score) < ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("Moscow put its deterrence forces on high alert.").score >= ESCALATORY_THRESHOLD
