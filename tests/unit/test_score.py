@@ -2434,3 +2434,31 @@ def test_hit_shows_seized_chances_papal_visits_and_patent_truces_score_nothing(s
 def test_a_hazard_alert_is_no_mobilisation(scorer):
     assert abs(scorer.score_sentence("The volcano erupted, prompting the highest alert.").score) < ESCALATORY_THRESHOLD
     assert scorer.score_sentence("Moscow put its deterrence forces on high alert.").score >= ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 30 (lexicon 2026.12.10, scorer-9) ----------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Nurses downed tools across the region.",
+        "The rebels rejected the plan, saying it fails to end the war.",
+        "Militants launched an assault on a crowded market, killing six.",
+    ],
+)
+def test_batch_30_downed_tools_failed_peace_and_market_attacks_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The visitors fought back to snatch a late draw.",
+        "The chain launched an assault on the coffee market.",
+        "Retailers gear up for a holiday battle for shoppers.",
+        "Fund managers see little risk of a downturn.",
+        "A bomb squad was called to the station.",
+        "Army experts defused a wartime bomb.",
+    ],
+)
+def test_match_comebacks_market_assaults_fund_managers_and_bomb_disposal_score_nothing(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
