@@ -2462,3 +2462,50 @@ def test_batch_30_downed_tools_failed_peace_and_market_attacks_are_escalatory(sc
 )
 def test_match_comebacks_market_assaults_fund_managers_and_bomb_disposal_score_nothing(scorer, sentence):
     assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+# -- gaps named by fresh batch 31 (lexicon 2026.12.10, scorer-9) ----------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Artillery pounded rebel positions overnight.",
+        "A navy destroyer sailed within 12 miles of the reef.",
+        "The ceasefire is on a knife-edge.",
+        "The mediators went home empty-handed.",
+        "Tamil Tigers attack an army camp.",
+    ],
+)
+def test_batch_31_pounding_sailing_warships_and_fragile_truces_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["Rebel fighters withdrew from the town.", "The medical evacuation of wounded children began."],
+)
+def test_rebels_withdrawing_and_medical_evacuations_are_deescalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Storms pounded the coast.",
+        "The pound fell against the dollar.",
+        "A cruise ship sailed past the island.",
+        "A shark attack closed the beach.",
+        "Bitcoin bombed 15% overnight.",
+        "The player battled past his rival.",
+        "The club agreed a fee for the winger.",
+        "Crowds welcome the new year.",
+        "The retailer declared war on fake reviews.",
+        "The two firms settled their legal dispute.",
+    ],
+)
+def test_storms_currencies_animals_coins_matches_and_firms_are_no_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+def test_a_transferred_prisoner_keeps_the_agreement(scorer):
+    result = scorer.score_sentence("The UK agrees to the transfer of the prisoner.")
+    assert result.score <= DEESCALATORY_THRESHOLD
