@@ -2509,3 +2509,39 @@ def test_storms_currencies_animals_coins_matches_and_firms_are_no_conflict(score
 def test_a_transferred_prisoner_keeps_the_agreement(scorer):
     result = scorer.score_sentence("The UK agrees to the transfer of the prisoner.")
     assert result.score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 32 (lexicon 2026.12.10, scorer-9) ----------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Paris summoned the Iranian ambassador.",
+        "The government extended compulsory military service.",
+        "The ceasefire deal fell through.",
+        "Students rally outside the embassy.",
+    ],
+)
+def test_batch_32_summoned_envoys_the_draft_and_failed_deals_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+def test_troops_moving_back_withdraw_and_families_moving_back_do_not(scorer):
+    assert scorer.score_sentence("Troops moved back from the ridge.").score <= DEESCALATORY_THRESHOLD
+    assert scorer.score_sentence("The family moved back from Spain.").score == 0.0
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The court summoned three witnesses.",
+        "Japan began the release of treated water.",
+        "Film piracy sites cost studios millions.",
+        "Climbers queued below the summit of the mountain.",
+        "NASA launched a probe to Mars.",
+        "The bank fired a rate-hike salvo at inflation.",
+        "The club targets a new striker.",
+        "The exhibition opens at the war museum.",
+    ],
+)
+def test_witnesses_water_online_piracy_peaks_space_probes_rates_and_museums_are_no_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
