@@ -2402,3 +2402,146 @@ def test_police_detaining_a_cartel_boss_is_police_work(scorer):
     result = scorer.score_sentence("Police detained a cartel leader at the airport.")
     assert 0 < result.score < ESCALATORY_THRESHOLD
     assert scorer.score_sentence("Police detained two protesters outside the ministry.").score >= ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 29 (lexicon 2026.12.10, scorer-9) ----------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The army was put on the highest alert.",
+        "The general massed tanks along the river.",
+        "Ukraine says Russia is massing forces near Kharkiv.",
+        "A rocket hit the drama theatre.",
+    ],
+)
+def test_batch_29_alerts_massed_armour_and_a_hit_theatre_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The streaming service renewed its hit drama for a third season.",
+        "The striker seized the chance to score.",
+        "Pope Leo visits Lebanon.",
+        "The carmakers called a truce in their patent war.",
+    ],
+)
+def test_hit_shows_seized_chances_papal_visits_and_patent_truces_score_nothing(scorer, sentence):
+    assert scorer.score_sentence(sentence).score == 0.0, sentence
+
+
+def test_a_hazard_alert_is_no_mobilisation(scorer):
+    assert abs(scorer.score_sentence("The volcano erupted, prompting the highest alert.").score) < ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("Moscow put its deterrence forces on high alert.").score >= ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 30 (lexicon 2026.12.10, scorer-9) ----------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Nurses downed tools across the region.",
+        "The rebels rejected the plan, saying it fails to end the war.",
+        "Militants launched an assault on a crowded market, killing six.",
+    ],
+)
+def test_batch_30_downed_tools_failed_peace_and_market_attacks_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The visitors fought back to snatch a late draw.",
+        "The chain launched an assault on the coffee market.",
+        "Retailers gear up for a holiday battle for shoppers.",
+        "Fund managers see little risk of a downturn.",
+        "A bomb squad was called to the station.",
+        "Army experts defused a wartime bomb.",
+    ],
+)
+def test_match_comebacks_market_assaults_fund_managers_and_bomb_disposal_score_nothing(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+# -- gaps named by fresh batch 31 (lexicon 2026.12.10, scorer-9) ----------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Artillery pounded rebel positions overnight.",
+        "A navy destroyer sailed within 12 miles of the reef.",
+        "The ceasefire is on a knife-edge.",
+        "The mediators went home empty-handed.",
+        "Tamil Tigers attack an army camp.",
+    ],
+)
+def test_batch_31_pounding_sailing_warships_and_fragile_truces_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["Rebel fighters withdrew from the town.", "The medical evacuation of wounded children began."],
+)
+def test_rebels_withdrawing_and_medical_evacuations_are_deescalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Storms pounded the coast.",
+        "The pound fell against the dollar.",
+        "A cruise ship sailed past the island.",
+        "A shark attack closed the beach.",
+        "Bitcoin bombed 15% overnight.",
+        "The player battled past his rival.",
+        "The club agreed a fee for the winger.",
+        "Crowds welcome the new year.",
+        "The retailer declared war on fake reviews.",
+        "The two firms settled their legal dispute.",
+    ],
+)
+def test_storms_currencies_animals_coins_matches_and_firms_are_no_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+def test_a_transferred_prisoner_keeps_the_agreement(scorer):
+    result = scorer.score_sentence("The UK agrees to the transfer of the prisoner.")
+    assert result.score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 32 (lexicon 2026.12.10, scorer-9) ----------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Paris summoned the Iranian ambassador.",
+        "The government extended compulsory military service.",
+        "The ceasefire deal fell through.",
+        "Students rally outside the embassy.",
+    ],
+)
+def test_batch_32_summoned_envoys_the_draft_and_failed_deals_are_escalatory(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+def test_troops_moving_back_withdraw_and_families_moving_back_do_not(scorer):
+    assert scorer.score_sentence("Troops moved back from the ridge.").score <= DEESCALATORY_THRESHOLD
+    assert scorer.score_sentence("The family moved back from Spain.").score == 0.0
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The court summoned three witnesses.",
+        "Japan began the release of treated water.",
+        "Film piracy sites cost studios millions.",
+        "Climbers queued below the summit of the mountain.",
+        "NASA launched a probe to Mars.",
+        "The bank fired a rate-hike salvo at inflation.",
+        "The club targets a new striker.",
+        "The exhibition opens at the war museum.",
+    ],
+)
+def test_witnesses_water_online_piracy_peaks_space_probes_rates_and_museums_are_no_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
