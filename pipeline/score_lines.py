@@ -4,7 +4,8 @@ One worker reading a pipe or a terminal scores line by line, writing each result
 read; reading a regular file, it scores in batches as below, in this process. With more workers the
 lines are read in rounds of up to ROUND_LINES; for each round this process forks workers - 1
 children, which inherit the compiled scorer and the lines (nothing is re-read, re-compiled or
-sent), and every process scores a contiguous share. Each child writes its share straight to the
+sent), and every process scores a contiguous share (with two workers its end is not fixed: the
+parent claims pieces from the front, the child from the back, until they meet). Each child writes its share straight to the
 output's file descriptor when the share before it has been written, so the output crosses no pipe
 either. The output is exactly what the single-process path writes (tests compare them byte for byte).
 
