@@ -4,7 +4,8 @@ One worker reading a pipe or a terminal scores line by line, writing each result
 read; reading a regular file, it scores in batches as below, in this process. With more workers the
 lines are read in rounds of up to ROUND_LINES; for each round this process forks workers - 1
 children, which inherit the compiled scorer and the lines (nothing is re-read, re-compiled or
-sent), and every process scores a contiguous share. Each child writes its share straight to the
+sent), and every process scores a contiguous share (with two workers its end is not fixed: the
+parent claims pieces from the front, the child from the back, until they meet). Each child writes its share straight to the
 output's file descriptor when the share before it has been written, so the output crosses no pipe
 either. The output is exactly what the single-process path writes (tests compare them byte for byte).
 
@@ -41,6 +42,8 @@ from pipeline.text import split_sentences
 BATCH_LINES = 2000
 # Lines read before the workers fork for them: each round is split between them.
 ROUND_LINES = 100_000
+# With two workers, the pieces of a round they claim one by one (see _score_round).
+CLAIM_LINES = 500
 BIG_LINE = 1_000_000  # characters: a longer line is streamed sentence by sentence
 
 
@@ -181,9 +184,26 @@ def _score_round(lines: list[str], lexicon_path: Path | None, workers: int, sink
     to them. With a file descriptor under the output, each child writes its share there itself once
     the process before it has passed it the turn (a byte over a pipe), so no output crosses between
     processes either; otherwise its share comes back in its report. A child's report is its line
-    count, or its exception, which is raised here."""
-    size = -(-len(lines) // workers)
-    shares = [lines[start : start + size] for start in range(0, len(lines), size)]
+    count, or its exception, which is raised here.
+
+    With two workers the split point is not fixed: the lines are cut in CLAIM_LINES pieces, one
+    token each in a pipe; this process takes pieces from the front and the child from the back, a
+    token per piece, until none is left, so the two meet wherever the faster one (on a machine
+    shared with other jobs) has got to. The output is the same whichever process scores a piece."""
+    claims: int | None = None
+    if workers == 2:
+        pieces = [lines[start : start + CLAIM_LINES] for start in range(0, len(lines), CLAIM_LINES)]
+        claims, fill = os.pipe()
+        try:
+            _write_all(fill, b"x" * len(pieces))  # a few hundred bytes: fits the pipe's buffer
+        finally:
+            os.close(fill)  # no writer left: a read past the last token returns b"" at once
+        shares: list[list[str]] = [[], []]
+        groups: list[list[list[str]]] = [pieces, pieces[::-1]]
+    else:
+        size = -(-len(lines) // workers)
+        shares = [lines[start : start + size] for start in range(0, len(lines), size)]
+        groups = [[share] for share in shares]
     turns = [os.pipe() for _ in shares[1:]]  # turns[k - 1]: child k may write
     reports = [os.pipe() for _ in shares[1:]]
     sink.flush()  # nothing buffered may be written after a child's share
@@ -192,10 +212,12 @@ def _score_round(lines: list[str], lexicon_path: Path | None, workers: int, sink
         for k in range(1, len(shares)):
             pid = os.fork()
             if pid == 0:
-                _child(k, shares[k], lexicon_path, sink, turns, reports)  # never returns
+                _child(k, groups[k], lexicon_path, sink, turns, reports, claims)  # never returns
             children.append(pid)
     except BaseException:
         _stop(children, turns, reports)
+        if claims is not None:
+            os.close(claims)
         raise
     for number, (read_end, write_end) in enumerate(turns):
         os.close(read_end)
@@ -206,12 +228,14 @@ def _score_round(lines: list[str], lexicon_path: Path | None, workers: int, sink
     written = 0
     done = False
     try:
-        for count, data in _share_batches(shares[0], lexicon_path, sink):  # the first share streams
+        for count, data in _claimed_batches(groups[0], lexicon_path, sink, claims):  # the first share streams
             sink.write(data)
             written += count
         sink.flush()
         done = True
     finally:
+        if claims is not None:
+            os.close(claims)
         os.write(turns[0][1], b"y" if done else b"n")
         os.close(turns[0][1])
         if not done:
@@ -247,16 +271,30 @@ def _share_batches(
         yield _score_batch((lexicon_path, lines[start : start + BATCH_LINES], sink.encoding, sink.errors))
 
 
+def _claimed_batches(
+    pieces: list[list[str]], lexicon_path: Path | None, sink: _Sink, claims: int | None
+) -> Iterator[tuple[int, str | bytes]]:
+    """The output of `pieces`, in their order: all of them without `claims`; with it, one piece per
+    token read from it (a one-byte read: two processes never get the same token), until none is left."""
+    for piece in pieces:
+        if claims is not None and not os.read(claims, 1):
+            return
+        yield from _share_batches(piece, lexicon_path, sink)
+
+
 def _child(
     k: int,
-    lines: list[str],
+    pieces: list[list[str]],
     lexicon_path: Path | None,
     sink: _Sink,
     turns: list[tuple[int, int]],
     reports: list[tuple[int, int]],
+    claims: int | None = None,
 ) -> None:
     """Child k: score its share, wait for its turn, write (or report) the output, pass the turn on,
-    report; then leave at once (os._exit: no atexit handlers, no flushing of the parent's buffers)."""
+    report; then leave at once (os._exit: no atexit handlers, no flushing of the parent's buffers).
+    With `claims` its pieces come from the back of the round (last first) and it scores those it
+    claims; its output is put back in input order before it is written."""
     status = 1
     try:
         turn = turns[k - 1][0]
@@ -272,13 +310,22 @@ def _child(
             if write_end != report:
                 os.close(write_end)
         failure: BaseException | None = None
-        count, data = 0, []
+        count, parts = 0, []
         try:
-            for batch_count, chunk in _share_batches(lines, lexicon_path, sink):
-                count += batch_count
-                data.append(chunk)
+            for piece in pieces:
+                if claims is not None and not os.read(claims, 1):
+                    break
+                batches = list(_share_batches(piece, lexicon_path, sink))
+                count += sum(batch_count for batch_count, _ in batches)
+                parts.append([chunk for _, chunk in batches])
         except Exception as exc:
             failure = exc
+            if claims is not None:  # take the tokens left, so the parent stops scoring soon
+                while os.read(claims, 4096):
+                    pass
+        if claims is not None:
+            parts.reverse()  # claimed last piece first
+        data: list[str | bytes] | None = [chunk for piece in parts for chunk in piece]
         go = os.read(turn, 1) == b"y"  # b"n", or nothing if the parent died: write nothing
         if go and failure is None and sink.fd is not None:
             try:
