@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from pipeline.parse import host_key
+
 
 class FeedListError(ValueError):
     """The feed list cannot be used; the message names the file and the problem."""
@@ -22,15 +24,11 @@ class FeedSpec:
 
 
 def outlet_key(feed_url: str) -> str:
-    """The outlet a feed belongs to, for counting independent outlets: the feed URL's host (lower
-    case, port kept, a leading "www." dropped), so BBC's world and Middle East feeds are one outlet;
+    """The outlet a feed belongs to, for counting independent outlets: the feed URL's host as
+    `parse.host_key` gives it (lower case, a port unless the default one), a leading "www." dropped, so BBC's world and Middle East feeds are one outlet;
     a URL without a host (a local file, an archive's ``archive:<outlet>``) is its own outlet."""
-    parts = urlsplit(feed_url)
-    host = (parts.hostname or "").rstrip(".")
-    if not host:
-        return feed_url
-    host = host.removeprefix("www.")
-    return f"{host}:{parts.port}" if parts.port else host
+    host = host_key(feed_url)
+    return host.removeprefix("www.") if host else feed_url
 
 
 def _resolve(raw: str, base: Path, where: str) -> str:

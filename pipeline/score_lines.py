@@ -228,9 +228,10 @@ def _score_round(lines: list[str], lexicon_path: Path | None, workers: int, sink
     written = 0
     done = False
     try:
-        for count, data in _claimed_batches(groups[0], lexicon_path, sink, claims):  # the first share streams
-            sink.write(data)
-            written += count
+        for piece in _claimed(groups[0], claims):  # the first share streams
+            for count, data in _share_batches(piece, lexicon_path, sink):
+                sink.write(data)
+                written += count
         sink.flush()
         done = True
     finally:
@@ -271,15 +272,13 @@ def _share_batches(
         yield _score_batch((lexicon_path, lines[start : start + BATCH_LINES], sink.encoding, sink.errors))
 
 
-def _claimed_batches(
-    pieces: list[list[str]], lexicon_path: Path | None, sink: _Sink, claims: int | None
-) -> Iterator[tuple[int, str | bytes]]:
-    """The output of `pieces`, in their order: all of them without `claims`; with it, one piece per
-    token read from it (a one-byte read: two processes never get the same token), until none is left."""
+def _claimed(pieces: list[list[str]], claims: int | None) -> Iterator[list[str]]:
+    """`pieces` in their order: all of them without `claims`; with it, one piece per token read from
+    it (a one-byte read: two processes never get the same token), until none is left."""
     for piece in pieces:
         if claims is not None and not os.read(claims, 1):
             return
-        yield from _share_batches(piece, lexicon_path, sink)
+        yield piece
 
 
 def _child(
@@ -312,9 +311,7 @@ def _child(
         failure: BaseException | None = None
         count, parts = 0, []
         try:
-            for piece in pieces:
-                if claims is not None and not os.read(claims, 1):
-                    break
+            for piece in _claimed(pieces, claims):
                 batches = list(_share_batches(piece, lexicon_path, sink))
                 count += sum(batch_count for batch_count, _ in batches)
                 parts.append([chunk for _, chunk in batches])

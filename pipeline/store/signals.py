@@ -79,9 +79,8 @@ def _ranking_rows(
         .where(day.between(since, until), s.score >= ESCALATORY_THRESHOLD)
     ).all():
         actors_of[sentence_id].append(actor)
-    # (day, actor) -> normalised text -> its reading; and the outlets
+    # (day, actor) -> normalised text -> its reading
     texts: dict[tuple[date, str], dict[str, _DayText]] = defaultdict(dict)
-    outlets: dict[tuple[date, str], set[str]] = defaultdict(set)
     for sentence_id, d, feed_id, text, score, matches in conn.execute(escalatory).all():
         found = json.loads(matches) if matches else []
         categories = {m.get("category") for m in found if float(m.get("effective_weight", 1.0)) > 0}
@@ -100,7 +99,6 @@ def _ranking_rows(
             cell = texts[d, actor]
             known = cell.get(key)
             cell[key] = reading if known is None else known.with_copy(reading)
-            outlets[d, actor].add(outlet_of[feed_id])
     rows = []
     for (d, actor), cell in texts.items():
         plain = [v for v in cell.values() if not v.context]
@@ -108,7 +106,8 @@ def _ranking_rows(
         for text_reading in plain:  # which kinds of act the day's texts assert, outside context
             for category in text_reading.asserted:
                 acts[category] = max(acts.get(category, 0.0), round(text_reading.score, 6))
-        rows.append(_measure_row(d, actor, cell, plain, acts, len(outlets[d, actor]), int(active.get(d, 0))))
+        outlets = len(frozenset().union(*(v.outlets for v in cell.values())))
+        rows.append(_measure_row(d, actor, cell, plain, acts, outlets, int(active.get(d, 0))))
     return rows
 
 
