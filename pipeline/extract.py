@@ -45,6 +45,8 @@ from typing import Any
 
 import yaml
 
+from pipeline import interrupts
+
 EXTRACTOR = "trafilatura"
 DEFAULT_BOILERPLATE = Path(__file__).parent / "data" / "page_boilerplate.yaml"
 
@@ -676,7 +678,8 @@ def extract_page(
         return _failed(url, NOT_HTML, version, encoding)
     try:
         return _extract(markup, url, encoding, version, rules, options)
-    except Exception:  # trafilatura or lxml giving up on a hostile page must not stop a run
+    except Exception as exc:  # trafilatura or lxml giving up on a hostile page must not stop a run
+        interrupts.reraise_if_stopping(exc)
         return _failed(url, EXTRACTION_FAILED, version, encoding)
 
 

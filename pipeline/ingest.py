@@ -121,6 +121,7 @@ class FeedWorkers:
             for _ in range(self.processes):
                 self._pool.submit(warm_up, settings.scoring.lexicon_file, settings.scoring.gazetteer_file)
         except Exception as exc:
+            interrupts.reraise_if_stopping(exc)
             self._give_up(exc)
 
     def _give_up(self, exc: Exception) -> None:
@@ -139,6 +140,7 @@ class FeedWorkers:
         try:
             return self._pool.map(function, chunks, *(itertools.repeat(c) for c in common))
         except Exception as exc:
+            interrupts.reraise_if_stopping(exc)
             self._give_up(exc)
             return None
 
@@ -194,6 +196,7 @@ def _ingest_in_workers(result: FetchResult, ctx: PipelineContext, run_id: str) -
             except StopIteration:
                 return None
             except Exception as exc:  # a worker died; the functions themselves never raise
+                interrupts.reraise_if_stopping(exc)
                 raise _WorkersFailed(f"{type(exc).__name__}: {exc}") from exc
             if part.error:  # should not happen: the whole document is well-formed
                 raise _WorkersFailed(part.error)
@@ -362,6 +365,10 @@ def _safe_process(result: FetchResult, ctx: PipelineContext, run_id: str) -> Fee
     try:
         return process_fetch(result, ctx, run_id)
     except Exception as exc:  # one broken feed must not stop the run; its reason is recorded
+        # ... but a stop must. Cut mid-transaction on PostgreSQL, the rollback can fail and its
+        # error replace the KeyboardInterrupt; taken for this feed's failure, it let the run go on
+        # (signals and alerts on the other feeds alone, exit code 0).
+        interrupts.reraise_if_stopping(exc)
         log.exception("processing feed %s failed", result.source)
         reason = f"processing failed: {type(exc).__name__}: {exc}"[:500]
         try:

@@ -63,6 +63,14 @@ def is_stop(exc: BaseException) -> bool:
     return isinstance(exc, KeyboardInterrupt) or stopping()
 
 
+def reraise_if_stopping(exc: BaseException) -> None:
+    """For a broad `except Exception` that records a failure and goes on (one broken feed, page or
+    channel must not stop a run): the stop in disguise (see `stopping`) is raised again, so it stops
+    the command instead of becoming that item's failure while the run carries on without it."""
+    if stopping():
+        raise exc
+
+
 def was_stopped() -> bool:
     """Whether a SIGINT/SIGTERM stopped the last stop_on_signals block (asked after it ended)."""
     return _state.stopped

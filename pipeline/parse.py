@@ -33,6 +33,7 @@ from xml.parsers import expat
 
 import feedparser
 
+from pipeline import interrupts
 from pipeline.text import html_to_text, split_sentences, strip_boilerplate
 
 # Query parameters that only track the reader; two links that differ only in these are the same article.
@@ -371,6 +372,7 @@ def read_part(body: bytes, source: str, fetched_at: datetime) -> FeedPart:
     try:
         parsed = feedparser.parse(io.BytesIO(cleaned), sanitize_html=False, resolve_relative_uris=False)
     except Exception as exc:  # feedparser is robust, but a parser crash must stay this feed's problem
+        interrupts.reraise_if_stopping(exc)
         return FeedPart(None, (), error=f"not a feed: {type(exc).__name__}: {exc}"[:300])
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")

@@ -26,6 +26,8 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
+from pipeline import interrupts
+
 log = logging.getLogger(__name__)
 CHUNK = 500
 TRANSIENT_ATTEMPTS = 6
@@ -178,6 +180,7 @@ def run_transaction(
             with engine.begin() as conn:
                 return work(conn)
         except DBAPIError as exc:
+            interrupts.reraise_if_stopping(exc)  # a stop is never retried as a concurrent writer
             if attempt == TRANSIENT_ATTEMPTS or not is_transient(exc, conflicts=retry_on_conflict):
                 raise
             delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())

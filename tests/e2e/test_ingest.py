@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from dataclasses import replace
 from pathlib import Path
 
@@ -141,3 +143,39 @@ def test_ingest_source_local_file_and_conditional_get(warehouse_url, warehouse, 
     second = ingest_source(url, ctx, "run-2")
     assert second.ok and second.not_modified
     assert second.new_articles == 0
+
+
+def test_a_stop_that_a_store_error_replaced_still_stops_the_run(warehouse_url, warehouse, served_feeds, monkeypatch):
+    """Ctrl-C while a feed's transaction runs on PostgreSQL: the rollback can fail on the cut
+    connection and its error replace the KeyboardInterrupt. That error is the stop, not the feed's
+    failure: the run stops there (interrupted) instead of going on to signals and alerts without
+    that feed. (The failing rollback is simulated: its timing cannot be produced on demand.)"""
+    from pipeline.interrupts import is_stop, stop_on_signals
+
+    ctx = _context(warehouse_url, warehouse)
+    real_store, calls = warehouse.store_feed_batch, []
+
+    def store_feed_batch(*args, **kwargs):
+        calls.append(args[0].feed_url)
+        if len(calls) == 2:
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+            finally:
+                raise RuntimeError("can't rollback: the connection was cut mid-command")  # noqa: B012
+        return real_store(*args, **kwargs)
+
+    monkeypatch.setattr(warehouse, "store_feed_batch", store_feed_batch)
+    with pytest.raises(RuntimeError) as stopped, stop_on_signals():
+        try:
+            run_cycle(served_feeds, ctx, trigger="test", notify=False)
+        except RuntimeError as exc:
+            assert is_stop(exc)
+            raise
+    assert len(calls) == 2 and "rollback" in str(stopped.value)  # the third feed was never stored
+    with warehouse.engine.connect() as conn:
+        t = warehouse.tables
+        assert conn.execute(sa.select(t["pipeline_runs"].c.status)).scalars().all() == ["interrupted"]
+        assert conn.execute(sa.select(sa.func.count()).select_from(t["daily_signals"])).scalar_one() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(t["alerts"])).scalar_one() == 0
+        failures = conn.execute(sa.select(sa.func.count()).select_from(t["fetch_log"]).where(~t["fetch_log"].c.ok))
+        assert failures.scalar_one() == 0  # the stop was not recorded as the feed's failure

@@ -44,7 +44,12 @@ if _after:  # the clock starts at the first statement: the command is at work
     @event.listens_for(Engine, "before_cursor_execute")
     def _start(*_args):
         if not _started:
-            _started.append(threading.Timer(float(_after), os.kill, (os.getpid(), _sig)))
+            def _stop():
+                if os.environ.get("HOOK_SENT"):
+                    open(os.environ["HOOK_SENT"], "w").close()
+                os.kill(os.getpid(), _sig)
+
+            _started.append(threading.Timer(float(_after), _stop))
             _started[0].daemon = True
             _started[0].start()
 '''
@@ -207,10 +212,13 @@ def test_an_interrupted_run_loses_nothing(tmp_path, warehouses, webhook):
     for number, moment in enumerate(_moments(statements, 22 if warehouses.backend == "sqlite" else 10)):
         db_url = warehouses.new(f"w{number}")
         (tmp_path / "sitecustomize.py").write_text(HOOK)
-        stopped = _run(db_url, tmp_path, webhook, **moment)
+        sent = tmp_path / f"sent{number}"
+        stopped = _run(db_url, tmp_path, webhook, **moment, HOOK_SENT=str(sent))
         label = f"moment {moment}"
         timed = "HOOK_AFTER_S" in moment
-        if not (timed and stopped.returncode == 0):  # a timer may fire after a fast run ended
+        if timed and stopped.returncode == 0:  # a timer may fire after a fast run ended, not before
+            assert not sent.exists(), f"{label}: the stop was taken for a failure and the run went on"
+        else:
             assert stopped.returncode == 130, f"{label}: {stopped.returncode} {stopped.stderr[-500:]}"
             assert "Traceback" not in stopped.stderr, label
             last = [line for line in stopped.stderr.splitlines() if line.strip()][-1]

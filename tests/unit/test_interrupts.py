@@ -69,3 +69,52 @@ def test_a_stop_that_a_cleanup_error_replaced_is_still_known_as_the_stop():
     assert seen == [(True, True)] and not stopping()
     # outside a stop, only a KeyboardInterrupt is one
     assert is_stop(KeyboardInterrupt()) and not is_stop(DriverError("a plain failure"))
+
+
+def test_a_broad_handler_gives_the_stop_back_and_a_plain_failure_stays_its_own():
+    from pipeline.interrupts import reraise_if_stopping
+
+    class DriverError(Exception):
+        pass
+
+    outcomes = []
+    with pytest.raises(DriverError), stop_on_signals():
+        for item in ("first", "second", "third"):
+            try:
+                if item == "first":
+                    raise DriverError("a feed that is really broken")
+                try:
+                    _signal(signal.SIGINT)
+                finally:  # the stop, replaced by a cleanup error
+                    raise DriverError("rollback failed")  # noqa: B012
+            except DriverError as exc:
+                reraise_if_stopping(exc)
+                outcomes.append((item, str(exc)))  # recorded as the item's failure, and on
+    assert outcomes == [("first", "a feed that is really broken")]  # the second stopped the loop
+    reraise_if_stopping(DriverError("outside a stop nothing is raised"))
+
+
+def test_a_transaction_the_stop_cut_short_is_not_retried(tmp_path):
+    """run_transaction retries a transaction a concurrent writer broke; a stop disguised as such an
+    error (SQLite's "database is locked") ends it at once."""
+    import sqlalchemy as sa
+    from sqlalchemy.exc import OperationalError
+
+    from pipeline.store.engine import run_transaction
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    tries = []
+
+    def work(conn):
+        tries.append(1)
+        if len(tries) == 1:  # an ordinary lock: retried
+            raise OperationalError("insert", {}, Exception("database is locked"))
+        try:
+            _signal(signal.SIGTERM)
+        finally:
+            raise OperationalError("insert", {}, Exception("database is locked"))  # noqa: B012
+
+    with pytest.raises(OperationalError), stop_on_signals():
+        run_transaction(engine, work, "test")
+    assert len(tries) == 2
+    engine.dispose()
