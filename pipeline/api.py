@@ -111,7 +111,7 @@ def sentences(
     matches (every match with its modifiers), the article (title, url, published_at) and outlet.
     `actors`: sentences naming any of them; `min_score`/`max_score`: score bounds. `distinct`:
     each text once a day, as evidence is shown (wire copies folded), with `copies` (items that
-    carried it) and `outlets` (distinct feeds)."""
+    carried it) and `outlets` (distinct outlets: a publisher's two feeds count once)."""
     first, last = _days(since, until)
     result = _read(
         db,

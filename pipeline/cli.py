@@ -596,7 +596,7 @@ def detect(
     critical: Annotated[float | None, typer.Option(help="Surprise for 'critical'")] = None,
     spread_floor: Annotated[float | None, typer.Option(help="Spread floor, index points")] = None,
     min_articles: Annotated[int | None, typer.Option(help="Articles needed on the day")] = None,
-    min_sources: Annotated[int | None, typer.Option(help="Distinct feeds needed on the day")] = None,
+    min_sources: Annotated[int | None, typer.Option(help="Distinct outlets needed on the day")] = None,
     cooldown_days: Annotated[int | None, typer.Option(help="Quiet days after an alert")] = None,
 ) -> None:
     """Run spike detection over each day of a range; a range in the past is a backtest."""

@@ -11,7 +11,8 @@ index and the count of escalatory / de-escalatory sentences, ``KINDS``):
   detector "ewma": baseline/spread = exponentially weighted mean/std over the window, spread floored;
   surprise = (value - baseline) / spread; the measure with the larger surprise decides (the first
   measure on a tie); a candidate needs surprise >= the 'watch' threshold, at least min_history_days of
-  history, min_articles articles and min_sources distinct feeds on D (one article cannot page anyone);
+  history, min_articles articles and min_sources distinct outlets on D (daily_signals.sources: a publisher's
+  two feeds are one outlet; one article cannot page anyone);
   the cooldown then suppresses it when an alert at least as severe fired for the same actor and kind
   within cooldown_days before D (so a rising severity still re-alerts).
 The median/MAD pair ignores a burst inside the window and copes with zero-heavy series (the floor

@@ -87,7 +87,7 @@ class _Sentence:
     url: str | None
     feed: str
     copies: int = 1  # items that carried this text (wire copies), shown once
-    outlets: int = 1  # distinct feeds among them
+    outlets: int = 1  # distinct outlets among them (feeds.outlet)
 
 
 # -- escaping -------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ For a UTC day d and an actor a, over the sentences of articles published on d th
     deescalatory_sentences   = #{score <= DEESCALATORY_THRESHOLD}
     escalation_index         = 100 * sum(max(score, 0)) / (n + 3)
     deescalation_index       = 100 * sum(max(-score, 0)) / (n + 3)
-    articles, sources        = distinct articles, distinct feeds that carried them
+    articles, sources        = distinct articles, distinct outlets of the feeds that carried them
+                               (feeds.outlet = feeds.outlet_key of the feed URL: BBC's world and
+                               Middle East feeds are one source)
     max_score                = max(score)
 The index is a mean intensity, not a count: a busier news day with the same mix of language does
 not rise. The "+ 3" shrinks thin days toward 0, so one angry sentence is not a 100-point day.

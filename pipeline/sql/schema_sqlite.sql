@@ -69,6 +69,7 @@ CREATE TABLE feeds (
 	last_success_at DATETIME, 
 	last_status INTEGER, 
 	last_error TEXT, 
+	outlet TEXT NOT NULL, 
 	PRIMARY KEY (feed_id), 
 	UNIQUE (url)
 );

@@ -79,10 +79,10 @@ def _terms(matches: list[dict[str, Any]]) -> list[str]:
 
 
 def _distinct_by_day(rows: list[dict[str, Any]], limit: int | None) -> list[dict[str, Any]]:
-    """`rows` (by day) with each text once per day, with its copies and outlets (distinct feeds)."""
+    """`rows` (by day) with each text once per day, with its copies and outlets (distinct outlets)."""
     out: list[dict[str, Any]] = []
     for _day, group in itertools.groupby(rows, key=lambda r: r["day"]):
-        out += distinct_texts([{**r, "feed_id": r["feed_url"]} for r in group])
+        out += distinct_texts(list(group))
         if limit is not None and len(out) >= limit:
             return out[:limit]
     return out
@@ -141,6 +141,7 @@ class AnalystStore:
                 a.published_at,
                 f.title.label("outlet"),
                 f.url.label("feed_url"),
+                f.outlet.label("outlet_key"),
             )
             .select_from(
                 sentences.join(articles, a.article_id == s.article_id).join(feeds, f.feed_id == a.feed_id)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pipeline.articles import ArticleRecord, SentenceRecord
 from pipeline.clock import now_utc
+from pipeline.feeds import outlet_key
 from pipeline.parse import canonical_url, host_key
 from pipeline.store.engine import (
     ConcurrentWriteError,
@@ -292,6 +293,7 @@ def _existing_keys(conn: Connection, keys: Iterable[str]) -> set[str]:
 def _upsert_feed(conn: Connection, fetch: FetchRecord) -> int:
     values: dict[str, Any] = {
         "url": fetch.feed_url,
+        "outlet": outlet_key(fetch.feed_url),
         "first_seen_at": fetch.fetched_at,
         "last_fetched_at": fetch.fetched_at,
         "last_status": fetch.status,

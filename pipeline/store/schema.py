@@ -28,6 +28,9 @@ feeds = sa.Table(
     sa.Column("last_success_at", UTCDateTime),
     sa.Column("last_status", sa.Integer),
     sa.Column("last_error", sa.Text),
+    # The outlet the feed belongs to (`pipeline.feeds.outlet_key` of its URL, written with the row;
+    # migration 0009): what counts independent outlets, so a publisher's two feeds are one source.
+    sa.Column("outlet", sa.Text, nullable=False),
 )
 
 fetch_log = sa.Table(

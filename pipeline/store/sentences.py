@@ -23,21 +23,22 @@ def normalised_text(text: str) -> str:
 
 
 def distinct_texts(rows: Sequence[Mapping[str, Any]], limit: int | None = None) -> list[dict[str, Any]]:
-    """`rows` (strongest first, each with `text` and `feed_id`) with each text once: the first
-    (strongest) row of a text stands for all of them, with `copies` (rows that carried it) and
-    `outlets` (distinct feeds among them); at most `limit` texts, in the order of their first row."""
+    """`rows` (strongest first, each with `text` and `outlet_key`, its feed's `feeds.outlet`) with
+    each text once: the first (strongest) row of a text stands for all of them, with `copies` (rows
+    that carried it) and `outlets` (distinct outlets among them: a publisher's two feeds are one); at
+    most `limit` texts, in the order of their first row."""
     distinct: dict[str, dict[str, Any]] = {}
-    feeds_of: dict[str, set[Any]] = {}
+    outlets_of: dict[str, set[Any]] = {}
     for row in rows:
         key = normalised_text(row["text"])
         if key not in distinct:
             if limit is not None and len(distinct) >= limit:
                 continue  # past the limit only copies of the kept texts count
-            distinct[key] = {k: v for k, v in row.items() if k != "feed_id"} | {"copies": 0}
-            feeds_of[key] = set()
+            distinct[key] = {k: v for k, v in row.items() if k != "outlet_key"} | {"copies": 0}
+            outlets_of[key] = set()
         distinct[key]["copies"] += 1
-        feeds_of[key].add(row["feed_id"])
-    return [{**item, "outlets": len(feeds_of[key])} for key, item in distinct.items()]
+        outlets_of[key].add(row["outlet_key"])
+    return [{**item, "outlets": len(outlets_of[key])} for key, item in distinct.items()]
 
 
 class SentenceStore:
@@ -69,7 +70,7 @@ class SentenceStore:
                 a.c.published_at,
                 f.c.url.label("feed"),
                 f.c.title.label("outlet"),
-                a.c.feed_id,
+                f.c.outlet.label("outlet_key"),
             )
             .join(a, a.c.article_id == s.c.article_id)
             .join(f, f.c.feed_id == a.c.feed_id)
@@ -99,7 +100,7 @@ class SentenceStore:
                     "published_at": r["published_at"].isoformat(),
                     "feed": r["feed"],
                     "outlet": r["outlet"] or r["feed"],
-                    "feed_id": r["feed_id"],
+                    "outlet_key": r["outlet_key"],
                 }
                 for r in rows
             ],
@@ -124,7 +125,7 @@ class SentenceStore:
                 a.url,
                 f.title.label("feed_title"),
                 f.url.label("feed_url"),
-                a.feed_id,
+                f.outlet.label("outlet_key"),
             )
             .select_from(
                 sentences.join(articles, a.article_id == s.article_id).join(feeds, f.feed_id == a.feed_id)

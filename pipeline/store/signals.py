@@ -15,7 +15,6 @@ from sqlalchemy.engine import Connection, Engine
 
 from pipeline.actors import ALL_ACTORS
 from pipeline.clock import now_utc
-from pipeline.feeds import outlet_key
 from pipeline.score import DEESCALATORY_THRESHOLD, ESCALATORY_THRESHOLD, asserted_acts, read_in_context
 from pipeline.store.engine import advisory_lock, run_transaction
 from pipeline.store.schema import (
@@ -61,7 +60,7 @@ def _ranking_rows(
     s, a, sa_ = sentences.c, articles.c, sentence_actors.c
     day = a.published_day
     # Outlets, not feeds: two feeds of one publisher (its world and its regional feed) are one outlet.
-    outlet_of = {feed_id: outlet_key(url) for feed_id, url in conn.execute(sa.select(feeds.c.feed_id, feeds.c.url))}
+    outlet_of = dict(conn.execute(sa.select(feeds.c.feed_id, feeds.c.outlet)).all())
     active_outlets: dict[date, set[str]] = defaultdict(set)
     for d, feed_id in conn.execute(sa.select(day, a.feed_id).where(day.between(since, until)).distinct()):
         active_outlets[d].add(outlet_of[feed_id])
@@ -119,7 +118,7 @@ class _DayText:
     material: frozenset[str]  # material categories it carries (not verbal ones)
     context: bool  # read as a disaster, an accident or crime
     named: frozenset[str]  # the actors its copies name
-    outlets: frozenset[str]  # the outlets that carried it (feeds.outlet_key)
+    outlets: frozenset[str]  # the outlets that carried it (feeds.outlet)
     asserted: frozenset[str]  # the material acts it asserts (score.asserted_acts)
 
     def with_copy(self, copy: _DayText) -> _DayText:
@@ -208,10 +207,15 @@ def _sources(
     since: date,
     until: date,
 ) -> sa.Select:
-    """Distinct feeds per (day, actor): a separate query, since one article can have many sources."""
+    """Distinct outlets per (day, actor) among the feeds that carried its articles (feeds.outlet: a
+    publisher's two feeds are one source): a separate query, since one article can have many sources."""
     return (
-        sa.select(day_column, actor_column, sa.func.count(sa.distinct(article_sources.c.feed_id)))
-        .select_from(source.join(article_sources, article_sources.c.article_id == articles.c.article_id))
+        sa.select(day_column, actor_column, sa.func.count(sa.distinct(feeds.c.outlet)))
+        .select_from(
+            source.join(article_sources, article_sources.c.article_id == articles.c.article_id).join(
+                feeds, feeds.c.feed_id == article_sources.c.feed_id
+            )
+        )
         .where(articles.c.published_day.between(since, until))
         .group_by(day_column, actor_column)
     )

@@ -277,7 +277,8 @@ def _deadlock_the_writer(engine, source: str, key: str, ready: threading.Event, 
             conn.execute(sa.text("set deadlock_timeout = '60s'"))
             other = conn.execute(
                 sa.text(
-                    "insert into feeds (url, first_seen_at) values ('https://blocker.example/rss', :t) returning feed_id"
+                    "insert into feeds (url, outlet, first_seen_at)"
+                    " values ('https://blocker.example/rss', 'blocker.example', :t) returning feed_id"
                 ),
                 {"t": FETCHED},
             ).scalar_one()

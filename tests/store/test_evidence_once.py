@@ -89,3 +89,26 @@ def test_the_api_folds_copies_when_asked(warehouse):
         ("Tehran warned again.", 1, 1),
     ]
     assert len(api.sentences(warehouse, distinct=True, limit=1)) == 1
+
+
+def test_the_evidence_texts_view_counts_a_publishers_feeds_as_one_outlet(warehouse):
+    # WIRE in a publisher's world and regional feeds (one outlet) and in another publisher's feed
+    for url, key in [
+        ("https://feeds.pub-a.example/world/rss.xml", "w1"),
+        ("https://feeds.pub-a.example/mideast/rss.xml", "m1"),
+        ("https://www.pub-b.example/rss", "b1"),
+    ]:
+        warehouse.store_feed_batch(fetch_record(url), [_copy(key, WIRE, 0.8)], "r", "v1")
+    result = views.run_select(warehouse.engine, "select text, copies, outlets from evidence_texts")
+    assert [tuple(r) for r in result.rows] == [(WIRE, 3, 2)]
+    every = views.run_select(warehouse.engine, "select outlet from escalation_sentences order by outlet")
+    assert [r[0] for r in every.rows] == ["feeds.pub-a.example", "feeds.pub-a.example", "pub-b.example"]
+    # and the evidence read in Python (top sentences, the report's rows, the API) counts alike
+    assert [(r["copies"], r["outlets"]) for r in warehouse.top_sentences(day=DAY, actor="IRN")] == [(3, 2)]
+    assert [(r["copies"], r["outlets"]) for r in warehouse.range_sentences(DAY, DAY, "IRN", 5, escalatory=True)] == [
+        (3, 2)
+    ]
+    from pipeline import api
+
+    once = api.sentences(warehouse, since=DAY, until=DAY, distinct=True)
+    assert list(zip(once["copies"], once["outlets"], strict=True)) == [(3, 2)]

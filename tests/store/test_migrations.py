@@ -230,10 +230,49 @@ def test_a_warehouse_at_0007_reads_no_pairs_until_its_signals_are_recomputed(eng
             {"d": date(2026, 11, 1)},
         )
     report = migrate.upgrade(engine)
-    assert (report.before, report.after) == ("0007", "0008")
+    assert (report.before, report.after) == ("0007", migrate.head_revision())
     with engine.connect() as conn:  # the existing row got the column's default: no pairs
         assert list(conn.execute(sa.text("select pair_masses from daily_measures")).scalars()) == ["{}"]
     warehouse = Warehouse(engine)
     compute_signals(warehouse, date(2026, 11, 1), date(2026, 11, 1))
     irn = warehouse.signal_rows(date(2026, 11, 1), date(2026, 11, 1))["IRN"][date(2026, 11, 1)]
     assert set(irn["pair_masses"]) == {"ISR"}
+
+
+def test_a_warehouse_at_0008_gets_each_feeds_outlet_and_counts_a_publisher_once(engine):
+    from pipeline.signals import compute_signals
+
+    migrate.upgrade(engine, "0001")
+    _fill_release_one(engine)  # feed 1: https://f.example/rss, its article 1 with an IRN sentence
+    migrate.upgrade(engine, "0008")
+    feeds = {
+        2: "https://www.f.example/world/rss",  # the same publisher's second feed
+        3: "https://feeds.g.example:443/rss",  # a default port written out: no second outlet
+        4: "archive:the-guardian",  # an archive's feed, no host: its own outlet
+    }
+    with engine.begin() as conn:
+        for feed_id, url in feeds.items():
+            conn.execute(
+                sa.text("insert into feeds (feed_id, url, title, first_seen_at) values (:id, :url, 'F', :at)"),
+                {"id": feed_id, "url": url, "at": STAMP},
+            )
+        for feed_id in (1, 2):  # article 1 came through both feeds of the publisher
+            conn.execute(
+                sa.text("insert into article_sources (article_id, feed_id, first_seen_at) values (1, :f, :at)"),
+                {"f": feed_id, "at": STAMP},
+            )
+    report = migrate.upgrade(engine)
+    assert (report.before, report.after) == ("0008", migrate.head_revision())
+    with engine.connect() as conn:
+        outlets = dict(conn.execute(sa.text("select feed_id, outlet from feeds")).all())
+    assert outlets == {1: "f.example", 2: "f.example", 3: "feeds.g.example", 4: "archive:the-guardian"}
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # every feed has one now
+        conn.execute(
+            sa.text("insert into feeds (feed_id, url, first_seen_at) values (5, 'https://h.example/rss', :at)"),
+            {"at": STAMP},
+        )
+    warehouse = Warehouse(engine)
+    compute_signals(warehouse, date(2026, 11, 1), date(2026, 11, 1))
+    with engine.connect() as conn:
+        sources = dict(conn.execute(sa.text("select actor, sources from daily_signals")).all())
+    assert sources == {"IRN": 1, "ALL": 1}  # two feeds, one outlet

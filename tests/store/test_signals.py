@@ -190,6 +190,29 @@ def test_a_publishers_feeds_are_one_outlet(warehouse):
     assert json.loads(irn["pair_masses"]) == {"USA": [pytest.approx(1.6), 2]}
 
 
+def test_a_publishers_feeds_are_one_source(warehouse):
+    # daily_signals.sources (the index path's min_sources gate) counts outlets, as daily_measures do:
+    # a publisher's world and regional feeds (one also carrying the other's article) are one source.
+    world, mideast = "https://feeds.pub-a.example/world/rss.xml", "https://feeds.pub-a.example/mideast/rss.xml"
+    warehouse.store_feed_batch(fetch_record(world), [article("a1", DAY, [(0.8, ("IRN",))])], "r", "v1")
+    warehouse.store_feed_batch(
+        fetch_record(mideast), [article("a1", DAY, [(0.8, ("IRN",))]), article("a2", DAY, [(0.6, ("IRN",))])], "r", "v1"
+    )
+    compute_signals(warehouse, DAY, DAY)
+    rows = _signals(warehouse)
+    assert (rows[(DAY, "IRN")]["articles"], rows[(DAY, "IRN")]["sources"]) == (2, 1)
+    assert rows[(DAY, "ALL")]["sources"] == 1
+    warehouse.store_feed_batch(
+        fetch_record("https://www.pub-b.example/rss"), [article("b1", DAY, [(0.5, ("IRN",))])], "r", "v1"
+    )
+    compute_signals(warehouse, DAY, DAY)
+    rows = _signals(warehouse)
+    assert (rows[(DAY, "IRN")]["articles"], rows[(DAY, "IRN")]["sources"]) == (3, 2)
+    with warehouse.engine.connect() as conn:  # the store writes each feed's outlet with its row
+        outlets = dict(conn.execute(sa.text("select url, outlet from feeds")).all())
+    assert outlets == {world: "feeds.pub-a.example", mideast: "feeds.pub-a.example", "https://www.pub-b.example/rss": "pub-b.example"}
+
+
 def test_ranking_measures_are_recomputed_with_the_signals(warehouse):
     warehouse.store_feed_batch(
         fetch_record(), [_item("a1", DAY, [("Troops shell the border town", 0.9, ATTACK, ("IRN",))])], "r", "v1"

@@ -1,6 +1,7 @@
 -- Escalatory sentences (score >= the scorer's escalatory threshold, from the scoring_thresholds
 -- table that init_schema fills from pipeline.score) with what explains them:
--- score and its parts, the matched terms, the actors tagged, and the article, its link and its feed.
+-- score and its parts, the matched terms, the actors tagged, and the article, its link, its feed and
+-- the feed's outlet (feeds.outlet: a publisher's world and regional feeds are one outlet).
 -- The day is the article's published day (UTC). The actor and term lists come from
 -- _sentence_lists (the only dialect-specific part).
 with escalatory as (
@@ -41,7 +42,8 @@ select
     e.title,
     e.url,
     f.title as feed_title,
-    f.url as feed_url
+    f.url as feed_url,
+    f.outlet
 from escalatory as e
 inner join _sentence_lists as l on l.sentence_id = e.sentence_id
 inner join feeds as f on f.feed_id = e.feed_id

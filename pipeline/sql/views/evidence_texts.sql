@@ -1,6 +1,7 @@
 -- Escalatory evidence, each text once: one row per published day and distinct text of
 -- escalation_sentences, so wire copies of one report carried by several items or outlets are one
--- row. copies: the items that carried the text that day; outlets: the distinct feeds among them;
+-- row. copies: the items that carried the text that day; outlets: the distinct outlets among them
+-- (feeds.outlet, so a publisher's two feeds count once);
 -- first_published_at: the earliest copy. The other columns are those of its strongest copy (the
 -- lowest sentence id among the highest score). Texts are compared exactly as stored, so both
 -- dialects group alike.
@@ -9,7 +10,7 @@ with copies as (
         es.day,
         es.text,
         count(*) as copies,
-        count(distinct es.feed_url) as outlets,
+        count(distinct es.outlet) as outlets,
         min(es.published_at) as first_published_at
     from escalation_sentences as es
     group by es.day, es.text
