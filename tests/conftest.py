@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -11,6 +13,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 # A fresh AIRFLOW_HOME per test session: never reuse a stale metadata DB between runs.
 _airflow_home = tempfile.mkdtemp(prefix="escalation-airflow-")
+atexit.register(shutil.rmtree, _airflow_home, True)  # each session's own home; none left in /tmp
 os.environ["AIRFLOW_HOME"] = _airflow_home
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
