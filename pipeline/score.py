@@ -47,9 +47,8 @@ CONTEXT_MODIFIER_PREFIXES = tuple(f"{kind}:" for kind in CONTEXT_KINDS)
 # Modifiers under which a term names an act that may not have happened, or not now: reported
 # second-hand, to come, denied, demanded, recalled from the past ("protesters demand a military
 # coup"), told as background to the day's news (`recalled`: "the general, who led the coup,
-# arrived") or dated by an earlier year (`dated`: "the 2015 attacks"). Such a term still scores, but it
-# is not an act the text asserts (`asserted_acts`: what
-# the rare-act path of the detector reads).
+# arrived") or dated by its year (`dated`: "the 2015 attacks"). Such a term still scores, but it is not
+# an act the text asserts (`asserted_acts`: what the rare-act path of the detector reads).
 UNASSERTED_MODIFIER_PREFIXES = (
     "hedge:",
     "future:",
