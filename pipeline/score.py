@@ -46,10 +46,18 @@ CONTEXT_KINDS = ("disaster", "accident", "crime")
 CONTEXT_MODIFIER_PREFIXES = tuple(f"{kind}:" for kind in CONTEXT_KINDS)
 # Modifiers under which a term names an act that may not have happened, or not now: reported
 # second-hand, to come, denied, demanded, recalled from the past ("protesters demand a military
-# coup") or told as background to the day's news (`recalled`: "the general, who led the coup,
-# arrived"). Such a term still scores, but it is not an act the text asserts (`asserted_acts`: what
-# the rare-act path of the detector reads).
-UNASSERTED_MODIFIER_PREFIXES = ("hedge:", "future:", "denial:", "appeal:", "retrospective:", "recalled:")
+# coup"), told as background to the day's news (`recalled`: "the general, who led the coup,
+# arrived") or dated by its year (`dated`: "the 2015 attacks"). Such a term still scores, but it is not
+# an act the text asserts (`asserted_acts`: what the rare-act path of the detector reads).
+UNASSERTED_MODIFIER_PREFIXES = (
+    "hedge:",
+    "future:",
+    "denial:",
+    "appeal:",
+    "retrospective:",
+    "recalled:",
+    "dated:",
+)
 
 _CLAUSE_BREAK = re.compile(r"[,;:.!?()\"]|\b(?:but|however|while|whereas|although|though|yet)\b")
 _ES_ENDINGS = ("s", "x", "z", "ch", "sh")
