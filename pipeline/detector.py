@@ -182,10 +182,6 @@ class DayRow:
     # (partner actor, pair mass, pair outlets) of the material texts outside context naming both, sorted
     pairs: tuple[tuple[str, float, int], ...] = ()
 
-    def pair_mass(self, partner: str) -> float:
-        """The summed scores of the day's material texts naming this actor and `partner` (0: none)."""
-        return next((mass for name, mass, _ in self.pairs if name == partner), 0.0)
-
     def act_score(self, category: str) -> float:
         """The best score of the day's texts carrying this kind of act (0 when none did)."""
         return next((score for name, score in self.acts if name == category), 0.0)

@@ -169,7 +169,6 @@ def test_stored_pair_masses_are_read_as_json_or_a_mapping():
     assert day_row(day(0), stored).pairs == (("EU", 1.4, 2), ("POL", 0.7, 1))
     assert day_row(day(0), {**stored, "pair_masses": {}}).pairs == ()
     assert day_row(day(0), {"articles": 1, "sources": 1}).pairs == ()
-    assert day_row(day(0), stored).pair_mass("POL") == 0.7 and day_row(day(0), stored).pair_mass("X") == 0.0
     for bad in ("[1, 2]", '{"POL": 0.7}', '{"POL": [0.7]}'):
         with pytest.raises(ValueError, match="pair_masses"):
             day_row(day(0), {**stored, "pair_masses": bad})
