@@ -321,9 +321,14 @@ class _Term:
     # The widest window of its senses (0 without senses): the words around the term that _reading
     # splits, worked out once here instead of for every occurrence.
     width: int = field(init=False, default=0)
+    # When every sense is an `unless` one: all their words together. A term with none of them in the
+    # words around it keeps its main reading whatever the exceptions say (_reading's fast path).
+    unless_words: frozenset[str] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "width", max((sense.width for sense in self.senses), default=0))
+        if self.senses and not any(sense.requires for sense in self.senses):
+            object.__setattr__(self, "unless_words", frozenset().union(*(sense.words for sense in self.senses)))
 
 
 BEFORE, AFTER, AROUND = "before", "after", "around"
@@ -559,6 +564,15 @@ def _reading(lowered: str, start: int, end: int, term: _Term) -> tuple[float, tu
         [w.strip(strip) for w in reversed(left)],
         [w.strip(strip) for w in lowered[end:].split(None, width)[:width]],
     )
+    unless_words = term.unless_words
+    if (  # none of the sense words within the widest window, as it stands or as _context_word reads it
+        unless_words is not None
+        and unless_words.isdisjoint(near[0])
+        and unless_words.isdisjoint(near[1])
+        and "'" not in (joined := "".join((*near[0], *near[1])))
+        and "-" not in joined
+    ):
+        return _PLAIN
     for sense in term.senses:
         if sense.exceptions and _sense_word(near, sense.exceptions, sense.except_window) is not None:
             continue  # the main reading holds: "army officers ... annulled the election and taken power"

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import html
 import importlib.util
 import re
 import sys
 import threading
 import unicodedata
 from collections.abc import Callable
-from html.parser import HTMLParser
 from pathlib import Path
 
 MAX_SENTENCE_CHARS = 1000
@@ -101,33 +99,41 @@ def _boilerplate() -> re.Pattern[str]:
 _TRUNCATION = re.compile(r"\s*(?:\[\s*(?:…|\.\.\.)\s*\]|\[\s*\.\.\.\s*\])\s*")
 
 
-class _TextExtractor(HTMLParser):
-    """Collects text, turning block elements into paragraph breaks and skipping script/style."""
+@functools.cache
+def _text_extractor() -> type:
+    """The HTML text collector class, built on first use: html.parser (and html's entity table) is
+    about 5 ms of the start-up of `score --jsonl`, which never reads HTML."""
+    from html.parser import HTMLParser
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
+    class _TextExtractor(HTMLParser):
+        """Collects text, turning block elements into paragraph breaks and skipping script/style."""
 
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in _DROP_TAGS:
-            self._skipping += 1
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n\n")
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+            self._skipping = 0
 
-    def handle_startendtag(self, tag: str, attrs: list) -> None:
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n\n")
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            if tag in _DROP_TAGS:
+                self._skipping += 1
+            elif tag in _BLOCK_TAGS:
+                self.parts.append("\n\n")
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _DROP_TAGS:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n\n")
+        def handle_startendtag(self, tag: str, attrs: list) -> None:
+            if tag in _BLOCK_TAGS:
+                self.parts.append("\n\n")
 
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
+        def handle_endtag(self, tag: str) -> None:
+            if tag in _DROP_TAGS:
+                self._skipping = max(0, self._skipping - 1)
+            elif tag in _BLOCK_TAGS:
+                self.parts.append("\n\n")
+
+        def handle_data(self, data: str) -> None:
+            if not self._skipping:
+                self.parts.append(data)
+
+    return _TextExtractor
 
 
 def _normalise(text: str) -> str:
@@ -139,9 +145,11 @@ def _normalise(text: str) -> str:
 
 def html_to_text(markup: str) -> str:
     """Plain text of an HTML fragment; paragraphs separated by blank lines."""
+    import html  # here, not at the top: see _text_extractor
+
     if "<" not in markup:
         return _normalise(html.unescape(markup))
-    extractor = _TextExtractor()
+    extractor = _text_extractor()()
     try:
         extractor.feed(markup)
         extractor.close()
