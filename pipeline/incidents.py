@@ -182,7 +182,9 @@ def _merged_evidence(old: Sequence[Evidence], new: Iterable[Evidence], limit: in
         known = seen[key]
         best = item if abs(item.score) > abs(known.score) else known
         seen[key] = replace(best, copies=known.copies + item.copies, outlets=max(known.outlets, item.outlets))
-    return tuple(sorted(seen.values(), key=lambda e: -abs(e.score))[:limit])
+    # equal scores in text order: the same evidence whichever order the alerts came in
+    ordered = sorted(seen.items(), key=lambda item: (-abs(item[1].score), item[0]))
+    return tuple(evidence for _, evidence in ordered[:limit])
 
 
 def _joins(incident: Incident, candidate: Candidate, day: date) -> bool:

@@ -83,10 +83,14 @@ class SentenceStore:
             query = query.join(sentence_actors, sentence_actors.c.sentence_id == s.c.sentence_id).where(
                 sentence_actors.c.actor == actor
             )
+        # Ties of score go to the earliest copy, then by natural keys: never by the order in which
+        # the articles happened to be stored (feeds stored in another order, or a rerun, would
+        # change which copy stands for a text and in which order equal texts come).
+        ties = (a.c.published_at, a.c.article_key, s.c.seq)
         if descending:
-            query = query.where(s.c.score > 0).order_by(s.c.score.desc(), s.c.sentence_id)
+            query = query.where(s.c.score > 0).order_by(s.c.score.desc(), *ties)
         else:
-            query = query.where(s.c.score < 0).order_by(s.c.score.asc(), s.c.sentence_id)
+            query = query.where(s.c.score < 0).order_by(s.c.score.asc(), *ties)
         with self.engine.connect() as conn:
             rows = conn.execute(query.limit(max(scan, limit))).mappings().all()
         return distinct_texts(
@@ -137,10 +141,11 @@ class SentenceStore:
             query = query.join(sentence_actors, sentence_actors.c.sentence_id == s.sentence_id).where(
                 sentence_actors.c.actor == actor
             )
+        ties = (a.published_at, a.article_key, s.seq)  # as in top_sentences: natural keys, not storage order
         if escalatory:
-            query = query.where(s.score > 0).order_by(s.score.desc(), a.published_day, s.sentence_id)
+            query = query.where(s.score > 0).order_by(s.score.desc(), *ties)
         else:
-            query = query.where(s.score < 0).order_by(s.score.asc(), a.published_day, s.sentence_id)
+            query = query.where(s.score < 0).order_by(s.score.asc(), *ties)
         with self.engine.connect() as conn:
             return distinct_texts([dict(r) for r in conn.execute(query).mappings()], limit)
 

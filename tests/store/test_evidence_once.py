@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 from helpers import article, fetch_record
 
@@ -112,3 +112,29 @@ def test_the_evidence_texts_view_counts_a_publishers_feeds_as_one_outlet(warehou
 
     once = api.sentences(warehouse, since=DAY, until=DAY, distinct=True)
     assert list(zip(once["copies"], once["outlets"], strict=True)) == [(3, 2)]
+
+
+def test_which_copy_stands_for_a_text_does_not_depend_on_the_order_feeds_were_stored(warehouse):
+    """Feeds stored in another order (parallel feed tasks, a rerun after a stop) show the same
+    evidence: among equal scores the earliest copy stands for a text, then the natural keys decide."""
+    later = datetime.combine(DAY, time(18), tzinfo=UTC)
+    warehouse.store_feed_batch(  # stored first, published last
+        fetch_record("https://late.example/rss", feed_title="Late Paper"),
+        [replace(_copy("z-late", WIRE, 0.8), published_at=later), _copy("m-other", "Tehran warned again.", 0.8)],
+        "r",
+        "v1",
+    )
+    warehouse.store_feed_batch(
+        fetch_record("https://early.example/rss", feed_title="Early Wire"),
+        [_copy("a-early", WIRE, 0.8), _copy("b-third", "Militias shelled the port.", 0.8)],
+        "r",
+        "v1",
+    )
+    rows = warehouse.top_sentences(day=DAY, actor="IRN", limit=5)
+    assert [(r["text"], r["outlet"], r["copies"]) for r in rows] == [
+        (WIRE, "Early Wire", 2),  # noon, key a-early: before b-third and m-other
+        ("Militias shelled the port.", "Early Wire", 1),  # noon, key b-third
+        ("Tehran warned again.", "Late Paper", 1),  # noon, key m-other
+    ]
+    ranged = warehouse.range_sentences(DAY, DAY, "IRN", 5, escalatory=True)
+    assert [(r["text"], r["feed_title"]) for r in ranged] == [(r["text"], r["outlet"]) for r in rows]

@@ -220,3 +220,15 @@ def test_an_incident_opened_by_a_grave_act_does_not_page_for_it_again():
     # and a grave act below the paging severity pages nothing until the incident itself pages
     quiet = replace(cand(0, "BBB", "watch"), grave=True)
     assert fold(by_day(quiet), PARAMS).pages == []
+
+
+def test_equal_scores_keep_one_evidence_order_whichever_order_the_alerts_came_in():
+    texts = ("Militias shelled the port", "Drones struck the depot", "Rockets hit the base")
+    orders = []
+    for order in (texts, texts[::-1]):
+        candidates = [
+            replace(cand(0, "AAA"), evidence=tuple(Evidence(text=t, score=0.8, day=day(0)) for t in order))
+        ]
+        (incident,) = fold(by_day(*candidates), PARAMS, until=day(1)).incidents
+        orders.append([e.text for e in incident.evidence])
+    assert orders[0] == orders[1] == sorted(texts)
