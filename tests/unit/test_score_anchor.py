@@ -91,3 +91,20 @@ def test_a_malformed_anchor_section_is_refused():
         Scorer({**lexicon, "anchor": {"factor": 2.0, "terms": ["war"], "words": ["army"]}})
     with pytest.raises(LexiconError, match="anchor"):
         Scorer({**lexicon, "anchor": {"factor": 0.25, "words": ["army"]}})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Known costs, measured on the unit tests' own sentences (they were de-escalatory, de-escalatory and
+        # escalatory before 2026.12.12): a peace step or a breakdown told with no anchor at all is read as an
+        # everyday sense too. Anchoring them would need words ("fishermen", "crowds") that are no anchor.
+        "The released fishermen returned home.",
+        "Cheering crowds greeted news that the war is over.",
+        "The calm lasted barely a week.",
+    ],
+)
+def test_known_costs_a_sentence_with_no_anchor_at_all_is_damped(scorer, text):
+    result = scorer.score_sentence(text)
+    assert any(LABEL in m.modifiers for m in result.matches), labels(scorer, text)
+    assert -0.2 < result.score < 0.2, result.score
