@@ -660,6 +660,63 @@ def _sense_word(near: tuple[list[str], list[str]], words: frozenset[str], window
     return None
 
 
+_ANCHOR_STRIP = ".,;:!?\"()[]"
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    """The political anchor test (lexicon `anchor`, 2026.12.12): the words of war and of peace that
+    everyday news borrows (`terms`: "a bidding war", "a war epic", "the King hosts a reception") count
+    `factor` times their weight, labelled `unanchored:no-anchor`, in a sentence that names no anchor:
+    no state, capital, group or leader of the gazetteer, no armed or political actor, weapon, place
+    of conflict or diplomatic object (`words` and `phrases`, whole words, lower case)."""
+
+    factor: float
+    terms: frozenset[str]
+    words: frozenset[str]
+    phrases: frozenset[str]
+    longest: int  # words in the longest phrase
+
+    def anchored(self, lowered: str) -> bool:
+        words = self.words
+        cleaned = []
+        for token in lowered.split():
+            token = token.strip(_ANCHOR_STRIP)
+            if token.endswith("'s"):
+                token = token[:-2]
+            if token in words:
+                return True
+            if "-" in token and any(part in words for part in token.split("-")):
+                return True  # "state-backed", "rebel-held", "pro-government"
+            cleaned.append(token)
+        phrases = self.phrases
+        for size in range(2, self.longest + 1):
+            for first in range(len(cleaned) - size + 1):
+                if " ".join(cleaned[first : first + size]) in phrases:
+                    return True
+        return False
+
+
+def _parse_anchor(spec: Any, source: str, irregular: dict[str, list[str]]) -> _Anchor | None:
+    if not spec:
+        return None
+    where = f"{source}: anchor"
+    try:
+        factor = float(spec["factor"])
+        terms = frozenset(_text(t, where).lower() for t in spec["terms"])
+        listed = _word_set([*spec["words"], *(spec.get("names") or [])], irregular, where)
+    except LexiconError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise LexiconError(f"{where}: needs factor, terms and words, and optional names ({exc})") from None
+    if not (math.isfinite(factor) and 0 <= factor <= 1):
+        raise LexiconError(f"{where}: factor must be a number from 0 to 1")
+    cleaned = {w.strip(_ANCHOR_STRIP) for w in listed}
+    words = frozenset(w for w in cleaned if " " not in w)
+    phrases = frozenset(w for w in cleaned if " " in w)
+    return _Anchor(factor, terms, words, phrases, max((p.count(" ") + 1 for p in phrases), default=0))
+
+
 class Scorer:
     """A compiled lexicon. Build with :func:`load_scorer`; immutable and safe to share."""
 
@@ -754,6 +811,7 @@ class Scorer:
         if isinstance(actor_words, bool) or not isinstance(actor_words, int) or actor_words < 1:
             raise LexiconError(f"{source}: salience.actor_words must be a whole number of at least 1")
         self.actor_words = actor_words  # how deep in the sentence an actor still counts as its subject
+        self.anchor = _parse_anchor(lexicon.get("anchor"), source, irregular)
         self.term_count = sum(1 for t, _ in entries.values() if t)
         self._automaton = build_automaton(entries.items())
 
@@ -788,6 +846,13 @@ class Scorer:
         readings = [
             _reading(lowered, start, end, term) if term.senses else _PLAIN for start, end, term in terms
         ]
+        # The anchor test runs only in a sentence with a term it reaches ("war", "hosts", "loan").
+        anchor = self.anchor
+        unanchored = (
+            anchor is not None
+            and any(term.term in anchor.terms for _, _, term in terms)
+            and not anchor.anchored(lowered)
+        )
         unranked = 0
         voided: dict[int, bool] = {}  # context cue -> the sentence voids it (a perpetrator is named)
         for index, (start, end, term) in enumerate(terms):
@@ -867,6 +932,9 @@ class Scorer:
                 kinds_applied.add(cue.kind)
                 factor *= cue.factor
                 applied.append(f"{cue.kind}:{cue.cue}")
+            if unanchored and name in anchor.terms:  # type: ignore[union-attr]
+                factor *= anchor.factor  # type: ignore[union-attr]
+                applied.append("unanchored:no-anchor")
             weight = term.weight
             effective = polarity * weight * factor
             if effective > 0:
