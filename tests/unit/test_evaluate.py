@@ -234,8 +234,9 @@ def test_a_worker_error_is_raised_in_the_parent(tmp_path):
         score_jsonl(lines, out, workers=2)
     written = (tmp_path / "parallel.jsonl").read_text(encoding="utf-8").splitlines()
     # the parent's share only: with two workers the child claims the last lines first, so the
-    # failing line and whatever the child scored are never written
-    assert 0 < len(written) < len(lines) - 3
+    # failing line and whatever the child scored are never written (how much of the parent's share
+    # is out before the child's error arrives depends on timing: none of it on a busy machine)
+    assert len(written) < len(lines) - 3
     assert written == [json_line.rstrip("\n") for json_line in _single_lines(lines[: len(written)])]
 
 
