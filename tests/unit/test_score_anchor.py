@@ -108,3 +108,45 @@ def test_known_costs_a_sentence_with_no_anchor_at_all_is_damped(scorer, text):
     result = scorer.score_sentence(text)
     assert any(LABEL in m.modifiers for m in result.matches), labels(scorer, text)
     assert -0.2 < result.score < 0.2, result.score
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 2026.12.13: factor 0.2, so one borrowed word of weight 1 with no anchor stays below the band
+        "Pigeons invade the station concourse",
+        "Parents fight over the last tickets for the nativity play",
+        # pledge, ban and feud are reached
+        "A bakery pledges free bread for pensioners",
+        "Two cousins patch up a long feud over a will",
+    ],
+)
+def test_a_lone_borrowed_word_without_an_anchor_stays_below_the_band(scorer, text):
+    result = scorer.score_sentence(text)
+    assert any(LABEL in m.modifiers for m in result.matches), labels(scorer, text)
+    assert -0.2 < result.score < 0.2, (result.score, labels(scorer, text))
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("Paramilitaries raid a farming village", 1),
+        ("Fighting spreads to the hills above the town", 1),
+        ("Rioters attack a police station", 1),
+        ("Clans' leaders sign a deal to end the conflict", -1),
+    ],
+)
+def test_the_2026_12_13_anchors_keep_the_full_weight(scorer, text, sign):
+    result = scorer.score_sentence(text)
+    assert not any(LABEL in m.modifiers for m in result.matches), labels(scorer, text)
+    assert result.score * sign >= 0.2, (result.score, labels(scorer, text))
+
+
+def test_the_guns_falling_silent_is_a_ceasefire(scorer):
+    assert scorer.score_sentence("The guns fell silent along the river line at dawn").score <= -0.2
+
+
+def test_a_thriller_is_leisure(scorer):
+    text = "A thriller about a hostage raid is the streaming hit of the week"
+    result = scorer.score_sentence(text)
+    assert -0.2 < result.score < 0.2, (result.score, labels(scorer, text))
