@@ -22,6 +22,12 @@ def normalised_text(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+# Ties of score go to the earliest copy, then natural keys: never the order in which the articles
+# happened to be stored (feeds stored in another order, or a rerun, would change which copy stands
+# for a text and in which order equal texts come).
+SCORE_TIES = (articles.c.published_at, articles.c.article_key, sentences.c.seq)
+
+
 def distinct_texts(rows: Sequence[Mapping[str, Any]], limit: int | None = None) -> list[dict[str, Any]]:
     """`rows` (strongest first, each with `text` and `outlet_key`, its feed's `feeds.outlet`) with
     each text once: the first (strongest) row of a text stands for all of them, with `copies` (rows
@@ -83,14 +89,10 @@ class SentenceStore:
             query = query.join(sentence_actors, sentence_actors.c.sentence_id == s.c.sentence_id).where(
                 sentence_actors.c.actor == actor
             )
-        # Ties of score go to the earliest copy, then by natural keys: never by the order in which
-        # the articles happened to be stored (feeds stored in another order, or a rerun, would
-        # change which copy stands for a text and in which order equal texts come).
-        ties = (a.c.published_at, a.c.article_key, s.c.seq)
         if descending:
-            query = query.where(s.c.score > 0).order_by(s.c.score.desc(), *ties)
+            query = query.where(s.c.score > 0).order_by(s.c.score.desc(), *SCORE_TIES)
         else:
-            query = query.where(s.c.score < 0).order_by(s.c.score.asc(), *ties)
+            query = query.where(s.c.score < 0).order_by(s.c.score.asc(), *SCORE_TIES)
         with self.engine.connect() as conn:
             rows = conn.execute(query.limit(max(scan, limit))).mappings().all()
         return distinct_texts(
@@ -141,11 +143,10 @@ class SentenceStore:
             query = query.join(sentence_actors, sentence_actors.c.sentence_id == s.sentence_id).where(
                 sentence_actors.c.actor == actor
             )
-        ties = (a.published_at, a.article_key, s.seq)  # as in top_sentences: natural keys, not storage order
         if escalatory:
-            query = query.where(s.score > 0).order_by(s.score.desc(), *ties)
+            query = query.where(s.score > 0).order_by(s.score.desc(), *SCORE_TIES)
         else:
-            query = query.where(s.score < 0).order_by(s.score.asc(), *ties)
+            query = query.where(s.score < 0).order_by(s.score.asc(), *SCORE_TIES)
         with self.engine.connect() as conn:
             return distinct_texts([dict(r) for r in conn.execute(query).mappings()], limit)
 
