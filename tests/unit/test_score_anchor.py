@@ -119,6 +119,9 @@ def test_known_costs_a_sentence_with_no_anchor_at_all_is_damped(scorer, text):
         # pledge, ban and feud are reached
         "A bakery pledges free bread for pensioners",
         "Two cousins patch up a long feud over a will",
+        # 2026.12.14: warning signs and a siege are reached
+        "Nutritionists list the warning signs of iron deficiency",
+        "Hornets besiege a campsite",
     ],
 )
 def test_a_lone_borrowed_word_without_an_anchor_stays_below_the_band(scorer, text):
@@ -134,9 +137,12 @@ def test_a_lone_borrowed_word_without_an_anchor_stays_below_the_band(scorer, tex
         ("Fighting spreads to the hills above the town", 1),
         ("Rioters attack a police station", 1),
         ("Clans' leaders sign a deal to end the conflict", -1),
+        # 2026.12.14: the noun "official" (not the adjective) anchors as "officials" does
+        ("One official said the warning signs were everywhere", 1),
+        ("A senior official warns of retaliation", 1),
     ],
 )
-def test_the_2026_12_13_anchors_keep_the_full_weight(scorer, text, sign):
+def test_the_named_anchors_keep_the_full_weight(scorer, text, sign):
     result = scorer.score_sentence(text)
     assert not any(LABEL in m.modifiers for m in result.matches), labels(scorer, text)
     assert result.score * sign >= 0.2, (result.score, labels(scorer, text))
@@ -144,6 +150,12 @@ def test_the_2026_12_13_anchors_keep_the_full_weight(scorer, text, sign):
 
 def test_the_guns_falling_silent_is_a_ceasefire(scorer):
     assert scorer.score_sentence("The guns fell silent along the river line at dawn").score <= -0.2
+
+
+def test_the_adjective_official_is_no_anchor(scorer):
+    result = scorer.score_sentence("The official trailer for the war epic drops on Friday")
+    assert any(LABEL in m.modifiers for m in result.matches), labels(scorer, "The official trailer")
+    assert -0.2 < result.score < 0.2, result.score
 
 
 def test_a_thriller_is_leisure(scorer):
