@@ -358,6 +358,9 @@ class _Modifier:
     # The cue phrase also counts as the term it contains, and the context applies to it ("mass shooting" is
     # a shooting read as crime; "gunman" is the harm and its context at once).
     cue_terms: bool = False
+    # The cue phrase is a term that a cue of one of these kinds has undone before it: then it acts on
+    # nothing ("called off its boycott and rejoined the dialogue": the boycott breaches no dialogue).
+    unless_undone: frozenset[str] = frozenset()
 
     def reaches(self, term: _Term) -> bool:
         """Whether this modifier applies to `term` by its category or name (score_sentence spells the
@@ -490,6 +493,7 @@ def _parse_modifier(
         )
         cue_terms = bool(spec.get("cue_terms", False))
         unless_kinds = frozenset(spec.get("unless_kinds") or [])
+        unless_undone = frozenset(spec.get("unless_undone") or [])
     except LexiconError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -537,6 +541,7 @@ def _parse_modifier(
             unless_words=voids,
             unless_kinds=unless_kinds,
             cue_terms=cue_terms,
+            unless_undone=unless_undone,
         )
         built.append((cue, modifier))
     return built
@@ -675,25 +680,29 @@ class _Anchor:
     terms: frozenset[str]
     words: frozenset[str]
     phrases: frozenset[str]
-    longest: int  # words in the longest phrase
+    openers: dict[str, tuple[int, ...]]  # a phrase's first word -> the word counts of its phrases
 
     def anchored(self, lowered: str) -> bool:
         words = self.words
-        cleaned = []
-        for token in lowered.split():
-            token = token.strip(_ANCHOR_STRIP)
-            if token.endswith("'s"):
-                token = token[:-2]
-            if token in words:
-                return True
-            if "-" in token and any(part in words for part in token.split("-")):
-                return True  # "state-backed", "rebel-held", "pro-government"
-            cleaned.append(token)
-        phrases = self.phrases
-        for size in range(2, self.longest + 1):
-            for first in range(len(cleaned) - size + 1):
-                if " ".join(cleaned[first : first + size]) in phrases:
+        cleaned = [token.strip(_ANCHOR_STRIP) for token in lowered.split()]
+        if "'s" in lowered:
+            cleaned = [token[:-2] if token.endswith("'s") else token for token in cleaned]
+        if not words.isdisjoint(cleaned):
+            return True
+        if "-" in lowered:  # "state-backed", "rebel-held", "pro-government"
+            for token in cleaned:
+                if "-" in token and not words.isdisjoint(token.split("-")):
                     return True
+        # Phrases only where one can start: a dictionary look-up per word, not a join per window.
+        openers, phrases = self.openers, self.phrases
+        if openers.keys().isdisjoint(cleaned):
+            return False
+        for first, token in enumerate(cleaned):
+            sizes = openers.get(token)
+            if sizes is not None:
+                for size in sizes:
+                    if " ".join(cleaned[first : first + size]) in phrases:
+                        return True
         return False
 
 
@@ -714,7 +723,11 @@ def _parse_anchor(spec: Any, source: str, irregular: dict[str, list[str]]) -> _A
     cleaned = {w.strip(_ANCHOR_STRIP) for w in listed}
     words = frozenset(w for w in cleaned if " " not in w)
     phrases = frozenset(w for w in cleaned if " " in w)
-    return _Anchor(factor, terms, words, phrases, max((p.count(" ") + 1 for p in phrases), default=0))
+    openers: dict[str, set[int]] = {}
+    for phrase in phrases:
+        parts = phrase.split(" ")
+        openers.setdefault(parts[0], set()).add(len(parts))
+    return _Anchor(factor, terms, words, phrases, {first: tuple(sorted(n)) for first, n in openers.items()})
 
 
 class Scorer:
@@ -737,6 +750,7 @@ class Scorer:
         entries: dict[str, tuple[_Term | None, tuple[_Modifier, ...]]] = {}
         salience = lexicon.get("salience") or {}
         actor_categories = frozenset(salience.get("actor_categories") or ())
+        actor_terms = frozenset(str(t).lower().replace("~", "") for t in salience.get("actor_terms") or ())
         for name, spec in categories.items():
             where = f"{source}: category {name}"
             try:
@@ -767,7 +781,7 @@ class Scorer:
                     polarity,
                     round(weight * scale, 4),
                     senses.get(plain, ()),
-                    name in actor_categories,
+                    name in actor_categories or plain in actor_terms,
                 )
                 for variant in _expand(canonical, irregular):
                     existing = entries.get(variant)
@@ -777,16 +791,14 @@ class Scorer:
                         )
                     if not existing or not existing[0]:
                         entries[variant] = (info, ())
+        unknown_actors = actor_terms - {term.term for term, _ in entries.values() if term}
+        if unknown_actors:
+            raise LexiconError(f"{source}: salience.actor_terms names no term: {sorted(unknown_actors)}")
         for kind, spec in modifiers.items():
-            unknown = (
-                set((spec or {}).get("unless_kinds") or []) - set(modifiers)
-                if isinstance(spec, dict)
-                else set()
-            )
-            if unknown:  # a misspelt kind would silently void nothing
-                raise LexiconError(
-                    f"{source}: modifier {kind}: unless_kinds names no modifier: {sorted(unknown)}"
-                )
+            for key in ("unless_kinds", "unless_undone"):
+                unknown = set((spec or {}).get(key) or []) - set(modifiers) if isinstance(spec, dict) else set()
+                if unknown:  # a misspelt kind would silently void nothing
+                    raise LexiconError(f"{source}: modifier {kind}: {key} names no modifier: {sorted(unknown)}")
             for cue, modifier in _parse_modifier(kind, spec, source, irregular, self.categories):
                 cue = cue.lower()
                 term, known = entries.get(cue, (None, ()))
@@ -855,6 +867,7 @@ class Scorer:
         )
         unranked = 0
         voided: dict[int, bool] = {}  # context cue -> the sentence voids it (a perpetrator is named)
+        undone: dict[int, set[str]] = {}  # term start -> the kinds of the flips applied to it
         for index, (start, end, term) in enumerate(terms):
             # The events named first carry a news sentence; later ones are mostly background. An actor
             # named before any act, within the sentence's first actor_words words (the subject: "Rebels
@@ -885,6 +898,8 @@ class Scorer:
                 if cue.applies_to and cue.applies_to != polarity:
                     continue
                 if cue.kind in kinds_applied:
+                    continue
+                if cue.unless_undone and cue_start in undone and not cue.unless_undone.isdisjoint(undone[cue_start]):
                     continue
                 if (  # not cue.reaches(term), inlined: it runs for every term and cue
                     cue.categories is not None
@@ -929,6 +944,7 @@ class Scorer:
                         continue
                     flips += 1
                     flipped_at = cue_start
+                    undone.setdefault(start, set()).add(cue.kind)
                 kinds_applied.add(cue.kind)
                 factor *= cue.factor
                 applied.append(f"{cue.kind}:{cue.cue}")

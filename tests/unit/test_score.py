@@ -1015,6 +1015,41 @@ def test_an_actor_term_does_not_push_the_acts_down_the_order(scorer):
     assert Scorer(lexicon).score_sentence("rebels freed them").matches[1].effective_weight == -0.5
     lexicon["salience"] = {"order_decay": 0.5, "actor_categories": ["who"]}
     assert Scorer(lexicon).score_sentence("rebels freed them").matches[1].effective_weight == -1.0
+    # a term of another category can name who acts too (2026.12.14: a junta)
+    lexicon["salience"] = {"order_decay": 0.5, "actor_terms": ["rebels"]}
+    assert Scorer(lexicon).score_sentence("rebels freed them").matches[1].effective_weight == -1.0
+    lexicon["salience"] = {"order_decay": 0.5, "actor_terms": ["rebel"]}  # a misspelt term would do nothing
+    with pytest.raises(LexiconError, match="actor_terms names no term"):
+        Scorer(lexicon)
+
+
+def test_a_junta_names_who_acts_so_its_agreement_is_the_act(scorer):
+    result = scorer.score_sentence("The junta agreed to a timetable for elections and the return to civilian rule")
+    assert "actor:subject" in terms(result)["junta"].modifiers
+    assert result.score <= DEESCALATORY_THRESHOLD
+
+
+def test_a_breach_cue_that_a_reversal_undid_breaches_nothing(scorer):
+    undone = scorer.score_sentence("The opposition called off its boycott and rejoined the national dialogue")
+    assert not any(m.startswith("breach") for m in terms(undone)["dialogue"].modifiers)
+    assert undone.score <= DEESCALATORY_THRESHOLD
+    standing = scorer.score_sentence("The opposition boycotted the national dialogue")
+    assert "breach:boycotted" in terms(standing)["dialogue"].modifiers
+    assert standing.score >= ESCALATORY_THRESHOLD
+    lexicon = {
+        "version": "t",
+        "categories": {"act": {"polarity": 1, "terms": ["boycott"]}, "peace": {"polarity": -1, "terms": ["talks"]}},
+        "modifiers": {
+            "reversal": {"applies_to": "escalatory", "factor": -0.5, "window": 3, "cues": ["ended"]},
+            "breach": {"applies_to": "deescalatory", "factor": -0.6, "window": 3, "cues": ["boycott"],
+                       "unless_undone": ["reversl"]},
+        },
+    }
+    with pytest.raises(LexiconError, match="unless_undone names no modifier"):
+        Scorer(lexicon)
+    lexicon["modifiers"]["breach"]["unless_undone"] = ["reversal"]
+    assert "breach:boycott" not in Scorer(lexicon).score_sentence("ended the boycott and talks").matches[1].modifiers
+    assert "breach:boycott" in Scorer(lexicon).score_sentence("the boycott and talks").matches[1].modifiers
 
 
 @pytest.mark.parametrize(

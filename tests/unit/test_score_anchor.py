@@ -51,6 +51,9 @@ def test_words_of_war_and_peace_without_an_anchor_count_a_quarter(scorer, text):
         ("Rebel-held villages receive aid for the first time", -1),  # a compound's part
         ("The two Koreas agree to reopen a liaison office", -1),
         ("Putin hosts a visiting delegation", -1),  # a leader of the gazetteer
+        ("A raid on the West Bank's olive farmers at dawn", 1),  # a phrase, its last word possessive
+        ("The Prime Minister hosts a reception for the visiting delegation", -1),  # a phrase
+        ("Abdel Fattah al-Sisi hosts a delegation", -1),  # a name of three words, one of them hyphenated
     ],
 )
 def test_an_anchor_keeps_the_full_weight(scorer, text, sign):
