@@ -1426,8 +1426,20 @@ def test_a_breakdown_or_release_cue_reaches_across_a_longer_teaser_phrase(scorer
     truce = scorer.score_sentence("The truce between the two clans seems to have broken down.")
     assert "breakdown:broken down" in terms(truce)["truce"].modifiers
     freed = scorer.score_sentence("Nine hostages held by the gang were released.")
-    assert "reversal:released" in terms(freed)["hostage"].modifiers
+    assert "freeing:released" in terms(freed)["hostage"].modifiers
     assert freed.score <= DEESCALATORY_THRESHOLD
+
+
+def test_captives_freed_undo_the_captivity_and_its_captors_but_not_an_arson(scorer):
+    # 2026.12.14 (batch 41): the captive cues after a term are the `freeing` modifier's, captivity terms only
+    far = scorer.score_sentence("Thirty hostages held for weeks by the militia were freed on Sunday.")
+    assert "freeing:freed" in terms(far)["hostage"].modifiers and "freeing:freed" in terms(far)["militia"].modifiers
+    assert far.score <= DEESCALATORY_THRESHOLD
+    jailbreak = scorer.score_sentence("Gang members burned a police station and freed inmates.")
+    assert not any(m.startswith(("freeing", "reversal")) for m in terms(jailbreak)["burn"].modifiers)
+    assert jailbreak.score >= ESCALATORY_THRESHOLD
+    video = scorer.score_sentence("Footage of the shooting was released on Monday.")
+    assert not any(m.startswith(("freeing", "reversal")) for m in terms(video)["shoot"].modifiers)
 
 
 def test_company_deals_and_planning_approvals_are_not_cooperation(scorer):
