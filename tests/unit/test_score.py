@@ -2592,3 +2592,83 @@ def test_troops_moving_back_withdraw_and_families_moving_back_do_not(scorer):
 )
 def test_witnesses_water_online_piracy_peaks_space_probes_rates_and_museums_are_no_conflict(scorer, sentence):
     assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+# -- gaps named by fresh batch 42 (lexicon 2026.12.15) ---------------------------------------------------
+def test_a_peace_step_defied_counts_nothing_and_the_act_stays(scorer):
+    shelling = scorer.score_sentence("Artillery shelling went on despite the truce.")
+    assert "defied:despite" in terms(shelling)["truce"].modifiers
+    assert terms(shelling)["truce"].effective_weight == 0.0
+    assert shelling.score >= ESCALATORY_THRESHOLD
+    front = scorer.score_sentence("Despite the mediation effort, militants attacked a village.")
+    assert front.score >= ESCALATORY_THRESHOLD
+    # the clause break stops the cue: the peace step after the comma is made
+    signed = scorer.score_sentence("Despite the heat, the two ministers signed a peace agreement.")
+    assert signed.score <= DEESCALATORY_THRESHOLD
+    # escalatory terms after the cue are not defied: only peace steps are
+    assert not any(m.startswith("defied") for m in terms(front)["attack"].modifiers)
+
+
+def test_ground_forces_pushing_into_a_place_attack_and_markets_or_firms_do_not(scorer):
+    for sentence in ("Armoured columns pushed further into the northern suburbs.", "Rebel fighters advanced on the airport."):
+        assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+    for sentence in (
+        "European shares advanced on hopes of lower interest rates.",
+        "The carmaker pushed deeper into the electric van market.",
+        "The economy was pushed further into recession by high energy prices.",
+    ):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+def test_fire_traded_across_a_line_is_shooting(scorer):
+    for sentence in ("The two armies traded fire along the ceasefire line.", "Police and gunmen exchanged gunfire for hours."):
+        assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+def test_a_minister_meeting_nurses_or_farmers_holds_no_talks(scorer):
+    for sentence in ("The health minister met nurses at a rural clinic.", "The president will meet farmers in the north."):
+        assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+    assert scorer.score_sentence("The president will meet his Chinese counterpart in Bali.").score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 43 (lexicon 2026.12.15) ---------------------------------------------------
+def test_a_death_with_no_anchor_or_perpetrator_is_no_conflict(scorer):
+    for sentence in ("The veteran actor has died at 88.", "A hiker was found dead near the waterfall."):
+        result = scorer.score_sentence(sentence)
+        assert abs(result.score) < ESCALATORY_THRESHOLD, sentence
+        assert any("unanchored:no-anchor" in m.modifiers for m in result.matches), sentence
+    for sentence in (
+        "Twelve people died in Syria when the market was shelled.",
+        "Three were found dead after a shooting at a bar.",
+        "Six soldiers died in the ambush.",
+    ):
+        assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+def test_a_suspended_constitution_and_a_president_removed_by_soldiers_seize_power(scorer):
+    suspended = scorer.score_sentence("Officers said the president had been removed and the constitution suspended.")
+    assert suspended.score >= ESCALATORY_THRESHOLD
+    assert not any(m.startswith("reversal") for match in suspended.matches for m in match.modifiers)
+    impeached = scorer.score_sentence("The president was removed by lawmakers in an impeachment vote.")
+    assert abs(impeached.score) < ESCALATORY_THRESHOLD
+
+
+def test_troops_leaving_a_base_and_an_ended_military_presence_withdraw(scorer):
+    assert scorer.score_sentence("The remaining troops left the airbase on Friday.").score <= DEESCALATORY_THRESHOLD
+    ended = scorer.score_sentence("The mission is ending a decade-long military presence.")
+    assert "reversal:ending" in terms(ended)["military presence"].modifiers
+    assert scorer.score_sentence("The navy stepped up its military presence in the strait.").score >= ESCALATORY_THRESHOLD
+    # soldiers who left casualties behind withdrew from nothing
+    assert scorer.score_sentence("Soldiers left four villagers dead.").score >= ESCALATORY_THRESHOLD
+
+
+def test_political_prisoners_held_are_repression_and_freed_are_released(scorer):
+    assert scorer.score_sentence("The regime holds hundreds of political prisoners.").score >= ESCALATORY_THRESHOLD
+    freed = scorer.score_sentence("The government freed 40 political prisoners.")
+    assert "release:freed" in terms(freed)["political prisoner"].modifiers
+    assert freed.score <= DEESCALATORY_THRESHOLD
+
+
+def test_rockets_that_blast_off_and_customer_complaints_are_no_conflict(scorer):
+    for sentence in ("The rocket blasted off from the launch pad at dawn.", "Customer complaints about the bank doubled."):
+        assert scorer.score_sentence(sentence).score == 0.0, sentence
