@@ -34,7 +34,7 @@ from pipeline.config import PACKAGE_DATA
 from pipeline.matching import build_automaton, longest_matches
 from pipeline.text import split_sentences
 
-SCORER_CODE_VERSION = "9"
+SCORER_CODE_VERSION = "10"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_LEXICON = PACKAGE_DATA / "lexicon.yaml"
 ESCALATORY_THRESHOLD = 0.2
@@ -823,6 +823,19 @@ class Scorer:
         if isinstance(actor_words, bool) or not isinstance(actor_words, int) or actor_words < 1:
             raise LexiconError(f"{source}: salience.actor_words must be a whole number of at least 1")
         self.actor_words = actor_words  # how deep in the sentence an actor still counts as its subject
+        # A headline's topic label ("Ukraine war: ...", "Gaza ceasefire: ..."): up to topic_words words before
+        # the first ": " name the story and the day's act follows; like a subject actor, the label's terms do
+        # not push the acts after them down the order, and they count topic_factor times their weight. 0: off.
+        topic_words = salience.get("topic_words", 0)
+        if isinstance(topic_words, bool) or not isinstance(topic_words, int) or topic_words < 0:
+            raise LexiconError(f"{source}: salience.topic_words must be a whole number of at least 0")
+        self.topic_words = topic_words
+        try:
+            self.topic_factor = float(salience.get("topic_factor", 1.0))
+        except (TypeError, ValueError):
+            raise LexiconError(f"{source}: salience.topic_factor must be a number") from None
+        if not (math.isfinite(self.topic_factor) and self.topic_factor >= 0):
+            raise LexiconError(f"{source}: salience.topic_factor must be a finite number of at least 0")
         self.anchor = _parse_anchor(lexicon.get("anchor"), source, irregular)
         self.term_count = sum(1 for t, _ in entries.values() if t)
         self._automaton = build_automaton(entries.items())
@@ -866,6 +879,11 @@ class Scorer:
             and not anchor.anchored(lowered)
         )
         unranked = 0
+        topic_end = -1  # where a headline's topic label ends (its ": "), -1 without one
+        if self.topic_words:
+            colon = lowered.find(": ")
+            if colon > 0 and lowered.count(" ", 0, colon) < self.topic_words:
+                topic_end = colon
         voided: dict[int, bool] = {}  # context cue -> the sentence voids it (a perpetrator is named)
         undone: dict[int, set[str]] = {}  # term start -> the kinds of the flips applied to it
         for index, (start, end, term) in enumerate(terms):
@@ -878,6 +896,13 @@ class Scorer:
             sense_factor, sense_labels = readings[index]
             rank = index - unranked
             if not sense_factor:
+                unranked += 1
+            elif end <= topic_end:  # the story's label, not its act ("Gaza ceasefire: strikes kill 20")
+                # ranked among the label's own terms only ("Ceasefire deal:": the deal comes second)
+                sense_factor *= self.topic_factor * (decay**unranked if unranked else 1.0)
+                sense_labels = (
+                    (*sense_labels, _order_label(unranked + 1), "topic:label") if unranked else (*sense_labels, "topic:label")
+                )
                 unranked += 1
             elif term.actor and index == unranked and lowered.count(" ", 0, start) < self.actor_words:
                 unranked += 1

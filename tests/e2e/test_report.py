@@ -299,8 +299,9 @@ def test_the_measures_and_every_scorer_label_are_explained(warehouse):
         glossary["measures"]
     )
     lexicon = yaml.safe_load((PACKAGE_DATA / "lexicon.yaml").read_text(encoding="utf-8"))
-    # the labels the scorer adds itself: the order, a sense and the anchor test (lexicon `anchor`)
-    kinds = set(lexicon["modifiers"]) | {"order", "sense", "unanchored"}
+    # the labels the scorer adds itself: the order, a sense, the anchor test (lexicon `anchor`), a subject
+    # actor and a headline's topic label (lexicon `salience`)
+    kinds = set(lexicon["modifiers"]) | {"order", "sense", "unanchored", "actor", "topic"}
     assert kinds <= set(glossary["modifiers"]), sorted(kinds - set(glossary["modifiers"]))
     seed(warehouse)
     document = build_report(warehouse, START, END)

@@ -14,6 +14,7 @@ from pipeline.score import (
     LexiconError,
     Match,
     Scorer,
+    asserted_acts,
     encode_matches,
     inflections,
     load_scorer,
@@ -2672,3 +2673,51 @@ def test_political_prisoners_held_are_repression_and_freed_are_released(scorer):
 def test_rockets_that_blast_off_and_customer_complaints_are_no_conflict(scorer):
     for sentence in ("The rocket blasted off from the launch pad at dawn.", "Customer complaints about the bank doubled."):
         assert scorer.score_sentence(sentence).score == 0.0, sentence
+
+
+# -- a headline's topic label (fresh batch 44, lexicon 2026.12.15 / scorer-10) ---------------------------
+@pytest.mark.parametrize(
+    "headline",
+    ["Peace talks: Artillery shells kill six in the north", "Ceasefire deal: Drone strikes hit the capital again"],
+)
+def test_a_peace_label_before_the_colon_does_not_outweigh_the_days_attack(scorer, headline):
+    result = scorer.score_sentence(headline)
+    assert "topic:label" in result.matches[0].modifiers
+    assert result.score >= ESCALATORY_THRESHOLD, headline
+
+
+@pytest.mark.parametrize(
+    "headline",
+    ["Civil war: Rival generals sign a ceasefire deal", "Border conflict: Leaders agree to peace talks in Geneva"],
+)
+def test_a_war_label_before_the_colon_does_not_outweigh_the_days_peace_step(scorer, headline):
+    assert scorer.score_sentence(headline).score <= DEESCALATORY_THRESHOLD, headline
+
+
+def test_a_topic_label_alone_keeps_its_weight_as_a_new_storys_name(scorer):
+    # topic_factor 1.0: a label is news on a story's first days ("Sudan coup: Why the army is gambling")
+    result = scorer.score_sentence("Border coup: What we know so far")
+    assert result.matches[0].modifiers == ("topic:label",)
+    assert result.score >= ESCALATORY_THRESHOLD
+    assert asserted_acts([m.to_dict() for m in result.matches]) == {"power_seizure"}
+    # a colon deeper than topic_words words is no label: "the minister said: ..." keeps the act whole
+    deep = scorer.score_sentence("The defence minister told reporters on Monday: the war will go on")
+    assert not any("topic:label" in m.modifiers for m in deep.matches)
+
+
+def test_topic_words_and_factor_are_read_from_the_lexicon_and_checked():
+    lexicon = {
+        "version": "t",
+        "categories": {"act": {"polarity": 1, "terms": ["war", "shelled"]}},
+        "salience": {"order_decay": 0.5, "topic_words": 2, "topic_factor": 0.25},
+    }
+    label, act = Scorer(lexicon).score_sentence("the war: troops shelled a town").matches
+    assert label.effective_weight == 0.25 and label.modifiers == ("topic:label",)
+    assert act.effective_weight == 1.0  # the label takes no rank
+    # three words before the colon: past topic_words, no label
+    assert Scorer(lexicon).score_sentence("a long war: troops shelled a town").matches[1].effective_weight == 0.5
+    for key, bad in (("topic_words", -1), ("topic_words", True), ("topic_words", 1.5), ("topic_factor", "x"),
+                     ("topic_factor", -0.1), ("topic_factor", float("nan"))):
+        broken = {**lexicon, "salience": {**lexicon["salience"], key: bad}}
+        with pytest.raises(LexiconError, match=key):
+            Scorer(broken)
