@@ -2721,3 +2721,42 @@ def test_topic_words_and_factor_are_read_from_the_lexicon_and_checked():
         broken = {**lexicon, "salience": {**lexicon["salience"], key: bad}}
         with pytest.raises(LexiconError, match=key):
             Scorer(broken)
+
+
+# -- gaps named by fresh batch 45 (lexicon 2026.12.15) ---------------------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "A shark killed a swimmer off the beach on Sunday.",
+        "An elephant trampled a farmer to death near the reserve.",
+        "The nurse gave him a booster shot on Monday.",
+        "The health ministry aims to wipe out measles by 2030 with a new vaccine.",
+    ],
+)
+def test_animals_that_kill_vaccine_shots_and_diseases_wiped_out_are_no_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+def test_an_animal_cue_leaves_an_armed_attack_whole(scorer):
+    assert scorer.score_sentence("Gunmen killed two rangers guarding the elephants.").score >= ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("The rebels vowed to wipe out the army's garrisons.").score >= ESCALATORY_THRESHOLD
+
+
+def test_accusations_called_false_are_a_denial(scorer):
+    result = scorer.score_sentence("The ministry said reports that troops had shelled the town were false.")
+    assert any(m.startswith("denial:") for m in terms(result)["shell"].modifiers)
+    assert abs(result.score) < ESCALATORY_THRESHOLD
+
+
+def test_a_resignation_the_army_announces_is_no_concession(scorer):
+    forced = scorer.score_sentence("The military said on state television that the president had resigned.")
+    assert terms(forced)["resign"].effective_weight == 0.0
+    assert scorer.score_sentence("The rebel negotiator resigned to allow a deal.").score <= DEESCALATORY_THRESHOLD
+
+
+def test_a_sermons_call_for_peace_is_pastoral_unless_it_names_a_conflict(scorer):
+    assert abs(scorer.score_sentence("The bishop called for peace and reconciliation in his Easter message.").score) < (
+        ESCALATORY_THRESHOLD
+    )
+    named = scorer.score_sentence("The Pope called for a ceasefire in Gaza in his Christmas message.")
+    assert named.score <= DEESCALATORY_THRESHOLD
