@@ -2760,3 +2760,26 @@ def test_a_sermons_call_for_peace_is_pastoral_unless_it_names_a_conflict(scorer)
     )
     named = scorer.score_sentence("The Pope called for a ceasefire in Gaza in his Christmas message.")
     assert named.score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 46 (lexicon 2026.12.15) ---------------------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The club was fined for breaching lockdown rules at a party.",
+        "The firm violated data privacy laws, the regulator said.",
+        "Voters queued for hours in a peaceful election.",
+        "The town welcomed refugees arriving by bus.",
+        "Volunteers deliver food to elderly neighbours during the cost-of-living crisis.",
+        "Nurses and the health service signed a wage deal after months of talks.",
+    ],
+)
+def test_rule_breaches_peaceful_votes_welcomed_people_charity_food_and_wage_deals_are_no_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+def test_breaches_of_a_truce_or_of_international_law_and_weapons_pulled_back_keep_their_reading(scorer):
+    assert scorer.score_sentence("Russia violated international law, the envoy said.").score >= ESCALATORY_THRESHOLD
+    pulled = scorer.score_sentence("Both armies pulled heavy weapons back from the front.")
+    assert pulled.score <= DEESCALATORY_THRESHOLD
+    assert scorer.score_sentence("The two sides signed a ceasefire deal after talks.").score <= DEESCALATORY_THRESHOLD
