@@ -2783,3 +2783,19 @@ def test_breaches_of_a_truce_or_of_international_law_and_weapons_pulled_back_kee
     pulled = scorer.score_sentence("Both armies pulled heavy weapons back from the front.")
     assert pulled.score <= DEESCALATORY_THRESHOLD
     assert scorer.score_sentence("The two sides signed a ceasefire deal after talks.").score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 47 (lexicon 2026.12.15) ---------------------------------------------------
+def test_opponents_stripped_of_citizenship_are_coerced_and_the_proud_are_not(scorer):
+    assert scorer.score_sentence("The regime stripped forty critics of their citizenship.").score >= ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("The athletes spoke of their citizenship with pride.").score == 0.0
+
+
+def test_communication_lines_restored_calm_and_cut_breach(scorer):
+    assert scorer.score_sentence("The two armies restored communication lines.").score <= DEESCALATORY_THRESHOLD
+    cut = scorer.score_sentence("The two armies cut their communication lines.")
+    assert any(m.startswith("breach:") for m in terms(cut)["communication line"].modifiers)
+
+
+def test_a_continental_cup_is_sport(scorer):
+    assert abs(scorer.score_sentence("Senegal crush Egypt in the Africa Cup of Nations final.").score) < ESCALATORY_THRESHOLD
