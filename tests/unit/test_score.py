@@ -2799,3 +2799,44 @@ def test_communication_lines_restored_calm_and_cut_breach(scorer):
 
 def test_a_continental_cup_is_sport(scorer):
     assert abs(scorer.score_sentence("Senegal crush Egypt in the Africa Cup of Nations final.").score) < ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 48 (lexicon 2026.12.15): teasers --------------------------------------------
+def test_a_peace_step_that_failed_to_work_is_broken_down(scorer):
+    failed = scorer.score_sentence("The truce has failed to stop the shelling of the city.")
+    assert any(m.startswith("breakdown:") for m in terms(failed)["truce"].modifiers)
+    assert failed.score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The two sides said the talks had been useful and agreed to meet again.",
+        "Lorries carrying food and medicine crossed into the enclave.",
+        "Ambassadors will return to both capitals next month.",
+    ],
+)
+def test_outcomes_in_teaser_words_calm(scorer, sentence):
+    assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The minister dismissed talk of an invasion as scaremongering.",
+        "The plane skidded off the runway and all passengers were evacuated safely.",
+        "The champion retired injured in the second set.",
+        "Demand for the charity's services has soared.",
+        "The queen thanked volunteers at the reception.",
+        "The governor said the town would be rebuilt after the floods.",
+        "A pensioner died after being hit by a car in the village.",
+        "Shares have fallen since the takeover bid was rejected.",
+    ],
+)
+def test_teaser_look_alikes_are_no_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+def test_demands_of_a_party_and_thanks_to_a_state_keep_their_reading(scorer):
+    assert scorer.score_sentence("Protesters demanded the resignation of the junta.").score >= ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("Kyiv thanked Washington for the new air defence systems.").score <= DEESCALATORY_THRESHOLD
