@@ -665,7 +665,7 @@ def _sense_word(near: tuple[list[str], list[str]], words: frozenset[str], window
     return None
 
 
-_ANCHOR_STRIP = ".,;:!?\"()[]"
+_ANCHOR_STRIP = ".,;:!?\"'()[]"  # quotes too: "'Several active shooters' leave 3 dead" names shooters
 
 
 @dataclass(frozen=True)
@@ -836,6 +836,17 @@ class Scorer:
             raise LexiconError(f"{source}: salience.topic_factor must be a number") from None
         if not (math.isfinite(self.topic_factor) and self.topic_factor >= 0):
             raise LexiconError(f"{source}: salience.topic_factor must be a finite number of at least 0")
+        # A fronted background clause ("After months of fighting, the two sides agreed to stop shooting"): a
+        # sentence that opens with one of fronted_cues and reaches a ", " within fronted_words words tells the
+        # day's act after the comma; the clause's terms keep their weight but, like a topic label's, take no rank.
+        fronted_words = salience.get("fronted_words", 0)
+        if isinstance(fronted_words, bool) or not isinstance(fronted_words, int) or fronted_words < 0:
+            raise LexiconError(f"{source}: salience.fronted_words must be a whole number of at least 0")
+        self.fronted_words = fronted_words
+        fronted_cues = salience.get("fronted_cues") or []
+        if not isinstance(fronted_cues, list) or not all(isinstance(c, str) and c.strip() for c in fronted_cues):
+            raise LexiconError(f"{source}: salience.fronted_cues must be a list of words or phrases")
+        self.fronted_cues = tuple(f"{c.strip().lower()} " for c in fronted_cues)
         self.anchor = _parse_anchor(lexicon.get("anchor"), source, irregular)
         self.term_count = sum(1 for t, _ in entries.values() if t)
         self._automaton = build_automaton(entries.items())
@@ -879,11 +890,20 @@ class Scorer:
             and not anchor.anchored(lowered)
         )
         unranked = 0
-        topic_end = -1  # where a headline's topic label ends (its ": "), -1 without one
+        # A leading segment whose terms take no rank: a headline's topic label (up to its ": ") or a fronted
+        # background clause (up to its ", "); -1 without one.
+        lead_end, lead_factor, lead_label = -1, 1.0, ""
         if self.topic_words:
             colon = lowered.find(": ")
             if colon > 0 and lowered.count(" ", 0, colon) < self.topic_words:
-                topic_end = colon
+                lead_end, lead_factor, lead_label = colon, self.topic_factor, "topic:label"
+        if lead_end < 0 and self.fronted_cues and lowered.startswith(self.fronted_cues):
+            comma = lowered.find(", ")
+            if comma > 0 and lowered.count(" ", 0, comma) < self.fronted_words:
+                lead_end, lead_label = comma, "fronted:clause"
+        # A sentence-wide cue inside a fronted clause ("After weeks of shelling, ...": the subordinate "after")
+        # stops at its comma: the act after it is the day's news, not background.
+        fronted_end = lead_end if lead_label == "fronted:clause" else -1
         voided: dict[int, bool] = {}  # context cue -> the sentence voids it (a perpetrator is named)
         undone: dict[int, set[str]] = {}  # term start -> the kinds of the flips applied to it
         for index, (start, end, term) in enumerate(terms):
@@ -897,11 +917,11 @@ class Scorer:
             rank = index - unranked
             if not sense_factor:
                 unranked += 1
-            elif end <= topic_end:  # the story's label, not its act ("Gaza ceasefire: strikes kill 20")
-                # ranked among the label's own terms only ("Ceasefire deal:": the deal comes second)
-                sense_factor *= self.topic_factor * (decay**unranked if unranked else 1.0)
+            elif end <= lead_end:  # the story's label or a background clause ("Gaza ceasefire: strikes kill 20")
+                # ranked among the segment's own terms only ("Ceasefire deal:": the deal comes second)
+                sense_factor *= lead_factor * (decay**unranked if unranked else 1.0)
                 sense_labels = (
-                    (*sense_labels, _order_label(unranked + 1), "topic:label") if unranked else (*sense_labels, "topic:label")
+                    (*sense_labels, _order_label(unranked + 1), lead_label) if unranked else (*sense_labels, lead_label)
                 )
                 unranked += 1
             elif term.actor and index == unranked and lowered.count(" ", 0, start) < self.actor_words:
@@ -944,6 +964,8 @@ class Scorer:
                     if lowered.count(" ", cue_end, start) > cue.window:
                         continue
                     if not cue.whole_sentence and _CLAUSE_BREAK.search(lowered, cue_end, start):
+                        continue
+                    if cue_end <= fronted_end < start:
                         continue
                 elif position == AFTER:  # "the truce is in tatters": the cue follows the term
                     if cue_start < end or lowered.count(" ", end, cue_start) > cue.window:

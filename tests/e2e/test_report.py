@@ -300,8 +300,8 @@ def test_the_measures_and_every_scorer_label_are_explained(warehouse):
     )
     lexicon = yaml.safe_load((PACKAGE_DATA / "lexicon.yaml").read_text(encoding="utf-8"))
     # the labels the scorer adds itself: the order, a sense, the anchor test (lexicon `anchor`), a subject
-    # actor and a headline's topic label (lexicon `salience`)
-    kinds = set(lexicon["modifiers"]) | {"order", "sense", "unanchored", "actor", "topic"}
+    # actor, a headline's topic label and a fronted background clause (lexicon `salience`)
+    kinds = set(lexicon["modifiers"]) | {"order", "sense", "unanchored", "actor", "topic", "fronted"}
     assert kinds <= set(glossary["modifiers"]), sorted(kinds - set(glossary["modifiers"]))
     seed(warehouse)
     document = build_report(warehouse, START, END)

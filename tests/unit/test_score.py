@@ -2840,3 +2840,70 @@ def test_teaser_look_alikes_are_no_conflict(scorer, sentence):
 def test_demands_of_a_party_and_thanks_to_a_state_keep_their_reading(scorer):
     assert scorer.score_sentence("Protesters demanded the resignation of the junta.").score >= ESCALATORY_THRESHOLD
     assert scorer.score_sentence("Kyiv thanked Washington for the new air defence systems.").score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 49 (lexicon 2026.12.15 / scorer-10): teasers --------------------------------
+def test_a_fronted_background_clause_does_not_outrank_the_days_act(scorer):
+    result = scorer.score_sentence("After weeks of shelling, the two armies agreed to a truce.")
+    assert "fronted:clause" in terms(result)["shell"].modifiers
+    assert not any(m.startswith("order") for m in terms(result)["agree"].modifiers)
+    assert result.score <= DEESCALATORY_THRESHOLD
+    # a comma deeper than fronted_words words, or no opening cue: the order as before
+    late = scorer.score_sentence("The shelling went on for weeks and weeks in the north and the south, and a truce came.")
+    assert not any("fronted:clause" in m.modifiers for m in late.matches)
+
+
+def test_fronted_words_and_cues_are_read_from_the_lexicon_and_checked():
+    lexicon = {
+        "version": "t",
+        "categories": {"war": {"polarity": 1, "terms": ["war"]}, "calm": {"polarity": -1, "terms": ["truce"]}},
+        "salience": {"order_decay": 0.5, "fronted_words": 4, "fronted_cues": ["After"]},
+    }
+    war, truce = Scorer(lexicon).score_sentence("after the war, a truce").matches
+    assert war.modifiers == ("fronted:clause",) and war.effective_weight == 1.0
+    assert truce.effective_weight == -1.0 and truce.modifiers == ()
+    for key, bad in (("fronted_words", -1), ("fronted_words", "4"), ("fronted_cues", "after"), ("fronted_cues", [""])):
+        broken = {**lexicon, "salience": {**lexicon["salience"], key: bad}}
+        with pytest.raises(LexiconError, match=key):
+            Scorer(broken)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The new leader, installed by the army in May, delayed the elections.",
+        "The country has moved troops closer to the border.",
+        "The rebels told aid workers to leave within a day or face attack.",
+        "Rights groups say dozens were forcibly disappeared last year.",
+        "The embassy urged its citizens to leave the country at once.",
+        "'Several active shooters' left 3 people dead and 11 injured.",
+    ],
+)
+def test_batch_49_seizures_movements_ultimatums_disappearances_and_advisories_escalate(scorer, sentence):
+    assert scorer.score_sentence(sentence).score >= ESCALATORY_THRESHOLD, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The fighters left the town under a deal that spared it from bombardment.",
+        "The two presidents spoke by phone and agreed to lower tensions.",
+        "The minister said there was no military solution and called for dialogue.",
+    ],
+)
+def test_batch_49_departures_phone_calls_and_political_solutions_calm(scorer, sentence):
+    assert scorer.score_sentence(sentence).score <= DEESCALATORY_THRESHOLD, sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Twelve people were injured.",
+        "The coach rolled down an embankment.",
+        "The strike price of the options was cut.",
+        "The mayor toured the plant and praised its workers.",
+        "Officials say there is no evidence the army moved troops.",
+    ],
+)
+def test_batch_49_look_alikes_are_no_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
