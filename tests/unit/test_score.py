@@ -650,7 +650,7 @@ def test_a_perpetrator_keeps_the_harm_in_a_disaster(scorer):
         ("Bus drivers will strike over pay next week.", "strike", "sense:drivers"),
         ("The club signed a winger from Lisbon.", "sign", "sense:club"),
         ("The duchess visited a hospital ward.", "visit", "sense:hospital"),
-        ("The town fights a cholera outbreak.", "fight", "sense:outbreak"),
+        ("The town fights a cholera outbreak.", "fight", "sense:cholera"),
         ("Heavy rain and a storm hit the coast.", "storm", "sense:rain"),
         ("He received a sentence of ten years for fraud.", "sentence", "sense:fraud"),
     ],
