@@ -2907,3 +2907,25 @@ def test_batch_49_departures_phone_calls_and_political_solutions_calm(scorer, se
 )
 def test_batch_49_look_alikes_are_no_conflict(scorer, sentence):
     assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+# -- gaps named by fresh batch 50 (lexicon 2026.12.15) ---------------------------------------------------
+def test_batch_50_nuclear_drills_escalate_and_pledges_to_end_clashes_calm(scorer):
+    assert scorer.score_sentence("Moscow holds snap nuclear drills near the border.").score >= ESCALATORY_THRESHOLD
+    ended = scorer.score_sentence("The two presidents pledged to end the border clashes.")
+    assert "reversal:to end" in terms(ended)["clash"].modifiers
+    assert ended.score <= DEESCALATORY_THRESHOLD
+    # the other reversal cues on the same line of the lexicon still work
+    assert scorer.score_sentence("Dock workers end their strike after a pay deal.").score <= DEESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Officials reject report that troops will deploy to the island.",
+        "Carmakers strike deal with unions to avert walkout.",
+        "A thriller about a coup tops the streaming charts.",
+    ],
+)
+def test_batch_50_rejected_reports_labour_deals_and_coup_thrillers_are_no_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
