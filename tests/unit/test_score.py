@@ -2929,3 +2929,24 @@ def test_batch_50_nuclear_drills_escalate_and_pledges_to_end_clashes_calm(scorer
 )
 def test_batch_50_rejected_reports_labour_deals_and_coup_thrillers_are_no_conflict(scorer, sentence):
     assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+# -- gaps named by fresh batch 51 (lexicon 2026.12.15) ---------------------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The new drug kills drug-resistant bacteria in hours.",
+        "The grandmaster accused his opponent of cheating.",
+    ],
+)
+def test_batch_51_killing_germs_and_accusations_of_cheating_are_no_conflict(scorer, sentence):
+    assert abs(scorer.score_sentence(sentence).score) < ESCALATORY_THRESHOLD, sentence
+
+
+def test_batch_51_marches_pauses_and_a_named_holy_land_keep_their_reading(scorer):
+    assert scorer.score_sentence("Thousands march in the capital against the new law.").score >= ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("The sides reach a deal to pause fighting.").score <= DEESCALATORY_THRESHOLD
+    assert scorer.score_sentence("The Pope called for peace in the Holy Land in his Easter message.").score <= (
+        DEESCALATORY_THRESHOLD
+    )
+    assert scorer.score_sentence("Militants killed four soldiers at a checkpoint.").score >= ESCALATORY_THRESHOLD
