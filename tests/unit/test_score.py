@@ -2912,9 +2912,14 @@ def test_batch_49_look_alikes_are_no_conflict(scorer, sentence):
 # -- gaps named by fresh batch 50 (lexicon 2026.12.15) ---------------------------------------------------
 def test_batch_50_nuclear_drills_escalate_and_pledges_to_end_clashes_calm(scorer):
     assert scorer.score_sentence("Moscow holds snap nuclear drills near the border.").score >= ESCALATORY_THRESHOLD
-    ended = scorer.score_sentence("The two presidents pledged to end the border clashes.")
-    assert "reversal:to end" in terms(ended)["clash"].modifiers
+    ended = scorer.score_sentence("The two presidents pledged to end border clashes.")
+    assert "end border clashes" in terms(ended)
     assert ended.score <= DEESCALATORY_THRESHOLD
+    lifted = scorer.score_sentence("The government was asked to end its blockade of the port.")
+    assert "reversal:to end its" in terms(lifted)["blockade"].modifiers
+    assert lifted.score <= DEESCALATORY_THRESHOLD
+    # a peace step that starts with "end" is not hidden by a cue before it
+    assert "end the war" in terms(scorer.score_sentence("A deal to end the war seems further away than ever."))
     # the other reversal cues on the same line of the lexicon still work
     assert scorer.score_sentence("Dock workers end their strike after a pay deal.").score <= DEESCALATORY_THRESHOLD
 
