@@ -2836,3 +2836,11 @@ def test_batch_51_marches_pauses_and_a_named_holy_land_keep_their_reading(scorer
         DEESCALATORY_THRESHOLD
     )
     assert scorer.score_sentence("Militants killed four soldiers at a checkpoint.").score >= ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 52 (lexicon 2026.12.15) ---------------------------------------------------
+def test_batch_52_trade_cut_off_coerces_and_a_restored_crossing_calms(scorer):
+    cut = scorer.score_sentence("The government cut off trade with its neighbour.")
+    assert terms(cut)["cut off trade"].category == "sanctions_coercion" and cut.score >= ESCALATORY_THRESHOLD
+    restored = scorer.score_sentence("The two states restore border crossing after the row.")
+    assert restored.score <= DEESCALATORY_THRESHOLD
