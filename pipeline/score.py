@@ -730,6 +730,26 @@ def _parse_anchor(spec: Any, source: str, irregular: dict[str, list[str]]) -> _A
     return _Anchor(factor, terms, words, phrases, {first: tuple(sorted(n)) for first, n in openers.items()})
 
 
+def _salience_number(salience: dict[str, Any], key: str, default: float, source: str, minimum: float | None = None) -> float:
+    """A finite number of the lexicon's `salience` section (at least `minimum` when given)."""
+    try:
+        value = float(salience.get(key, default))
+    except (TypeError, ValueError):
+        raise LexiconError(f"{source}: salience.{key} must be a number") from None
+    if not math.isfinite(value) or (minimum is not None and value < minimum):
+        bound = "" if minimum is None else f" of at least {minimum:g}"
+        raise LexiconError(f"{source}: salience.{key} must be a finite number{bound}")
+    return value
+
+
+def _salience_count(salience: dict[str, Any], key: str, default: int, minimum: int, source: str) -> int:
+    """A whole number of words of the lexicon's `salience` section, at least `minimum`."""
+    value = salience.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise LexiconError(f"{source}: salience.{key} must be a whole number of at least {minimum}")
+    return value
+
+
 class Scorer:
     """A compiled lexicon. Build with :func:`load_scorer`; immutable and safe to share."""
 
@@ -807,42 +827,19 @@ class Scorer:
                 entries[cue] = (term, (*known, modifier))
         for phrase in lexicon.get("neutral") or []:
             entries[_text(phrase, f"{source}: neutral").lower()] = (None, ())
-        try:
-            self.order_decay = float(salience.get("order_decay", 1.0))
-        except (TypeError, ValueError):
-            raise LexiconError(f"{source}: salience.order_decay must be a number") from None
-        if not math.isfinite(self.order_decay):
-            raise LexiconError(f"{source}: salience.order_decay must be a finite number")
-        try:
-            self.actor_factor = float(salience.get("actor_factor", 1.0))
-        except (TypeError, ValueError):
-            raise LexiconError(f"{source}: salience.actor_factor must be a number") from None
-        if not math.isfinite(self.actor_factor):
-            raise LexiconError(f"{source}: salience.actor_factor must be a finite number")
-        actor_words = salience.get("actor_words", 3)
-        if isinstance(actor_words, bool) or not isinstance(actor_words, int) or actor_words < 1:
-            raise LexiconError(f"{source}: salience.actor_words must be a whole number of at least 1")
-        self.actor_words = actor_words  # how deep in the sentence an actor still counts as its subject
+        self.order_decay = _salience_number(salience, "order_decay", 1.0, source)
+        self.actor_factor = _salience_number(salience, "actor_factor", 1.0, source)
+        # how deep in the sentence an actor still counts as its subject
+        self.actor_words = _salience_count(salience, "actor_words", 3, 1, source)
         # A headline's topic label ("Ukraine war: ...", "Gaza ceasefire: ..."): up to topic_words words before
         # the first ": " name the story and the day's act follows; like a subject actor, the label's terms do
         # not push the acts after them down the order, and they count topic_factor times their weight. 0: off.
-        topic_words = salience.get("topic_words", 0)
-        if isinstance(topic_words, bool) or not isinstance(topic_words, int) or topic_words < 0:
-            raise LexiconError(f"{source}: salience.topic_words must be a whole number of at least 0")
-        self.topic_words = topic_words
-        try:
-            self.topic_factor = float(salience.get("topic_factor", 1.0))
-        except (TypeError, ValueError):
-            raise LexiconError(f"{source}: salience.topic_factor must be a number") from None
-        if not (math.isfinite(self.topic_factor) and self.topic_factor >= 0):
-            raise LexiconError(f"{source}: salience.topic_factor must be a finite number of at least 0")
+        self.topic_words = _salience_count(salience, "topic_words", 0, 0, source)
+        self.topic_factor = _salience_number(salience, "topic_factor", 1.0, source, minimum=0)
         # A fronted background clause ("After months of fighting, the two sides agreed to stop shooting"): a
         # sentence that opens with one of fronted_cues and reaches a ", " within fronted_words words tells the
         # day's act after the comma; the clause's terms keep their weight but, like a topic label's, take no rank.
-        fronted_words = salience.get("fronted_words", 0)
-        if isinstance(fronted_words, bool) or not isinstance(fronted_words, int) or fronted_words < 0:
-            raise LexiconError(f"{source}: salience.fronted_words must be a whole number of at least 0")
-        self.fronted_words = fronted_words
+        self.fronted_words = _salience_count(salience, "fronted_words", 0, 0, source)
         fronted_cues = salience.get("fronted_cues") or []
         if not isinstance(fronted_cues, list) or not all(isinstance(c, str) and c.strip() for c in fronted_cues):
             raise LexiconError(f"{source}: salience.fronted_cues must be a list of words or phrases")
