@@ -21,8 +21,9 @@ WORKDIR /opt/airflow/escalation
 COPY --chown=airflow:0 requirements.txt constraints.txt ./
 RUN pip install --no-cache-dir -r requirements.txt -c constraints.txt
 
-# The project: package, DAGs, DDL, default feed list (README.md is pyproject's `readme`).
-COPY --chown=airflow:0 pyproject.toml README.md ./
+# The project: package, DAGs, DDL, default feed list (README.md is pyproject's `readme`). setup.py compiles
+# the scorer with mypyc where the image has a C compiler; without one the install is pure Python.
+COPY --chown=airflow:0 pyproject.toml setup.py README.md ./
 COPY --chown=airflow:0 pipeline/ pipeline/
 COPY --chown=airflow:0 dags/ dags/
 COPY --chown=airflow:0 sql/ sql/

@@ -29,12 +29,16 @@ def longest_matches(automaton: ahocorasick.Automaton, text: str) -> list[tuple[i
     """(start, end, payload) of whole-word matches, left to right, non-overlapping, longest first."""
     if not text or len(automaton) == 0:
         return []
-    candidates = []
+    candidates: list[tuple[int, int, int, Any]] = []
     size = len(text)
     # Inlined word-boundary tests: this loop runs for every sentence of every article.
     # Most candidates that fail do so at their start ("no" in "now", "war" in "software"), so the
     # start is tested before the end is even computed.
-    for end_index, (length, starts_word, ends_word, payload) in automaton.iter(text):
+    # Typed, so that the compiled build (setup.py) unpacks native ints and bools.
+    found: tuple[int, tuple[int, bool, bool, Any]]
+    for found in automaton.iter(text):
+        end_index = found[0]
+        length, starts_word, ends_word, payload = found[1]
         start = end_index - length + 1
         if starts_word and start and ((before := text[start - 1]).isalnum() or before == "_"):
             continue

@@ -84,16 +84,19 @@ class Match(NamedTuple):
     effective_weight: float
 
     def to_dict(self) -> dict[str, Any]:
+        # Fields read untyped: compiled (setup.py), a typed read would turn an int weight into a float
+        # and refuse a list of modifiers; the dict holds what the match holds, as json writes it.
+        this: Any = self
         return {
-            "term": self.term,
-            "surface": self.surface,
-            "category": self.category,
-            "polarity": self.polarity,
-            "weight": self.weight,
-            "start": self.start,
-            "end": self.end,
-            "modifiers": list(self.modifiers),
-            "effective_weight": round(self.effective_weight, 4),
+            "term": this.term,
+            "surface": this.surface,
+            "category": this.category,
+            "polarity": this.polarity,
+            "weight": this.weight,
+            "start": this.start,
+            "end": this.end,
+            "modifiers": list(this.modifiers),
+            "effective_weight": round(this.effective_weight, 4),
         }
 
 
@@ -103,9 +106,11 @@ class Match(NamedTuple):
 _json_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
 
-def encode_matches(matches: Iterable[Match]) -> str:
+def encode_matches(matches: Iterable[Any]) -> str:
     """The JSON stored in sentences.matches: a list of Match.to_dict(), written directly (the
-    dicts and the generic encoder were a third of the ingest's per-sentence cost)."""
+    dicts and the generic encoder were a third of the ingest's per-sentence cost). The JSON writers take
+    `Any`: compiled (setup.py), a `float` parameter would turn an int into a float, which json writes
+    otherwise."""
     parts = []
     # One unpacking instead of nine attribute reads: this runs for every match written.
     for term, surface, category, polarity, weight, start, end, modifiers, effective in matches:
@@ -138,14 +143,14 @@ def encode_matches(matches: Iterable[Match]) -> str:
 # All are bounded, so an odd lexicon or feed cannot grow them without limit. Only non-zero floats
 # (and int polarities) are cached: 1 == 1.0 == True and 0.0 == -0.0 as keys, but json writes each
 # differently.
-_TERM_JSON: dict[tuple[str, str, int, float], tuple[str, str]] = {}
-_ROUNDED: dict[float, str] = {}
+_TERM_JSON: dict[Any, tuple[str, str]] = {}
+_ROUNDED: dict[Any, str] = {}
 # The JSON list items of each modifier tuple seen (its labels repeat: "order:2", a negation cue, ...).
-_MODIFIERS_JSON: dict[tuple[str, ...], str] = {}
+_MODIFIERS_JSON: dict[Any, str] = {}
 _CACHE_LIMIT = 20_000
 
 
-def _modifiers_json(modifiers: tuple[str, ...]) -> str:
+def _modifiers_json(modifiers: Any) -> str:
     listed = ", ".join(map(_json_string, modifiers))
     if modifiers.__class__ is tuple and len(_MODIFIERS_JSON) < _CACHE_LIMIT:
         _MODIFIERS_JSON[modifiers] = listed
@@ -156,7 +161,7 @@ def _cacheable(number: object) -> bool:
     return number.__class__ is float and bool(number)
 
 
-def _term_json(key: tuple[str, str, int, float]) -> tuple[str, str]:
+def _term_json(key: tuple[Any, Any, Any, Any]) -> tuple[str, str]:
     term, category, polarity, weight = key
     head = (
         f'{{"term": {_json_string(term)}, "surface": ',
@@ -167,7 +172,7 @@ def _term_json(key: tuple[str, str, int, float]) -> tuple[str, str]:
     return head
 
 
-def _round4(number: float) -> str:
+def _round4(number: Any) -> str:
     """repr(round(number, 4)), as json writes it, in one float-to-text conversion instead of two and a
     parse: both round the exact binary value to 4 decimals the same way (dtoa's correctly rounded
     mode 3), and a decimal of at most 15 significant digits is the shortest repr of the float nearest
@@ -179,14 +184,14 @@ def _round4(number: float) -> str:
     return repr(round(number, 4))
 
 
-def _rounded(weight: float) -> str:
+def _rounded(weight: Any) -> str:
     text = _round4(weight)
     if _cacheable(weight) and len(_ROUNDED) < _CACHE_LIMIT:
         _ROUNDED[weight] = text
     return text
 
 
-def _written(number: float) -> str:
+def _written(number: Any) -> str:
     """_round4(number), from the _ROUNDED cache when it holds it: sentence and text scores and their
     sums repeat nearly as much as effective weights (a sentence with one plain term scores what every
     such sentence does), and formatting a float costs about ten dict lookups (measured). Zero, the most
@@ -203,7 +208,7 @@ def _written(number: float) -> str:
 _NO_MATCHES = '"score": 0.0, "escalation": 0.0, "deescalation": 0.0, "matches": []'
 
 
-def encode_sentence_score(s: SentenceScore) -> str:
+def encode_sentence_score(s: Any) -> str:
     """The JSON of s.to_dict(), as json.dumps(..., ensure_ascii=False) writes it."""
     if not s.matches:  # most sentences of a news feed
         return f'{{"text": {_json_string(s.text)}, {_NO_MATCHES}}}'
@@ -214,12 +219,12 @@ def encode_sentence_score(s: SentenceScore) -> str:
     )
 
 
-def encode_text_score_head(score: float) -> str:
+def encode_text_score_head(score: Any) -> str:
     """What comes before the sentences in `encode_text_score` (for writers that stream them)."""
     return f'{{"score": {_written(score)}, "sentences": ['
 
 
-def encode_text_score(result: TextScore) -> str:
+def encode_text_score(result: Any) -> str:
     """The JSON of result.to_dict(), as json.dumps(..., ensure_ascii=False) writes it, without
     building the dicts: one line of `escalation score --jsonl`."""
     sentences = ", ".join(map(encode_sentence_score, result.sentences))
@@ -270,12 +275,13 @@ class SentenceScore(NamedTuple):
         return self.escalation - self.deescalation
 
     def to_dict(self) -> dict[str, Any]:
+        this: Any = self  # untyped reads, as in Match.to_dict
         return {
-            "text": self.text,
-            "score": round(self.score, 4),
-            "escalation": round(self.escalation, 4),
-            "deescalation": round(self.deescalation, 4),
-            "matches": [m.to_dict() for m in self.matches],
+            "text": this.text,
+            "score": round(this.score, 4),
+            "escalation": round(this.escalation, 4),
+            "deescalation": round(this.deescalation, 4),
+            "matches": [m.to_dict() for m in this.matches],
         }
 
 
@@ -286,7 +292,8 @@ class TextScore(NamedTuple):
     sentences: tuple[SentenceScore, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"score": round(self.score, 4), "sentences": [s.to_dict() for s in self.sentences]}
+        this: Any = self  # untyped reads, as in Match.to_dict
+        return {"score": round(this.score, 4), "sentences": [s.to_dict() for s in this.sentences]}
 
 
 @dataclass(frozen=True)
@@ -310,7 +317,9 @@ class _Sense:
         return max(self.window, self.except_window if self.exceptions else 0)
 
 
-@dataclass(frozen=True)
+# Not frozen: the compiled build (mypyc, setup.py) has no object.__setattr__ for __post_init__ to fill the two
+# derived fields of a frozen class. Nothing changes a term after it is built.
+@dataclass
 class _Term:
     term: str
     category: str
@@ -326,9 +335,9 @@ class _Term:
     unless_words: frozenset[str] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "width", max((sense.width for sense in self.senses), default=0))
-        if self.senses and not any(sense.requires for sense in self.senses):
-            object.__setattr__(self, "unless_words", frozenset().union(*(sense.words for sense in self.senses)))
+        self.width = max((sense.width for sense in self.senses), default=0)
+        all_unless = bool(self.senses) and not any(sense.requires for sense in self.senses)
+        self.unless_words = frozenset().union(*(sense.words for sense in self.senses)) if all_unless else None
 
 
 BEFORE, AFTER, AROUND = "before", "after", "around"
@@ -861,16 +870,21 @@ class Scorer:
             lowered = lowered.replace("\u2018", "'")
         if "\u02bc" in lowered:
             lowered = lowered.replace("\u02bc", "'")
-        found = longest_matches(self._automaton, lowered)
+        # Typed, so that the compiled build reads terms and cues as native objects, not by attribute look-up.
+        found: list[tuple[int, int, tuple[_Term | None, tuple[_Modifier, ...]]]] = longest_matches(
+            self._automaton, lowered
+        )
         if not found:
             return _new_tuple(SentenceScore, (text, 0.0, 0.0, 0.0, ()))
         # Terms first: half the sentences that match anything match only cues ("no", "if", "not") and
         # score 0, so their cue list is never built.
-        terms = [(start, end, term) for start, end, (term, _) in found if term is not None]
+        terms: list[tuple[int, int, _Term]] = [(start, end, term) for start, end, (term, _) in found if term is not None]
         if not terms:
             return _new_tuple(SentenceScore, (text, 0.0, 0.0, 0.0, ()))
         # neutral phrases carry (None, ())
-        cues = [(start, end, modifier) for start, end, (_, modifiers) in found for modifier in modifiers]
+        cues: list[tuple[int, int, _Modifier]] = [
+            (start, end, modifier) for start, end, (_, modifiers) in found for modifier in modifiers
+        ]
         matches: list[Match] = []
         escalation = deescalation = 0.0
         decay = self.order_decay
@@ -1015,7 +1029,7 @@ class Scorer:
         return [self.score_sentence(t) for t in texts]
 
     def score_text(self, text: str) -> TextScore:
-        sentences = tuple(map(self.score_sentence, split_sentences(text)))
+        sentences = tuple([self.score_sentence(sentence) for sentence in split_sentences(text)])
         if not sentences:
             return _new_tuple(TextScore, (0.0, ()))
         # A list, not a generator, for sum(): one frame instead of one resumption per sentence.

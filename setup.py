@@ -1,0 +1,71 @@
+"""Build hook: the scorer's two hot modules compiled to C with mypyc (pyproject.toml holds everything else).
+
+`escalation score` spends its time in pipeline/score.py and pipeline/matching.py; compiled, a sentence scores
+in about two thirds of the time (BENCHMARKS.md). The compiled modules sit beside their sources, and
+pipeline/_compiled.json records which source each was built from: pipeline/__init__.py runs a source that has
+changed since (a checkout edited after `make install`) as plain Python instead of its stale build.
+
+ESCALATION_PURE_PYTHON=1 builds without compiling; so does a machine without a C compiler (the extensions
+are optional: their build may fail and the install goes on, pure Python).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_ext import build_ext
+
+COMPILED = ("pipeline/matching.py", "pipeline/score.py")
+RECORD = "_compiled.json"
+
+
+def source_digest(data: bytes) -> str:
+    """What pipeline/__init__.py compares: the source's length and CRC-32 (an edit, not an attack, is the
+    concern; hashlib's import would cost every command a few milliseconds)."""
+    return f"{len(data)}:{zlib.crc32(data):08x}"
+
+
+def source_digests() -> dict[str, str]:
+    return {Path(source).stem: source_digest(Path(source).read_bytes()) for source in COMPILED}
+
+
+class BuildExtWithRecord(build_ext):
+    """build_ext that also writes, beside the compiled modules, the digests of the sources they came from."""
+
+    def run(self) -> None:
+        super().run()
+        built = Path(self.get_ext_fullpath("pipeline.score")).parent
+        if not built.is_dir():
+            return
+        compiled = {
+            name: digest for name, digest in source_digests().items() if any(built.glob(f"{name}.*.so"))
+        }
+        (built / RECORD).write_text(json.dumps(compiled, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        if self.inplace or getattr(self, "editable_mode", False):
+            Path("pipeline", RECORD).write_text((built / RECORD).read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def extensions() -> list:
+    if os.environ.get("ESCALATION_PURE_PYTHON") == "1":
+        return []
+    try:
+        from mypyc.build import mypycify
+
+        # One group per module: no shared library outside the package. Imports of other pipeline modules
+        # are read for their types only (--follow-imports=silent); the build needs none of the dependencies.
+        built = mypycify(
+            ["--ignore-missing-imports", "--follow-imports=silent", *COMPILED], opt_level="3", separate=True
+        )
+    except (Exception, SystemExit) as exc:  # mypyc exits on a type error it cannot compile
+        print(f"setup.py: not compiling the scorer ({type(exc).__name__}: {exc}); installing pure Python")
+        return []
+    for extension in built:
+        extension.optional = True  # no compiler: a pure-Python install
+    return built
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExtWithRecord})
