@@ -2845,3 +2845,18 @@ def test_batch_52_trade_cut_off_coerces_and_a_restored_crossing_calms(scorer):
     assert terms(cut)["cut off trade"].category == "sanctions_coercion" and cut.score >= ESCALATORY_THRESHOLD
     restored = scorer.score_sentence("The two states restore border crossing after the row.")
     assert restored.score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 53 (lexicon 2026.12.16) ---------------------------------------------------
+def test_batch_53_looted_artefacts_name_a_past_looting_but_armed_looters_still_loot(scorer):
+    returned = scorer.score_sentence("The gallery put looted statues from Ghana on display.")
+    assert terms(returned)["loot"].modifiers == ("sense:statues",) and returned.score == 0
+    armed = scorer.score_sentence("Gunmen looted antiquities from the provincial museum.")
+    assert terms(armed)["loot"].effective_weight > 0 and armed.score >= ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("Rioters looted shops across the capital.").score >= ESCALATORY_THRESHOLD
+
+
+def test_batch_53_a_standoff_on_screen_is_leisure(scorer):
+    drama = scorer.score_sentence("A streaming thriller about a standoff at an embassy tops the charts.")
+    assert "leisure:thriller" in terms(drama)["standoff"].modifiers and abs(drama.score) < ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("Rival troops in a tense standoff at the frontier.").score >= ESCALATORY_THRESHOLD
