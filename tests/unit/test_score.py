@@ -1655,8 +1655,10 @@ def test_a_peace_step_that_did_not_happen_is_a_rejection(scorer):
         result = scorer.score_sentence(sentence)
         assert result.score >= ESCALATORY_THRESHOLD, sentence
         assert any(m.startswith("negated_peace:") for t in result.matches for m in t.modifiers)
-    # escalatory terms keep the mild negation
-    assert "negation:not" in terms(scorer.score_sentence("The army did not attack the town."))["attack"].modifiers
+    # escalatory terms keep the mild negation, and one said not to have happened is a denial (2026.12.16)
+    assert "negation:not" in terms(scorer.score_sentence("The army will not attack the town."))["attack"].modifiers
+    past = terms(scorer.score_sentence("The army did not attack the town."))["attack"].modifiers
+    assert past == ("negation:did not", "denied_act:did not")
 
 
 def test_no_longer_bound_by_a_truce_and_extended_rule_are_escalatory(scorer):
@@ -2860,3 +2862,28 @@ def test_batch_53_a_standoff_on_screen_is_leisure(scorer):
     drama = scorer.score_sentence("A streaming thriller about a standoff at an embassy tops the charts.")
     assert "leisure:thriller" in terms(drama)["standoff"].modifiers and abs(drama.score) < ESCALATORY_THRESHOLD
     assert scorer.score_sentence("Rival troops in a tense standoff at the frontier.").score >= ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 54 (lexicon 2026.12.16) ---------------------------------------------------
+def test_batch_54_a_hostile_act_said_not_to_have_happened_is_a_denial_not_restraint(scorer):
+    denied = scorer.score_sentence("The police say they did not shoot at the marchers.")
+    shot = terms(denied)["shoot"]
+    assert "denied_act:did not" in shot.modifiers and "negation:did not" in shot.modifiers
+    assert abs(denied.score) < ESCALATORY_THRESHOLD
+    # a future negation stays negation's slight de-escalation, and a refused peace step is still refused
+    future = terms(scorer.score_sentence("The army will not attack the town."))["attack"]
+    assert "denied_act:not" not in future.modifiers and future.effective_weight < 0
+    assert scorer.score_sentence("The rebels did not sign the peace deal.").score >= ESCALATORY_THRESHOLD
+
+
+def test_batch_54_plans_shot_down_are_rejected_and_drones_shot_down_are_hit(scorer):
+    plans = scorer.score_sentence("Residents shot down the council's proposal.")
+    assert terms(plans)["shoot down"].effective_weight == 0 and "refusal:shot down" in terms(plans)["proposal"].modifiers
+    assert scorer.score_sentence("Air defences shot down eight drones.").score >= ESCALATORY_THRESHOLD
+
+
+def test_batch_54_company_pledges_and_school_attacks(scorer):
+    pledge = scorer.score_sentence("Carmakers sign a pledge to cut emissions.")
+    assert abs(pledge.score) < ESCALATORY_THRESHOLD
+    school = scorer.score_sentence("A pupil was jailed for the school attack that killed a teacher.")
+    assert any(m.startswith("crime:") for m in terms(school)["kill"].modifiers)
