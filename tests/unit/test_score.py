@@ -2887,3 +2887,21 @@ def test_batch_54_company_pledges_and_school_attacks(scorer):
     assert abs(pledge.score) < ESCALATORY_THRESHOLD
     school = scorer.score_sentence("A pupil was jailed for the school attack that killed a teacher.")
     assert any(m.startswith("crime:") for m in terms(school)["kill"].modifiers)
+
+
+# -- gaps named by fresh batch 55 (lexicon 2026.12.16): teasers ------------------------------------------
+def test_batch_55_all_means_territorial_waters_and_a_halt_to_hostilities(scorer):
+    means = scorer.score_sentence("The president said his country would use all means at its disposal.")
+    assert "all means at its disposal" in terms(means) and means.score >= ESCALATORY_THRESHOLD
+    waters = scorer.score_sentence("A frigate entered its territorial waters without permission.")
+    assert terms(waters)["enter its territorial waters"].category == "show_of_force"
+    halt = scorer.score_sentence("The envoys called for a halt to hostilities.")
+    assert terms(halt)["halt to hostilities"].category == "ceasefire" and halt.score <= DEESCALATORY_THRESHOLD
+
+
+def test_batch_55_captives_flown_home_are_freed_and_troops_after_floods_help(scorer):
+    home = scorer.score_sentence("The sailors held by the militants were flown home.")
+    assert "freeing:flown home" in terms(home)["militant"].modifiers and home.score <= DEESCALATORY_THRESHOLD
+    relief = scorer.score_sentence("Soldiers were deployed to clear roads after the earthquake.")
+    assert "disaster:earthquake" in terms(relief)["deploy"].modifiers and abs(relief.score) < ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("Troops were deployed to the border.").score >= ESCALATORY_THRESHOLD
