@@ -2905,3 +2905,24 @@ def test_batch_55_captives_flown_home_are_freed_and_troops_after_floods_help(sco
     relief = scorer.score_sentence("Soldiers were deployed to clear roads after the earthquake.")
     assert "disaster:earthquake" in terms(relief)["deploy"].modifiers and abs(relief.score) < ESCALATORY_THRESHOLD
     assert scorer.score_sentence("Troops were deployed to the border.").score >= ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 56 (lexicon 2026.12.16) ---------------------------------------------------
+def test_batch_56_troops_ordered_out_critics_jailed_and_annexation(scorer):
+    out = scorer.score_sentence("The junta told UN peacekeepers to leave by the end of the year.")
+    assert terms(out)["peacekeepers to leave"].category == "expulsion_ties" and out.score >= ESCALATORY_THRESHOLD
+    jailed = scorer.score_sentence("The regime jails dissidents before the election.")
+    assert "jail dissidents" in terms(jailed) and jailed.score >= ESCALATORY_THRESHOLD
+    claim = scorer.score_sentence("The minister said the neighbour had no right to annex the province.")
+    assert "negation:no" not in terms(claim)["annex"].modifiers and claim.score >= ESCALATORY_THRESHOLD
+
+
+def test_batch_56_deals_struck_vetoes_and_visits_to_disaster_zones(scorer):
+    deal = scorer.score_sentence("The carmaker strikes battery deal with a supplier.")
+    assert "sense:deal" in terms(deal)["strike"].modifiers and terms(deal)["strike"].effective_weight == 0
+    assert scorer.score_sentence("An air strike hit the town hours after the deal.").score >= ESCALATORY_THRESHOLD
+    vetoed = scorer.score_sentence("The member state vetoes new sanctions on the regime.")
+    assert "negation:vetoes" in terms(vetoed)["sanction"].modifiers and abs(vetoed.score) < ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("Russia vetoes the ceasefire resolution.").score >= ESCALATORY_THRESHOLD
+    visit = scorer.score_sentence("The president visits cyclone-hit villages in the south.")
+    assert terms(visit)["visit"].modifiers == ("sense:cyclone-hit",)
