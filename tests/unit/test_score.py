@@ -2926,3 +2926,21 @@ def test_batch_56_deals_struck_vetoes_and_visits_to_disaster_zones(scorer):
     assert scorer.score_sentence("Russia vetoes the ceasefire resolution.").score >= ESCALATORY_THRESHOLD
     visit = scorer.score_sentence("The president visits cyclone-hit villages in the south.")
     assert terms(visit)["visit"].modifiers == ("sense:cyclone-hit",)
+
+
+# -- gaps named by fresh batch 57 (lexicon 2026.12.16) ---------------------------------------------------
+def test_batch_57_negation_reaches_acts_not_the_actors_named_after_them(scorer):
+    refused = scorer.score_sentence("The army says it will not negotiate with the rebels.")
+    assert terms(refused)["rebel"].modifiers == ("order:2",) and refused.score >= ESCALATORY_THRESHOLD
+    assert "negation:not" in terms(scorer.score_sentence("The rebels will not attack."))["attack"].modifiers
+    denied = scorer.score_sentence("The government denies arming the militia.")
+    assert "denial:denies arming" in terms(denied)["militia"].modifiers and abs(denied.score) < ESCALATORY_THRESHOLD
+
+
+def test_batch_57_patrols_and_an_exodus(scorer):
+    patrol = scorer.score_sentence("Beijing staged a joint combat readiness patrol around the island.")
+    assert terms(patrol)["joint"].effective_weight == 0 and patrol.score >= ESCALATORY_THRESHOLD
+    fled = scorer.score_sentence("A mass exodus from the besieged Syrian town began at dawn.")
+    assert fled.score >= ESCALATORY_THRESHOLD
+    quit_jobs = scorer.score_sentence("Britain sees a mass exodus of nurses from hospital jobs.")
+    assert terms(quit_jobs)["mass exodus"].effective_weight == 0
