@@ -2944,3 +2944,14 @@ def test_batch_57_patrols_and_an_exodus(scorer):
     assert fled.score >= ESCALATORY_THRESHOLD
     quit_jobs = scorer.score_sentence("Britain sees a mass exodus of nurses from hospital jobs.")
     assert terms(quit_jobs)["mass exodus"].effective_weight == 0
+
+
+# -- gaps named by fresh batch 58 (lexicon 2026.12.16): teasers ------------------------------------------
+def test_batch_58_frozen_assets_released_and_dinners_for_executives(scorer):
+    unfrozen = scorer.score_sentence("The frozen assets of the central bank were released under the accord.")
+    assert "freeing:released" in terms(unfrozen)["freeze assets"].modifiers
+    assert unfrozen.score <= DEESCALATORY_THRESHOLD
+    frozen = scorer.score_sentence("The EU will freeze assets of the regime's leaders.")
+    assert frozen.score >= ESCALATORY_THRESHOLD
+    dinner = scorer.score_sentence("The chancellor hosted executives of the largest banks for dinner.")
+    assert terms(dinner)["host"].modifiers == ("sense:executives",)
