@@ -2955,3 +2955,14 @@ def test_batch_58_frozen_assets_released_and_dinners_for_executives(scorer):
     assert frozen.score >= ESCALATORY_THRESHOLD
     dinner = scorer.score_sentence("The chancellor hosted executives of the largest banks for dinner.")
     assert terms(dinner)["host"].modifiers == ("sense:executives",)
+
+
+# -- gaps named by fresh batch 59 (lexicon 2026.12.16) ---------------------------------------------------
+def test_batch_59_a_bloc_quit_troops_pulled_out_and_manure_dumped(scorer):
+    quit_bloc = scorer.score_sentence("The three juntas quit the regional bloc.")
+    assert terms(quit_bloc)["quit"].category == "expulsion_ties" and quit_bloc.score >= ESCALATORY_THRESHOLD
+    assert terms(scorer.score_sentence("The coach quit after the defeat."))["quit"].effective_weight == 0
+    pulled = scorer.score_sentence("The army pulls its troops out of the northern city.")
+    assert terms(pulled)["pull its troops out"].category == "withdrawal" and pulled.score <= DEESCALATORY_THRESHOLD
+    protest = scorer.score_sentence("Angry farmers dump manure outside the prefecture.")
+    assert protest.score >= ESCALATORY_THRESHOLD
