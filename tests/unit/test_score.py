@@ -2966,3 +2966,15 @@ def test_batch_59_a_bloc_quit_troops_pulled_out_and_manure_dumped(scorer):
     assert terms(pulled)["pull its troops out"].category == "withdrawal" and pulled.score <= DEESCALATORY_THRESHOLD
     protest = scorer.score_sentence("Angry farmers dump manure outside the prefecture.")
     assert protest.score >= ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 60 (lexicon 2026.12.16) ---------------------------------------------------
+def test_batch_60_wanted_lists_frozen_memberships_and_seized_ships_released(scorer):
+    wanted = scorer.score_sentence("Moscow puts the Latvian foreign minister on its wanted list.")
+    assert "wanted list" in terms(wanted) and wanted.score >= ESCALATORY_THRESHOLD
+    fbi = scorer.score_sentence("The FBI adds the fugitive to its most wanted list.")
+    assert "wanted list" not in terms(fbi)
+    frozen = scorer.score_sentence("Yerevan freezes its membership of the alliance.")
+    assert frozen.score >= ESCALATORY_THRESHOLD
+    released = scorer.score_sentence("The rebels release the seized tanker and its crew.")
+    assert "release:release" in terms(released)["seize"].modifiers and released.score <= DEESCALATORY_THRESHOLD
