@@ -2978,3 +2978,14 @@ def test_batch_60_wanted_lists_frozen_memberships_and_seized_ships_released(scor
     assert frozen.score >= ESCALATORY_THRESHOLD
     released = scorer.score_sentence("The rebels release the seized tanker and its crew.")
     assert "release:release" in terms(released)["seize"].modifiers and released.score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 61 (lexicon 2026.12.16) ---------------------------------------------------
+def test_batch_61_company_battles_tractor_blockades_and_denied_roles(scorer):
+    rivals = scorer.score_sentence("Two chipmakers battle for the lead in AI chips.")
+    assert "sense:chipmakers" in terms(rivals)["battle"].modifiers and abs(rivals.score) < ESCALATORY_THRESHOLD
+    tractors = scorer.score_sentence("Farmers block the motorway with tractors.")
+    assert tractors.score >= ESCALATORY_THRESHOLD
+    denied = scorer.score_sentence("The ministry denies role in the pipeline sabotage.")
+    assert "denial:denies role in" in terms(denied)["sabotage"].modifiers
+    assert abs(denied.score) < ESCALATORY_THRESHOLD
