@@ -45,9 +45,13 @@ class BuildExtWithRecord(build_ext):
         compiled = {
             name: digest for name, digest in source_digests().items() if any(built.glob(f"{name}.*.so"))
         }
-        (built / RECORD).write_text(json.dumps(compiled, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        text = json.dumps(compiled, indent=1, sort_keys=True) + "\n"
+        # An editable install builds elsewhere and copies the modules into the checkout: the record goes there too.
+        targets = {(built / RECORD).resolve()}
         if self.inplace or getattr(self, "editable_mode", False):
-            Path("pipeline", RECORD).write_text((built / RECORD).read_text(encoding="utf-8"), encoding="utf-8")
+            targets.add(Path("pipeline", RECORD).resolve())
+        for target in targets:
+            target.write_text(text, encoding="utf-8")
 
 
 def extensions() -> list:
