@@ -8,20 +8,28 @@ Python instead of its stale build.
 
 ESCALATION_PURE_PYTHON=1 builds without compiling; so does a machine without a C compiler (the extensions
 are optional: their build may fail and the install goes on, pure Python).
+
+Every build (compiled or not) also parses the packaged lexicon once and stores the mapping in
+pipeline/_lexicon.pickle with the digest of the text it parsed: pipeline.score.load_lexicon takes it from there
+while the file is unchanged, instead of importing PyYAML and parsing at the start of every process.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pickle
 import zlib
 from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 COMPILED = ("pipeline/matching.py", "pipeline/score.py")
 RECORD = "_compiled.json"
+LEXICON = "pipeline/data/lexicon.yaml"
+PARSED_LEXICON = "_lexicon.pickle"  # pipeline.score.PARSED_AT_BUILD
 
 
 def source_digest(data: bytes) -> str:
@@ -54,6 +62,36 @@ class BuildExtWithRecord(build_ext):
             target.write_text(text, encoding="utf-8")
 
 
+def parsed_lexicon() -> bytes | None:
+    """The packaged lexicon's mapping with the digest of its text, pickled; None without PyYAML (a build
+    without isolation in an environment that lacks it: the scorer then parses the file itself)."""
+    try:
+        import yaml
+    except ImportError:
+        print("setup.py: PyYAML missing, not storing the parsed lexicon; the scorer parses it at start-up")
+        return None
+    raw = Path(LEXICON).read_bytes()
+    data = yaml.load(raw.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return pickle.dumps({"source": source_digest(raw), "lexicon": data}, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class BuildPyWithLexicon(build_py):
+    """build_py that also stores the parsed lexicon in the built package (and in the checkout for an editable
+    install, whose package is the checkout's)."""
+
+    def run(self) -> None:
+        super().run()
+        payload = parsed_lexicon()
+        if payload is None:
+            return
+        targets = {Path(self.build_lib, "pipeline", PARSED_LEXICON).resolve()}
+        if getattr(self, "editable_mode", False):
+            targets.add(Path("pipeline", PARSED_LEXICON).resolve())
+        for target in targets:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(payload)
+
+
 def extensions() -> list:
     if os.environ.get("ESCALATION_PURE_PYTHON") == "1":
         return []
@@ -73,4 +111,4 @@ def extensions() -> list:
     return built
 
 
-setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExtWithRecord})
+setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExtWithRecord, "build_py": BuildPyWithLexicon})

@@ -20,16 +20,21 @@ def _digest(data: bytes) -> str:
     return f"{len(data)}:{zlib.crc32(data):08x}"
 
 
-def stale_builds(package: Path) -> dict[str, Path]:
-    """The modules of `package` with a compiled build beside them that was not built from their source as it
-    is now (edited after the build, or no record of it): module name -> its source file."""
+def built_sources(package: Path) -> dict[str, Path]:
+    """The modules of `package` with a compiled build beside their source: module name -> its source file."""
     builds = {
         path.name[: -len(suffix)]
         for suffix in importlib.machinery.EXTENSION_SUFFIXES
         for path in package.glob(f"*{suffix}")
         if path.name.endswith(suffix)
     }
-    sources = {name: package / f"{name}.py" for name in builds if (package / f"{name}.py").is_file()}
+    return {name: package / f"{name}.py" for name in builds if (package / f"{name}.py").is_file()}
+
+
+def stale_builds(package: Path) -> dict[str, Path]:
+    """The modules of `package` with a compiled build beside them that was not built from their source as it
+    is now (edited after the build, or no record of it): module name -> its source file."""
+    sources = built_sources(package)
     if not sources:
         return {}
     try:
@@ -58,14 +63,18 @@ class _SourceFirst:
 
 
 def run_stale_builds_from_source(package: Path, package_name: str) -> list[str]:
-    """Make a compiled build that no longer matches its source unreachable: its module runs as Python."""
+    """Make compiled builds unreachable once one of them no longer matches its source: every built module then
+    runs as Python. The builds call each other natively (the compiled scorer builds and reads the compiled
+    matcher's automaton class), so a compiled module beside another one's source would crash. Returns the
+    stale modules."""
     stale = stale_builds(package)
     if stale:
-        sys.meta_path.insert(0, _SourceFirst({f"{package_name}.{name}": path for name, path in stale.items()}))
+        sources = built_sources(package)
+        sys.meta_path.insert(0, _SourceFirst({f"{package_name}.{name}": path for name, path in sources.items()}))
         # One line on stderr, not a warning with its source line: every command of a checkout in this state shows it.
         sys.stderr.write(
-            f"{package_name}: {', '.join(sorted(stale))} changed since compiled; running the source as Python "
-            "(make install compiles it again)\n"
+            f"{package_name}: {', '.join(sorted(stale))} changed since compiled; running "
+            f"{', '.join(sorted(sources))} as Python (make install compiles them again)\n"
         )
     return sorted(stale)
 

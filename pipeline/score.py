@@ -22,21 +22,23 @@ import functools
 import gc
 import json
 import math
+import pickle
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import yaml
-
+from pipeline import _digest
 from pipeline.config import PACKAGE_DATA
 from pipeline.matching import build_automaton, longest_matches
 from pipeline.text import split_sentences
 
 SCORER_CODE_VERSION = "10"
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_LEXICON = PACKAGE_DATA / "lexicon.yaml"
+# setup.py parses the packaged lexicon at build time and stores the mapping here, with the digest of the text
+# it parsed (load_lexicon).
+PARSED_AT_BUILD = PACKAGE_DATA.parent / "_lexicon.pickle"
 ESCALATORY_THRESHOLD = 0.2
 DEESCALATORY_THRESHOLD = -0.2
 # The context kinds of the lexicon (modifiers with position: around): a match carrying one of their labels
@@ -405,6 +407,8 @@ def inflections(word: str, irregular: dict[str, list[str]]) -> list[str]:
 
 
 def _expand(term: str, irregular: dict[str, list[str]]) -> list[str]:
+    if "~" not in term:  # most terms and cues: the phrase itself, its spaces normalised
+        return [" ".join(term.split())]
     variants = [""]
     for word in term.split():
         forms = inflections(word[1:], irregular) if word.startswith("~") else [word]
@@ -1038,17 +1042,46 @@ class Scorer:
 
 
 def load_lexicon(path: Path) -> dict[str, Any]:
+    """The mapping of a lexicon file. A file whose text is the one setup.py parsed at build time (the packaged
+    lexicon, unedited) comes from that parse (PARSED_AT_BUILD): importing PyYAML and parsing were half the
+    start-up of every `escalation score` process. Any other text is parsed here."""
     try:
-        # libyaml's loader parses the lexicon about 8x faster than the pure-Python one (start-up of
-        # every `escalation score` process); same result, the pure loader is the fallback.
-        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise LexiconError(f"cannot read lexicon {path}: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise LexiconError(f"lexicon {path} is not valid YAML: {exc}") from None
+    data = parsed_at_build(raw)
+    if data is None:
+        data = _parse_yaml(raw, path)
     if not isinstance(data, dict):
         raise LexiconError(f"lexicon {path}: top level must be a mapping")
     return data
+
+
+def parsed_at_build(raw: bytes, stored: Path = PARSED_AT_BUILD) -> Any:
+    """The build's parse of the lexicon text `raw`, or None when there is none (a checkout never built, a
+    pure-Python build without PyYAML) or it was made from another text (the lexicon edited since)."""
+    try:
+        record = pickle.loads(stored.read_bytes())
+    except Exception:  # missing, truncated or from another build: parse the text instead
+        return None
+    if not isinstance(record, dict) or record.get("source") != _digest(raw):
+        return None
+    return record.get("lexicon")
+
+
+def _parse_yaml(raw: bytes, path: Path) -> Any:
+    import yaml  # only here: the packaged lexicon is normally parsed at build time (load_lexicon)
+
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LexiconError(f"lexicon {path} is not UTF-8 text: {exc}") from None
+    try:
+        # libyaml's loader parses the lexicon about 8x faster than the pure-Python one; same result, the
+        # pure loader is the fallback.
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise LexiconError(f"lexicon {path} is not valid YAML: {exc}") from None
 
 
 @functools.lru_cache(maxsize=8)

@@ -292,6 +292,21 @@ def test_installed_scorer_is_compiled(installed: Install):
     assert installed.run("escalation", "score", "Militias fired rockets at the base.").returncode == 0
 
 
+def test_installed_wheel_holds_the_lexicon_parsed_at_build_time(installed: Install):
+    # setup.py stores the packaged lexicon's parse in the wheel: an installed `escalation score` starts
+    # without importing PyYAML (its parse of the unchanged file is taken from there).
+    probe = (
+        "import sys, pipeline.score as s\n"
+        "print(s.PARSED_AT_BUILD); print(s.parsed_at_build(s.DEFAULT_LEXICON.read_bytes()) == s.load_lexicon(\n"
+        "  s.DEFAULT_LEXICON) and s.parsed_at_build(s.DEFAULT_LEXICON.read_bytes()) is not None)\n"
+        "s.load_scorer(); print('yaml' in sys.modules)\n"
+    )
+    stored, taken, yaml_imported = installed.run("python", "-c", probe).stdout.splitlines()
+    assert Path(stored).resolve().is_relative_to(installed.site_packages.resolve())
+    assert taken == "True"
+    assert yaml_imported == "False"
+
+
 def test_installed_package_reads_its_data_from_site_packages(installed: Install):
     probe = (
         "import json, pipeline, pathlib\n"

@@ -97,6 +97,29 @@ def test_a_stale_build_is_skipped_and_its_source_runs(tmp_path: Path, monkeypatc
         sys.modules.pop(name, None)
 
 
+def test_one_stale_build_sends_every_built_module_to_its_source(tmp_path: Path, monkeypatch, capsys):
+    # The compiled scorer calls the compiled matcher natively: a compiled module next to another one's source
+    # would crash, so an edit to one runs both as Python. Here "n" is up to date and would still fail to import
+    # as a build (not a shared library): importing it succeeds only from its source.
+    package = _package(tmp_path, "pairpkg", None)
+    (package / "n.py").write_text("ANSWER = 7\n")
+    (package / f"n{EXTENSION}").write_bytes(b"not a shared library")
+    (package / "_compiled.json").write_text(
+        json.dumps({"m": "0:00000000", "n": pipeline._digest((package / "n.py").read_bytes())})
+    )
+    assert stale_builds(package) == {"m": package / "m.py"}
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    importlib.invalidate_caches()
+    assert run_stale_builds_from_source(package, "pairpkg") == ["m"]
+    assert importlib.import_module("pairpkg.n").ANSWER == 7
+    assert importlib.import_module("pairpkg.m").ANSWER == 42
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pairpkg: m changed since compiled; running m, n as Python" in err
+    for name in ("pairpkg.m", "pairpkg.n", "pairpkg"):
+        sys.modules.pop(name, None)
+
+
 def test_this_checkout_runs_the_compiled_scorer():
     _require_compiled()
     assert stale_builds(PACKAGE) == {}

@@ -544,7 +544,7 @@ def test_sense_width_is_the_widest_window_of_the_terms_senses(scorer):
     assert _Term("strike", "armed_conflict", 1, 1.0, (narrow, wide)).width == 6
     assert _Term("strike", "armed_conflict", 1, 1.0, (wide, narrow)).width == 6
     assert _Term("war", "armed_conflict", 1, 1.0).width == 0
-    compiled = [payload[3][0] for _, payload in scorer._automaton.items() if payload[3][0] is not None]
+    compiled = [payload[0] for _, payload in scorer._automaton.items() if payload[0] is not None]
     assert any(term.senses for term in compiled)
     for term in compiled:
         assert term.width == max((sense.width for sense in term.senses), default=0)
