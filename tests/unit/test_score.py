@@ -2989,3 +2989,78 @@ def test_batch_61_company_battles_tractor_blockades_and_denied_roles(scorer):
     denied = scorer.score_sentence("The ministry denies role in the pipeline sabotage.")
     assert "denial:denies role in" in terms(denied)["sabotage"].modifiers
     assert abs(denied.score) < ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 62 (lexicon 2026.12.17) ---------------------------------------------------
+def test_batch_62_set_on_fire_is_arson_and_a_fire_without_a_setter_is_a_blaze(scorer):
+    arson = scorer.score_sentence("Militias set the town hall on fire.")
+    assert terms(arson)["on fire"].effective_weight > 0 and arson.score >= ESCALATORY_THRESHOLD
+    blaze = scorer.score_sentence("A woman did not notice her burning car was on fire until smoke filled it.")
+    assert "sense:no-context" in terms(blaze)["on fire"].modifiers
+    assert abs(blaze.score) < ESCALATORY_THRESHOLD  # still the disaster context of a fire: the burning is no attack
+    star = scorer.score_sentence("The striker set TikTok on fire with his goal.")
+    assert abs(star.score) < ESCALATORY_THRESHOLD
+
+
+def test_batch_62_conscripts_called_up_are_mobilisation(scorer):
+    called = scorer.score_sentence("The defence ministry calls up 150,000 conscripts.")
+    assert terms(called)["conscript"].category == "mobilisation" and called.score >= ESCALATORY_THRESHOLD
+
+
+def test_batch_62_a_peace_step_after_unless_is_a_condition_not_a_step(scorer):
+    refusal = scorer.score_sentence("The group will not free the captives unless the army ends the war.")
+    assert "unmet_condition:unless" in terms(refusal)["end the war"].modifiers
+    assert refusal.score >= ESCALATORY_THRESHOLD
+    offer = scorer.score_sentence("The rebels will release the hostages if the army withdraws.")
+    assert "unmet_condition:unless" not in terms(offer)["withdraw"].modifiers
+    assert offer.score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 63 (lexicon 2026.12.17) ---------------------------------------------------
+def test_batch_63_troops_sent_or_moved_are_a_deployment_troops_moving_back_are_not(scorer):
+    sent = scorer.score_sentence("The government sends 5,000 more soldiers to the northern frontier.")
+    assert terms(sent)["soldier"].category == "mobilisation" and sent.score >= ESCALATORY_THRESHOLD
+    killed = scorer.score_sentence("Two soldiers were seen near the frontier.")
+    assert "soldier" not in terms(killed) or terms(killed)["soldier"].effective_weight == 0
+    back = scorer.score_sentence("Troops from both armies move back from the disputed ridge.")
+    assert terms(back)["troop"].effective_weight == 0 and back.score <= DEESCALATORY_THRESHOLD
+
+
+def test_batch_63_pounding_with_missiles_named_later_cut_off_exports_and_aid_to_a_besieged_place(scorer):
+    pounded = scorer.score_sentence("Russia pounds the power grid with more than 90 missiles.")
+    assert terms(pounded)["pound"].effective_weight > 0 and pounded.score >= ESCALATORY_THRESHOLD
+    cut_off = scorer.score_sentence("Beijing cuts off mineral exports to American arms makers.")
+    assert cut_off.score >= ESCALATORY_THRESHOLD
+    aid = scorer.score_sentence("A convoy delivers food to besieged northern city.")
+    assert "sense:delivers" in terms(aid)["besiege"].modifiers and aid.score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 64 (lexicon 2026.12.17) ---------------------------------------------------
+def test_batch_64_captives_freed_from_a_place_and_fuel_let_into_it(scorer):
+    freed = scorer.score_sentence("Hostages freed from the tunnels reunite with their families.")
+    assert "freeing:freed from" in terms(freed)["hostage"].modifiers and freed.score <= DEESCALATORY_THRESHOLD
+    fuel = scorer.score_sentence("The army allows fuel into the enclave for the hospitals.")
+    assert terms(fuel)["allow fuel into"].category == "humanitarian" and fuel.score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 65 (lexicon 2026.12.17) ---------------------------------------------------
+def test_batch_65_a_clause_set_off_by_commas_is_background_only_up_to_its_closing_comma(scorer):
+    freed = scorer.score_sentence("The aid worker, who had been kidnapped in March, was freed and flew home.")
+    assert "relative:, who" in terms(freed)["kidnap"].modifiers
+    assert "freeing:freed" in terms(freed)["kidnap"].modifiers  # across the closing comma
+    assert "relative:, who" not in terms(freed)["free"].modifiers and freed.score <= DEESCALATORY_THRESHOLD
+    inside = scorer.score_sentence("The general, who ordered the shelling of the city, spoke on Monday.")
+    assert "relative:, who" in terms(inside)["shell"].modifiers
+
+
+def test_batch_65_threat_formulas_drills_build_ups_hackers_and_talks_left_without_a_date(scorer):
+    threat = scorer.score_sentence("The president said he would not hesitate to use nuclear weapons.")
+    assert "negation:not" not in terms(threat)["nuclear weapons"].modifiers and threat.score >= ESCALATORY_THRESHOLD
+    drill = scorer.score_sentence("The drills involve live fire and amphibious landings near the islands.")
+    assert drill.score >= ESCALATORY_THRESHOLD
+    build_up = scorer.score_sentence("Images show a build-up of tanks near the frontier.")
+    assert build_up.score >= ESCALATORY_THRESHOLD
+    hackers = scorer.score_sentence("Hackers thought to be working for a foreign intelligence agency breached the network.")
+    assert terms(hackers)["hacker"].effective_weight > 0.3 * terms(hackers)["hacker"].weight
+    talks = scorer.score_sentence("The delegations left the talks without a date for another round.")
+    assert "breakdown:without a date" in terms(talks)["talks"].modifiers and talks.score >= ESCALATORY_THRESHOLD
