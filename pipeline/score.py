@@ -34,7 +34,7 @@ from pipeline.config import PACKAGE_DATA
 from pipeline.matching import build_automaton, longest_matches
 from pipeline.text import split_sentences
 
-SCORER_CODE_VERSION = "10"
+SCORER_CODE_VERSION = "11"
 DEFAULT_LEXICON = PACKAGE_DATA / "lexicon.yaml"
 # setup.py parses the packaged lexicon at build time and stores the mapping here, with the digest of the text
 # it parsed (load_lexicon).
@@ -62,6 +62,9 @@ UNASSERTED_MODIFIER_PREFIXES = (
 )
 
 _CLAUSE_BREAK = re.compile(r"[,;:.!?()\"]|\b(?:but|however|while|whereas|although|though|yet)\b")
+# A phrase set off by two commas right after a term, before a cue that follows it closely ("The agreement, signed
+# in March, has been violated"): at most this many words, and no other clause break, so the cue still reaches the term.
+APPOSITIVE_WORDS = 6
 _ES_ENDINGS = ("s", "x", "z", "ch", "sh")
 _VOWELS = set("aeiou")
 _WORD_PUNCTUATION = ".,;:!?\"'()[]"
@@ -617,6 +620,24 @@ def _has_perpetrator(
     return False
 
 
+def _appositive_between(lowered: str, start: int, end: int) -> bool:
+    """Whether the clause breaks between a term ending at `start` and a cue at `end` are just the two commas
+    around a short phrase inserted right after the term (", signed in March,", ", the army said,"), with the
+    cue at most three words after it: the clause around the insertion is whole."""
+    if not lowered.startswith(",", start):
+        return False
+    first = start
+    second = lowered.find(",", first + 1, end)
+    if second < 0 or lowered.count(" ", first, second) > APPOSITIVE_WORDS or lowered.count(" ", second, end) > 4:
+        return False
+    # no other break before, inside or after the pair
+    return not (
+        _CLAUSE_BREAK.search(lowered, start, first)
+        or _CLAUSE_BREAK.search(lowered, first + 1, second)
+        or _CLAUSE_BREAK.search(lowered, second + 1, end)
+    )
+
+
 def _context_void(
     context: _Modifier,
     lowered: str,
@@ -985,7 +1006,11 @@ class Scorer:
                 elif position == AFTER:  # "the truce is in tatters": the cue follows the term
                     if cue_start < end or lowered.count(" ", end, cue_start) > cue.window:
                         continue
-                    if not cue.whole_sentence and _CLAUSE_BREAK.search(lowered, end, cue_start):
+                    if (
+                        not cue.whole_sentence
+                        and _CLAUSE_BREAK.search(lowered, end, cue_start)
+                        and not _appositive_between(lowered, end, cue_start)
+                    ):
                         continue
                 else:  # AROUND: a context for the whole sentence
                     # It applies to its own term only when its phrase is that term ("mass shooting",

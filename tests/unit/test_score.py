@@ -3064,3 +3064,47 @@ def test_batch_65_threat_formulas_drills_build_ups_hackers_and_talks_left_withou
     assert terms(hackers)["hacker"].effective_weight > 0.3 * terms(hackers)["hacker"].weight
     talks = scorer.score_sentence("The delegations left the talks without a date for another round.")
     assert "breakdown:without a date" in terms(talks)["talks"].modifiers and talks.score >= ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 66 (lexicon 2026.12.17) ---------------------------------------------------
+def test_batch_66_a_water_supply_cut_and_a_crossing_opened(scorer):
+    cut = scorer.score_sentence("The army cuts the water supply to the besieged district.")
+    assert terms(cut)["water supply"].effective_weight > 0 and cut.score >= ESCALATORY_THRESHOLD
+    opened = scorer.score_sentence("Egypt opens the Rafah crossing for aid.")
+    assert terms(opened)["crossing"].effective_weight < 0 and opened.score <= DEESCALATORY_THRESHOLD
+    migrants = scorer.score_sentence("A record number of Channel crossings this summer.")
+    assert "sense:no-context" in terms(migrants)["crossing"].modifiers and abs(migrants.score) < ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 67 (lexicon 2026.12.17, scorer-11) ----------------------------------------
+def test_batch_67_a_cue_after_a_term_reaches_it_across_a_short_phrase_set_off_by_commas(scorer):
+    violated = scorer.score_sentence("The truce, agreed in May, has been repeatedly violated.")
+    assert "breakdown:violated" in terms(violated)["truce"].modifiers and violated.score >= ESCALATORY_THRESHOLD
+    # only a phrase right after the term, with the cue close after it, and no other break
+    far = scorer.score_sentence("The funds, which will be repaid, are to take over the collapsed firm.")
+    assert not any(m.startswith("breakdown:") for m in terms(far)["fund"].modifiers)
+    but = scorer.score_sentence("The truce, agreed in May, held but talks collapsed.")
+    assert not any(m.startswith("breakdown:") for m in terms(but)["truce"].modifiers)
+
+
+def test_batch_67_the_collapse_of_a_structure_is_an_accident_not_a_breakdown(scorer):
+    building = scorer.score_sentence("The collapse of the building killed at least 14 people.")
+    assert "accident:collapse of the building" in terms(building)["kill"].modifiers
+    assert abs(building.score) < ESCALATORY_THRESHOLD
+    truce = scorer.score_sentence("The collapse of the truce")
+    assert "breach:collapse of" in terms(truce)["truce"].modifiers
+
+
+def test_appositive_between_only_two_commas_around_a_short_phrase_after_the_term():
+    from pipeline.score import _appositive_between
+
+    text = "the agreement, signed in march, has been violated"
+    assert _appositive_between(text, len("the agreement"), text.index("violated"))
+    text = "the agreement, signed in march last year by the two sides, has been violated"  # too long
+    assert not _appositive_between(text, len("the agreement"), text.index("violated"))
+    text = "the agreement, signed in march, has since then been repeatedly violated"  # cue too far after it
+    assert not _appositive_between(text, len("the agreement"), text.index("violated"))
+    text = "the agreement of the sides, signed in march, was violated"  # not right after the term
+    assert not _appositive_between(text, len("the agreement"), text.index("violated"))
+    text = "the agreement, signed in march; it was violated"  # another break
+    assert not _appositive_between(text, len("the agreement"), text.index("violated"))
