@@ -3108,3 +3108,11 @@ def test_appositive_between_only_two_commas_around_a_short_phrase_after_the_term
     assert not _appositive_between(text, len("the agreement"), text.index("violated"))
     text = "the agreement, signed in march; it was violated"  # another break
     assert not _appositive_between(text, len("the agreement"), text.index("violated"))
+
+
+# -- gaps named by fresh batch 68 (lexicon 2026.12.17, scorer-11) ----------------------------------------
+def test_batch_68_troops_ready_to_enter_or_cross_are_a_deployment(scorer):
+    enter = scorer.score_sentence("The army chief says troops are ready to enter the breakaway region.")
+    assert terms(enter)["troop"].effective_weight > 0 and enter.score >= ESCALATORY_THRESHOLD
+    cross = scorer.score_sentence("Thousands of soldiers crossed into the neighbouring province overnight.")
+    assert terms(cross)["soldier"].effective_weight > 0
