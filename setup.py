@@ -54,12 +54,18 @@ class BuildExtWithRecord(build_ext):
             name: digest for name, digest in source_digests().items() if any(built.glob(f"{name}.*.so"))
         }
         text = json.dumps(compiled, indent=1, sort_keys=True) + "\n"
-        # An editable install builds elsewhere and copies the modules into the checkout: the record goes there too.
-        targets = {(built / RECORD).resolve()}
-        if self.inplace or getattr(self, "editable_mode", False):
-            targets.add(Path("pipeline", RECORD).resolve())
-        for target in targets:
-            target.write_text(text, encoding="utf-8")
+        write_to_package(built, RECORD, text.encode("utf-8"), self.inplace or getattr(self, "editable_mode", False))
+
+
+def write_to_package(built: Path, name: str, data: bytes, into_checkout: bool) -> None:
+    """Write `name` into the built package and, for an in-place or editable build (which builds elsewhere and
+    whose package is the checkout's), into the checkout's pipeline/ too."""
+    targets = {(built / name).resolve()}
+    if into_checkout:
+        targets.add(Path("pipeline", name).resolve())
+    for target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
 
 
 def parsed_lexicon() -> bytes | None:
@@ -82,14 +88,10 @@ class BuildPyWithLexicon(build_py):
     def run(self) -> None:
         super().run()
         payload = parsed_lexicon()
-        if payload is None:
-            return
-        targets = {Path(self.build_lib, "pipeline", PARSED_LEXICON).resolve()}
-        if getattr(self, "editable_mode", False):
-            targets.add(Path("pipeline", PARSED_LEXICON).resolve())
-        for target in targets:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(payload)
+        if payload is not None:
+            write_to_package(
+                Path(self.build_lib, "pipeline"), PARSED_LEXICON, payload, getattr(self, "editable_mode", False)
+            )
 
 
 def extensions() -> list:

@@ -624,18 +624,13 @@ def _appositive_between(lowered: str, start: int, end: int) -> bool:
     """Whether the clause breaks between a term ending at `start` and a cue at `end` are just the two commas
     around a short phrase inserted right after the term (", signed in March,", ", the army said,"), with the
     cue at most three words after it: the clause around the insertion is whole."""
-    if not lowered.startswith(",", start):
+    if not lowered.startswith(",", start):  # the first comma right after the term
         return False
-    first = start
-    second = lowered.find(",", first + 1, end)
-    if second < 0 or lowered.count(" ", first, second) > APPOSITIVE_WORDS or lowered.count(" ", second, end) > 4:
+    second = lowered.find(",", start + 1, end)
+    if second < 0 or lowered.count(" ", start, second) > APPOSITIVE_WORDS or lowered.count(" ", second, end) > 4:
         return False
-    # no other break before, inside or after the pair
-    return not (
-        _CLAUSE_BREAK.search(lowered, start, first)
-        or _CLAUSE_BREAK.search(lowered, first + 1, second)
-        or _CLAUSE_BREAK.search(lowered, second + 1, end)
-    )
+    # no other break inside the pair or after it
+    return not (_CLAUSE_BREAK.search(lowered, start + 1, second) or _CLAUSE_BREAK.search(lowered, second + 1, end))
 
 
 def _context_void(

@@ -297,8 +297,8 @@ def test_installed_wheel_holds_the_lexicon_parsed_at_build_time(installed: Insta
     # without importing PyYAML (its parse of the unchanged file is taken from there).
     probe = (
         "import sys, pipeline.score as s\n"
-        "print(s.PARSED_AT_BUILD); print(s.parsed_at_build(s.DEFAULT_LEXICON.read_bytes()) == s.load_lexicon(\n"
-        "  s.DEFAULT_LEXICON) and s.parsed_at_build(s.DEFAULT_LEXICON.read_bytes()) is not None)\n"
+        "stored = s.parsed_at_build(s.DEFAULT_LEXICON.read_bytes())\n"
+        "print(s.PARSED_AT_BUILD); print(stored is not None and stored == s.load_lexicon(s.DEFAULT_LEXICON))\n"
         "s.load_scorer(); print('yaml' in sys.modules)\n"
     )
     stored, taken, yaml_imported = installed.run("python", "-c", probe).stdout.splitlines()
