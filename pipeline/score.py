@@ -577,14 +577,7 @@ def _reading(lowered: str, start: int, end: int, term: _Term) -> tuple[float, tu
     factor, labels = 1.0, []
     # The words around the term, split and cleaned once for all its senses (a term may have several):
     # nearest first on the left, up to the widest window.
-    width = term.width
-    left = lowered[:start].rsplit(None, width)
-    left = left[1:] if len(left) > width else left
-    strip = _WORD_PUNCTUATION
-    near = (
-        [w.strip(strip) for w in reversed(left)],
-        [w.strip(strip) for w in lowered[end:].split(None, width)[:width]],
-    )
+    near = _near_words(lowered, start, end, term.width)
     unless_words = term.unless_words
     if (  # none of the sense words within the widest window, as it stands or as _context_word reads it
         unless_words is not None
@@ -605,6 +598,47 @@ def _reading(lowered: str, start: int, end: int, term: _Term) -> tuple[float, tu
             factor *= sense.factor
             labels.append(f"sense:{word}")
     return factor, tuple(labels)
+
+
+def _near_words(lowered: str, start: int, end: int, width: int) -> tuple[list[str], list[str]]:
+    """Up to `width` whitespace-separated words on each side of lowered[start:end], punctuation stripped:
+    the left ones nearest first (lowered[:start].rsplit(None, width), reversed), then the right ones."""
+    strip = _WORD_PUNCTUATION
+    if not lowered.isprintable():  # whitespace other than " " (a tab, a line break, a no-break space)
+        left = lowered[:start].rsplit(None, width)
+        left = left[1:] if len(left) > width else left
+        return (
+            [w.strip(strip) for w in reversed(left)],
+            [w.strip(strip) for w in lowered[end:].split(None, width)[:width]],
+        )
+    # Only " " separates words here (every other whitespace character is unprintable): the words are cut
+    # out one by one around the term, without the copies of the rest of the sentence that a split of
+    # lowered[:start] and lowered[end:] makes (this runs for every term that has senses).
+    before: list[str] = []
+    position = start
+    while position > 0 and len(before) < width:
+        cut = lowered.rfind(" ", 0, position)
+        if cut < 0:
+            word = lowered[:position]
+            position = 0
+        else:
+            word = lowered[cut + 1 : position]
+            position = cut
+        if word:
+            before.append(word.strip(strip))
+    after: list[str] = []
+    position, size = end, len(lowered)
+    while position < size and len(after) < width:
+        cut = lowered.find(" ", position)
+        if cut < 0:
+            word = lowered[position:]
+            position = size
+        else:
+            word = lowered[position:cut]
+            position = cut + 1
+        if word:
+            after.append(word.strip(strip))
+    return before, after
 
 
 def _has_perpetrator(
@@ -685,16 +719,23 @@ def _context_word(word: str, words: frozenset[str]) -> str | None:
 def _sense_word(near: tuple[list[str], list[str]], words: frozenset[str], window: int) -> str | None:
     """The first of `words` within `window` words of the words left (nearest first) and right of a
     term (a sense's context words, or its exceptions)."""
-    left, right = near
-    for word in (*left[:window], *right[:window]):
-        if word in words:  # the common case, without a call
-            return word
-        if ("'" in word or "-" in word) and (found := _context_word(word, words)) is not None:
-            return found
+    for side in near:  # left (nearest first), then right; indexed, so no slice or tuple is built
+        for i in range(min(window, len(side))):
+            word = side[i]
+            if word in words:  # the common case, without a call
+                return word
+            if ("'" in word or "-" in word) and (found := _context_word(word, words)) is not None:
+                return found
     return None
 
 
 _ANCHOR_STRIP = ".,;:!?\"'()[]"  # quotes too: "'Several active shooters' leave 3 dead" names shooters
+
+
+def _anchor_word(raw: str) -> str:
+    """A word of the sentence as the anchor test reads it: punctuation stripped, then a possessive "'s"."""
+    token = raw.strip(_ANCHOR_STRIP)
+    return token[:-2] if token.endswith("'s") else token
 
 
 @dataclass(frozen=True)
@@ -713,11 +754,28 @@ class _Anchor:
 
     def anchored(self, lowered: str) -> bool:
         words = self.words
-        cleaned = [token.strip(_ANCHOR_STRIP) for token in lowered.split()]
-        if "'s" in lowered:
-            cleaned = [token[:-2] if token.endswith("'s") else token for token in cleaned]
-        if not words.isdisjoint(cleaned):
-            return True
+        # Word by word, stopping at the first anchor: most sentences that ask name one within their
+        # first three words, so the rest is never cut out and cleaned (the whole list is needed only
+        # without one). In a printable sentence only " " separates words (see _near_words).
+        cleaned: list[str] = []
+        if lowered.isprintable():
+            position, length = 0, len(lowered)
+            while position < length:
+                cut = lowered.find(" ", position)
+                if cut < 0:
+                    cut = length
+                if cut > position:  # not the empty word between two spaces
+                    token = _anchor_word(lowered[position:cut])
+                    if token in words:
+                        return True
+                    cleaned.append(token)
+                position = cut + 1
+        else:
+            for raw in lowered.split():
+                token = _anchor_word(raw)
+                if token in words:
+                    return True
+                cleaned.append(token)
         if "-" in lowered:  # "state-backed", "rebel-held", "pro-government"
             for token in cleaned:
                 if "-" in token and not words.isdisjoint(token.split("-")):

@@ -328,7 +328,8 @@ def split_sentences(text: str, *, chunked: bool = False) -> list[str]:
             pieces = (paragraph,)  # already stripped by the join above
         for sentence in pieces:
             sentence = sentence.strip()
-            if sentence and _HAS_LETTER.search(sentence):
+            # a letter first (nearly every sentence) is a letter: the expression runs only for the rest
+            if sentence and (sentence[0].isalpha() or _HAS_LETTER.search(sentence)):
                 if len(sentence) <= MAX_SENTENCE_CHARS:
                     sentences.append(sentence)
                 else:
