@@ -1,14 +1,17 @@
-"""The word windows the scorer reads around a term (`_near_words`) and the anchor test's word-by-word walk
-(`_Anchor.anchored`) cut words out one at a time in a printable sentence; they must give exactly what
-splitting the whole sentence gives, on any text (random texts of spaces, punctuation, tabs, no-break spaces)."""
+"""Fast paths of the scorer and its JSON writer, each against the general code it stands for: the word
+windows read around a term (`_near_words`) and the anchor test's word-by-word walk (`_Anchor.anchored`) cut
+words out one at a time in a printable sentence and must give exactly what splitting the whole sentence
+gives, on any text (random texts of spaces, punctuation, tabs, no-break spaces); a sentence's text is
+written as json writes it."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
 
-from pipeline.score import _ANCHOR_STRIP, _WORD_PUNCTUATION, _Anchor, _near_words, load_scorer
+from pipeline.score import _ANCHOR_STRIP, _WORD_PUNCTUATION, _Anchor, _json_text, _near_words, load_scorer
 
 
 def _split_reference(lowered: str, start: int, end: int, width: int) -> tuple[list[str], list[str]]:
@@ -91,3 +94,12 @@ def test_anchor_walk_matches_cleaning_every_word_first():
         if rng.random() < 0.2:
             text = text.replace(" ", "  ", 1)
         assert anchor.anchored(text) == _anchored_reference(anchor, text), text
+
+
+def test_sentence_text_is_written_as_json_writes_it():
+    # _json_text quotes printable ASCII without a quote or a backslash as it is; everything else goes to json
+    rng = random.Random(3)
+    alphabet = 'ab "\\\t\n\x00\x1f\x7f\u00e9\u2019\u2028/'
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert _json_text(text) == json.dumps(text, ensure_ascii=False), repr(text)
