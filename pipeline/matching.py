@@ -20,20 +20,29 @@ class PhraseAutomaton:
         # One payload per phrase, the last one given winning (as a mapping would); the empty phrase matches
         # nothing (ahocorasick_rs refuses it).
         unique = {phrase: payload for phrase, payload in phrases if phrase}
-        self.phrases: list[str] = list(unique)
-        # Per phrase: whether it starts and ends with a word character (only then can a neighbouring word
-        # character make a match part of a longer word), and its payload.
-        self.entries: list[tuple[bool, bool, Any]] = [
-            (_word_char(phrase[0]), _word_char(phrase[-1]), payload) for phrase, payload in unique.items()
-        ]
+        # Only an edge that is a word character can make a match part of a longer word. The phrases go in
+        # four groups by their edges, so that a match's phrase index alone says which edges to test: the
+        # search reads no table for the half of the candidates that fail their test ("no" in "now").
+        groups: tuple[list[str], list[str], list[str], list[str]] = ([], [], [], [])
+        for phrase in unique:
+            starts, ends = _word_char(phrase[0]), _word_char(phrase[-1])
+            groups[(0 if ends else 1) if starts else (2 if ends else 3)].append(phrase)
+        both, start_only, end_only, _ = map(len, groups)
+        self.phrases: list[str] = [phrase for group in groups for phrase in group]
+        self.payloads: list[Any] = [unique[phrase] for phrase in self.phrases]
+        # Indexes below `start_word_below` start with a word character; those below `both_below` or from
+        # `start_word_below` up to `end_word_below` end with one.
+        self.both_below: int = both
+        self.start_word_below: int = both + start_only
+        self.end_word_below: int = both + start_only + end_only
         self._search = ahocorasick_rs.AhoCorasick(self.phrases) if self.phrases else None
 
     def __len__(self) -> int:
         return len(self.phrases)
 
     def items(self) -> list[tuple[str, Any]]:
-        """(phrase, payload) of every phrase, in the order given."""
-        return [(phrase, entry[2]) for phrase, entry in zip(self.phrases, self.entries, strict=True)]
+        """(phrase, payload) of every phrase, grouped by its edges (see __init__)."""
+        return list(zip(self.phrases, self.payloads, strict=True))
 
 
 def build_automaton(phrases: Iterable[tuple[str, Any]]) -> PhraseAutomaton:
@@ -50,30 +59,37 @@ def longest_matches(automaton: PhraseAutomaton, text: str) -> list[tuple[int, in
     search = automaton._search
     if not text or search is None:
         return []
-    entries = automaton.entries
-    candidates: list[tuple[int, int, int, Any]] = []
+    both_below, start_word_below, end_word_below = (
+        automaton.both_below,
+        automaton.start_word_below,
+        automaton.end_word_below,
+    )
+    candidates: list[tuple[int, int, int, int]] = []
     size = len(text)
     # Inlined word-boundary tests: this loop runs for every sentence of every article.
     # Most candidates that fail do so at their start ("no" in "now", "war" in "software"), so the
     # start is tested before the end.
-    # Typed, so that the compiled build (setup.py) unpacks native ints and bools.
+    # Typed, so that the compiled build (setup.py) unpacks native ints.
     found: tuple[int, int, int]
-    entry: tuple[bool, bool, Any]
     for found in search.find_matches_as_indexes(text, overlapping=True):
         index, start, end = found
-        entry = entries[index]
-        if entry[0] and start and ((before := text[start - 1]).isalnum() or before == "_"):
+        if index < start_word_below and start and ((before := text[start - 1]).isalnum() or before == "_"):
             continue
-        if entry[1] and end < size and ((after := text[end]).isalnum() or after == "_"):
+        if (
+            (index < both_below or start_word_below <= index < end_word_below)
+            and end < size
+            and ((after := text[end]).isalnum() or after == "_")
+        ):
             continue
-        candidates.append((start, start - end, end, entry[2]))
+        candidates.append((start, start - end, end, index))
+    payloads = automaton.payloads
     if len(candidates) < 2:  # most sentences: nothing to order or to overlap
-        return [(start, end, payload) for start, _, end, payload in candidates]
-    candidates.sort()  # (start, -length) is unique per candidate: payloads are never compared
+        return [(start, end, payloads[index]) for start, _, end, index in candidates]
+    candidates.sort()  # (start, -length) is unique per candidate
     chosen = []
     taken_until = 0
-    for start, _, end, payload in candidates:
+    for start, _, end, index in candidates:
         if start >= taken_until:
-            chosen.append((start, end, payload))
+            chosen.append((start, end, payloads[index]))
             taken_until = end
     return chosen

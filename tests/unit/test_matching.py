@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from pipeline.matching import build_automaton, longest_matches
 
 
@@ -65,3 +67,41 @@ def test_a_phrase_given_twice_keeps_its_last_payload_and_the_empty_phrase_matche
 def test_no_phrases_or_no_text_find_nothing():
     assert longest_matches(build_automaton([]), "war") == []
     assert longest_matches(build_automaton([("war", 1)]), "") == []
+
+
+def _brute_force(phrases: list[tuple[str, object]], text: str) -> list[tuple[int, int, object]]:
+    """Whole-word occurrences found by trying every phrase at every position, then longest first, left to right."""
+    def word(char: str) -> bool:
+        return char.isalnum() or char == "_"
+
+    payloads = dict(phrases)
+    found = []
+    for phrase in payloads:
+        for start in range(len(text) - len(phrase) + 1):
+            end = start + len(phrase)
+            if text[start:end] != phrase:
+                continue
+            if word(phrase[0]) and start and word(text[start - 1]):
+                continue
+            if word(phrase[-1]) and end < len(text) and word(text[end]):
+                continue
+            found.append((start, start - end, end, payloads[phrase]))
+    chosen, taken_until = [], 0
+    for start, _, end, payload in sorted(found, key=lambda f: f[:3]):
+        if start >= taken_until:
+            chosen.append((start, end, payload))
+            taken_until = end
+    return chosen
+
+
+def test_matches_equal_a_brute_force_search_on_random_phrases_and_texts():
+    # phrases with every kind of edge (a word character or not at either end), so that every group of the
+    # automaton's edge order is tested
+    rng = random.Random(13)
+    alphabet = "ab_ -.,"
+    for _ in range(2_000):
+        phrases = [
+            ("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4))), n) for n in range(rng.randint(1, 8))
+        ]
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert longest_matches(build_automaton(phrases), text) == _brute_force(phrases, text), (phrases, text)

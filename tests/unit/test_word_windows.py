@@ -1,7 +1,8 @@
 """Fast paths of the scorer and its JSON writer, each against the general code it stands for: the word
 windows read around a term (`_near_words`) and the anchor test's word-by-word walk (`_Anchor.anchored`) cut
 words out one at a time in a printable sentence and must give exactly what splitting the whole sentence
-gives, on any text (random texts of spaces, punctuation, tabs, no-break spaces); a sentence's text is
+gives, on any text (random texts of spaces, punctuation, tabs, no-break spaces); the senses' quick test
+(`_plain_window`) says "no sense applies" only where the windows' words say so; a sentence's text is
 written as json writes it."""
 
 from __future__ import annotations
@@ -11,15 +12,25 @@ import random
 
 import pytest
 
-from pipeline.score import _ANCHOR_STRIP, _WORD_PUNCTUATION, _Anchor, _json_text, _near_words, load_scorer
+from pipeline.score import (
+    _ANCHOR_STRIP,
+    _WORD_PUNCTUATION,
+    _Anchor,
+    _json_text,
+    _near_words,
+    _plain_window,
+    load_scorer,
+)
 
 
-def _split_reference(lowered: str, start: int, end: int, width: int) -> tuple[list[str], list[str]]:
+def _split_reference(
+    lowered: str, start: int, end: int, width: int, strip: str = _WORD_PUNCTUATION
+) -> tuple[list[str], list[str]]:
     left = lowered[:start].rsplit(None, width)
     left = left[1:] if len(left) > width else left
     return (
-        [w.strip(_WORD_PUNCTUATION) for w in reversed(left)],
-        [w.strip(_WORD_PUNCTUATION) for w in lowered[end:].split(None, width)[:width]],
+        [w.strip(strip) for w in reversed(left)],
+        [w.strip(strip) for w in lowered[end:].split(None, width)[:width]],
     )
 
 
@@ -49,7 +60,7 @@ def _anchored_reference(anchor: _Anchor, lowered: str) -> bool:
     ],
 )
 def test_near_words_cuts_the_words_a_split_would(text, start, end, width, expected):
-    assert _near_words(text, start, end, width) == expected == _split_reference(text, start, end, width)
+    assert _near_words(text, start, end, width, text.isprintable()) == expected == _split_reference(text, start, end, width)
 
 
 def test_near_words_matches_the_split_on_random_texts():
@@ -60,7 +71,7 @@ def test_near_words_matches_the_split_on_random_texts():
         start = rng.randint(0, len(text))
         end = rng.randint(start, len(text))
         width = rng.randint(0, 6)
-        assert _near_words(text, start, end, width) == _split_reference(text, start, end, width), (
+        assert _near_words(text, start, end, width, text.isprintable()) == _split_reference(text, start, end, width), (
             text,
             start,
             end,
@@ -93,7 +104,51 @@ def test_anchor_walk_matches_cleaning_every_word_first():
         text = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 9)))
         if rng.random() < 0.2:
             text = text.replace(" ", "  ", 1)
-        assert anchor.anchored(text) == _anchored_reference(anchor, text), text
+        assert anchor.anchored(text, text.isprintable()) == _anchored_reference(anchor, text), text
+
+
+def _no_sense_word_near(lowered: str, start: int, end: int, width: int, words: frozenset[str]) -> bool:
+    """The quick test as it read before: the windows split, none of `words` in them, no "'" or "-" in them."""
+    left, right = _split_reference(lowered, start, end, width)
+    joined = "".join(left + right)
+    return words.isdisjoint(left) and words.isdisjoint(right) and "'" not in joined and "-" not in joined
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("fire at the hospital", False),  # a sense word next to the term
+        ("fire broke out at dawn", True),
+        ("the hospital on the hill, then fire", False),  # the fifth word to the left: in the window
+        ("the hospital stood far away, on the hill above the town: fire", True),  # the tenth: out of it
+        ("the hospital's fire", False),  # "'s" is read by _context_word: the long way
+        ("fire-hit hospital", False),  # a "-" in the window: the long way
+    ],
+)
+def test_plain_window_says_no_sense_applies_only_without_a_sense_word(text, plain):
+    start = text.rindex("fire")
+    assert _plain_window(text, start, start + 4, 5, frozenset({"hospital", "building"})) is plain
+
+
+def test_plain_window_agrees_with_the_split_windows_on_random_texts():
+    # Where the split windows hold a sense word (or a "'" or "-" that may hide one), the quick test must not
+    # answer "plain"; where they hold none, it may send a term the long way only for a "'" or "-" that
+    # stripping took off a word.
+    rng = random.Random(5)
+    words = frozenset({"ab", "b", "a-b"})
+    alphabet = "ab c,.  '-("
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        start = rng.randint(0, len(text))
+        end = rng.randint(start, len(text))
+        width = rng.randint(0, 6)
+        reference = _no_sense_word_near(text, start, end, width, words)
+        quick = _plain_window(text, start, end, width, words)
+        if quick:
+            assert reference, (text, start, end, width)
+        elif reference:  # only for a "'" or "-" that stripping took off a word of the windows
+            left, right = _split_reference(text, start, end, width, strip="")
+            assert any("'" in word or "-" in word for word in left + right), (text, start, end, width)
 
 
 def test_sentence_text_is_written_as_json_writes_it():
