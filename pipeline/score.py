@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from pipeline import _digest
 from pipeline.config import PACKAGE_DATA
@@ -61,13 +61,13 @@ UNASSERTED_MODIFIER_PREFIXES = (
     "dated:",
 )
 
-_CLAUSE_BREAK = re.compile(r"[,;:.!?()\"]|\b(?:but|however|while|whereas|although|though|yet)\b")
+_CLAUSE_BREAK: Final = re.compile(r"[,;:.!?()\"]|\b(?:but|however|while|whereas|although|though|yet)\b")
 # A phrase set off by two commas right after a term, before a cue that follows it closely ("The agreement, signed
 # in March, has been violated"): at most this many words, and no other clause break, so the cue still reaches the term.
 APPOSITIVE_WORDS = 6
 _ES_ENDINGS = ("s", "x", "z", "ch", "sh")
 _VOWELS = set("aeiou")
-_WORD_PUNCTUATION = ".,;:!?\"'()[]"
+_WORD_PUNCTUATION: Final = ".,;:!?\"'()[]"
 
 
 class LexiconError(ValueError):
@@ -354,7 +354,10 @@ class _Term:
         self.unless_words = frozenset().union(*(sense.words for sense in self.senses)) if all_unless else None
 
 
-BEFORE, AFTER, AROUND = "before", "after", "around"
+# Final: the compiled build reads them as constants, not from the module's dictionary (the cue loop asks for each)
+BEFORE: Final = "before"
+AFTER: Final = "after"
+AROUND: Final = "around"
 
 
 @dataclass(frozen=True)
@@ -577,24 +580,45 @@ def _order_label(position: int) -> str:
     return f"order:{position}"
 
 
-_PLAIN: tuple[float, tuple[str, ...]] = (1.0, ())
+_PLAIN: Final[tuple[float, tuple[str, ...]]] = (1.0, ())
 _new_tuple = tuple.__new__
 
 
-def _reading(lowered: str, start: int, end: int, term: _Term, printable: bool) -> tuple[float, tuple[str, ...]]:
-    """The factor and labels of the senses of the term at lowered[start:end]; `printable` is
-    lowered.isprintable(), asked once per sentence."""
+def _only_spaces(text: str) -> bool:
+    """Whether " " is the only whitespace character of `text`: then its words are what cutting it at each
+    " " gives, empty pieces dropped, just as str.split() would give them. In ASCII the other whitespace
+    characters are the nine tested here: nine searches for one character each take less than half the time
+    of isprintable(), which also tells it (every whitespace character but " " is unprintable) and is asked
+    of any other text."""
+    if text.isascii():
+        return not (
+            "\t" in text
+            or "\n" in text
+            or "\r" in text
+            or "\x0b" in text
+            or "\x0c" in text
+            or "\x1c" in text
+            or "\x1d" in text
+            or "\x1e" in text
+            or "\x1f" in text
+        )
+    return text.isprintable()
+
+
+def _reading(lowered: str, start: int, end: int, term: _Term, spaced: bool) -> tuple[float, tuple[str, ...]]:
+    """The factor and labels of the senses of the term at lowered[start:end]; `spaced` is
+    _only_spaces(lowered), asked once per sentence."""
     unless_words = term.unless_words
     # none of the sense words within the widest window, as it stands or as _context_word reads it
-    if unless_words is not None and printable and _plain_window(lowered, start, end, term.width, unless_words):
+    if unless_words is not None and spaced and _plain_window(lowered, start, end, term.width, unless_words):
         return _PLAIN
     factor, labels = 1.0, []
     # The words around the term, split and cleaned once for all its senses (a term may have several):
     # nearest first on the left, up to the widest window.
-    near = _near_words(lowered, start, end, term.width, printable)
+    near = _near_words(lowered, start, end, term.width, spaced)
     if (
         unless_words is not None
-        and not printable
+        and not spaced
         and unless_words.isdisjoint(near[0])
         and unless_words.isdisjoint(near[1])
         and "'" not in (joined := "".join((*near[0], *near[1])))
@@ -616,7 +640,7 @@ def _reading(lowered: str, start: int, end: int, term: _Term, printable: bool) -
 
 def _plain_window(lowered: str, start: int, end: int, width: int, unless_words: frozenset[str]) -> bool:
     """Whether none of the `width` words on each side of lowered[start:end] (cut as _near_words cuts
-    them in a printable sentence) is one of `unless_words`, and no "'" or "-" (which _context_word may
+    them where only " " separates words) is one of `unless_words`, and no "'" or "-" (which _context_word may
     read as one) stands in those words: then no sense applies. Each word is tested as it is cut and no
     list is built, for most terms with senses (nearly nine in ten on the labelled files) end here.
     A "'" or "-" stripped off a word still sends the term the long way, which reads it exactly."""
@@ -653,19 +677,19 @@ def _plain_window(lowered: str, start: int, end: int, width: int, unless_words: 
     )
 
 
-def _near_words(lowered: str, start: int, end: int, width: int, printable: bool) -> tuple[list[str], list[str]]:
+def _near_words(lowered: str, start: int, end: int, width: int, spaced: bool) -> tuple[list[str], list[str]]:
     """Up to `width` whitespace-separated words on each side of lowered[start:end], punctuation stripped:
     the left ones nearest first (lowered[:start].rsplit(None, width), reversed), then the right ones.
-    `printable`: lowered.isprintable()."""
+    `spaced`: _only_spaces(lowered)."""
     strip = _WORD_PUNCTUATION
-    if not printable:  # whitespace other than " " (a tab, a line break, a no-break space)
+    if not spaced:  # whitespace other than " " (a tab, a line break, a no-break space)
         left = lowered[:start].rsplit(None, width)
         left = left[1:] if len(left) > width else left
         return (
             [w.strip(strip) for w in reversed(left)],
             [w.strip(strip) for w in lowered[end:].split(None, width)[:width]],
         )
-    # Only " " separates words here (every other whitespace character is unprintable): the words are cut
+    # Only " " separates words here: the words are cut
     # out one by one around the term, without the copies of the rest of the sentence that a split of
     # lowered[:start] and lowered[end:] makes (this runs for every term that has senses).
     before: list[str] = []
@@ -783,7 +807,7 @@ def _sense_word(near: tuple[list[str], list[str]], words: frozenset[str], window
     return None
 
 
-_ANCHOR_STRIP = ".,;:!?\"'()[]"  # quotes too: "'Several active shooters' leave 3 dead" names shooters
+_ANCHOR_STRIP: Final = ".,;:!?\"'()[]"  # quotes too: "'Several active shooters' leave 3 dead" names shooters
 
 
 def _anchor_word(raw: str) -> str:
@@ -806,14 +830,14 @@ class _Anchor:
     phrases: frozenset[str]
     openers: dict[str, tuple[int, ...]]  # a phrase's first word -> the word counts of its phrases
 
-    def anchored(self, lowered: str, printable: bool) -> bool:
-        """Whether the sentence names an anchor; `printable` is lowered.isprintable()."""
+    def anchored(self, lowered: str, spaced: bool) -> bool:
+        """Whether the sentence names an anchor; `spaced` is _only_spaces(lowered)."""
         words = self.words
         # Word by word, stopping at the first anchor: most sentences that ask name one within their
         # first three words, so the rest is never cut out and cleaned (the whole list is needed only
-        # without one). In a printable sentence only " " separates words (see _near_words).
+        # without one). Where only " " separates words, they are cut at each " " (see _near_words).
         cleaned: list[str] = []
-        if printable:
+        if spaced:
             position, length = 0, len(lowered)
             while position < length:
                 cut = lowered.find(" ", position)
@@ -1024,16 +1048,16 @@ class Scorer:
         # Senses first, for every term: a context's perpetrator test must know which terms another
         # sense has voided ("fire at a hospital" is a blaze, not shooting).
         # Whether only " " separates the words (see _near_words): asked once here for every window cut below.
-        printable = lowered.isprintable()
+        spaced = _only_spaces(lowered)
         readings = [
-            _reading(lowered, start, end, term, printable) if term.senses else _PLAIN for start, end, term in terms
+            _reading(lowered, start, end, term, spaced) if term.senses else _PLAIN for start, end, term in terms
         ]
         # The anchor test runs only in a sentence with a term it reaches ("war", "hosts", "loan").
         anchor = self.anchor
         unanchored = (
             anchor is not None
             and any(term.term in anchor.terms for _, _, term in terms)
-            and not anchor.anchored(lowered, printable)
+            and not anchor.anchored(lowered, spaced)
         )
         unranked = 0
         # A leading segment whose terms take no rank: a headline's topic label (up to its ": ") or a fronted

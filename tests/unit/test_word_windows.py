@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 
 import pytest
 
@@ -18,6 +19,7 @@ from pipeline.score import (
     _Anchor,
     _json_text,
     _near_words,
+    _only_spaces,
     _plain_window,
     load_scorer,
 )
@@ -60,18 +62,18 @@ def _anchored_reference(anchor: _Anchor, lowered: str) -> bool:
     ],
 )
 def test_near_words_cuts_the_words_a_split_would(text, start, end, width, expected):
-    assert _near_words(text, start, end, width, text.isprintable()) == expected == _split_reference(text, start, end, width)
+    assert _near_words(text, start, end, width, _only_spaces(text)) == expected == _split_reference(text, start, end, width)
 
 
 def test_near_words_matches_the_split_on_random_texts():
     rng = random.Random(7)
-    alphabet = "ab c,.  '-\t\u00a0("
+    alphabet = "ab c,.  '-\t\u00a0(\x1f\x07\u200b\u2028"
     for _ in range(20_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
         start = rng.randint(0, len(text))
         end = rng.randint(start, len(text))
         width = rng.randint(0, 6)
-        assert _near_words(text, start, end, width, text.isprintable()) == _split_reference(text, start, end, width), (
+        assert _near_words(text, start, end, width, _only_spaces(text)) == _split_reference(text, start, end, width), (
             text,
             start,
             end,
@@ -99,12 +101,25 @@ def test_anchor_walk_matches_cleaning_every_word_first():
         "",
         "\t",
         "\u00a0",
+        "\x1c",
+        "\x07",
+        "\u3000",
     ]
     for _ in range(20_000):
         text = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 9)))
         if rng.random() < 0.2:
             text = text.replace(" ", "  ", 1)
-        assert anchor.anchored(text, text.isprintable()) == _anchored_reference(anchor, text), text
+        assert anchor.anchored(text, _only_spaces(text)) == _anchored_reference(anchor, text), text
+
+
+def test_only_spaces_tells_every_other_whitespace_character():
+    # the fast paths cut words at " " only: any other character str.split() splits on must send a text the
+    # long way, in ASCII and beyond; characters that are unprintable but no whitespace may take either way
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if char.isspace() and char != " ":
+            assert not _only_spaces(f"a{char}b"), hex(code)
+    assert _only_spaces("troops  fire, at  dawn") and _only_spaces("été à l'école")
 
 
 def _no_sense_word_near(lowered: str, start: int, end: int, width: int, words: frozenset[str]) -> bool:
