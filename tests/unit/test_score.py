@@ -3116,3 +3116,35 @@ def test_batch_68_troops_ready_to_enter_or_cross_are_a_deployment(scorer):
     assert terms(enter)["troop"].effective_weight > 0 and enter.score >= ESCALATORY_THRESHOLD
     cross = scorer.score_sentence("Thousands of soldiers crossed into the neighbouring province overnight.")
     assert terms(cross)["soldier"].effective_weight > 0
+
+
+# -- gaps named by fresh batch 69 (lexicon 2026.12.18, scorer-11) ----------------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The junta told the Swiss ambassador to leave the country.",
+        "Minsk has ordered two Lithuanian envoys to leave by Friday.",
+        "The government gave three Dutch diplomats a week to leave.",
+    ],
+)
+def test_batch_69_an_envoy_ordered_or_given_time_to_leave_is_expelled(scorer, sentence):
+    scored = scorer.score_sentence(sentence)
+    assert scored.score >= ESCALATORY_THRESHOLD, [(m.term, m.modifiers) for m in scored.matches]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The ambassador to leave her post in the spring has been named.",
+        "Families were given two weeks to leave the condemned tower block.",
+    ],
+)
+def test_batch_69_leaving_a_post_or_a_flat_is_no_expulsion(scorer, sentence):
+    assert scorer.score_sentence(sentence).score == 0
+
+
+def test_batch_69_a_condemned_building_is_unsafe_and_condemning_its_building_is_rhetoric(scorer):
+    building = scorer.score_sentence("Residents of condemned buildings were rehoused.")
+    assert terms(building)["condemn"].effective_weight == 0
+    settlements = scorer.score_sentence("Protesters condemned the building of new settlements.")
+    assert terms(settlements)["condemn"].effective_weight > 0
