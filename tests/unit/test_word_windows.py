@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -65,14 +66,17 @@ def test_near_words_cuts_the_words_a_split_would(text, start, end, width, expect
     assert _near_words(text, start, end, width, _only_spaces(text)) == expected == _split_reference(text, start, end, width)
 
 
-def test_near_words_matches_the_split_on_random_texts():
-    rng = random.Random(7)
-    alphabet = "ab c,.  '-\t\u00a0(\x1f\x07\u200b\u2028"
+def _random_windows(seed: int, alphabet: str) -> Iterator[tuple[str, int, int, int]]:
+    """20,000 (text, start, end, width): a random text of `alphabet`, a term's span in it and a window width."""
+    rng = random.Random(seed)
     for _ in range(20_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
         start = rng.randint(0, len(text))
-        end = rng.randint(start, len(text))
-        width = rng.randint(0, 6)
+        yield text, start, rng.randint(start, len(text)), rng.randint(0, 6)
+
+
+def test_near_words_matches_the_split_on_random_texts():
+    for text, start, end, width in _random_windows(7, "ab c,.  '-\t\u00a0(\x1f\x07\u200b\u2028"):
         assert _near_words(text, start, end, width, _only_spaces(text)) == _split_reference(text, start, end, width), (
             text,
             start,
@@ -149,14 +153,8 @@ def test_plain_window_agrees_with_the_split_windows_on_random_texts():
     # Where the split windows hold a sense word (or a "'" or "-" that may hide one), the quick test must not
     # answer "plain"; where they hold none, it may send a term the long way only for a "'" or "-" that
     # stripping took off a word.
-    rng = random.Random(5)
     words = frozenset({"ab", "b", "a-b"})
-    alphabet = "ab c,.  '-("
-    for _ in range(20_000):
-        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
-        start = rng.randint(0, len(text))
-        end = rng.randint(start, len(text))
-        width = rng.randint(0, 6)
+    for text, start, end, width in _random_windows(5, "ab c,.  '-("):
         reference = _no_sense_word_near(text, start, end, width, words)
         quick = _plain_window(text, start, end, width, words)
         if quick:
