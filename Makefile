@@ -12,8 +12,10 @@ DEMO_PAGES_PORT ?= 8765
 
 install: $(STAMP)
 
-# setup.py compiles score.py and matching.py (mypyc): an edit of either builds them again.
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml setup.py pipeline/score.py pipeline/matching.py
+# setup.py compiles score.py and matching.py (mypyc) and stores the packaged lexicon's parse: an edit of
+# any of them builds again.
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml setup.py pipeline/score.py pipeline/matching.py \
+		pipeline/data/lexicon.yaml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
