@@ -609,22 +609,15 @@ def _reading(lowered: str, start: int, end: int, term: _Term, spaced: bool) -> t
     """The factor and labels of the senses of the term at lowered[start:end]; `spaced` is
     _only_spaces(lowered), asked once per sentence."""
     unless_words = term.unless_words
-    # none of the sense words within the widest window, as it stands or as _context_word reads it
+    # None of the sense words within the widest window, as it stands or as _context_word reads it: the main
+    # reading, without the per-sense scans. Asked where only " " separates words (nearly every sentence:
+    # split_sentences collapses whitespace); elsewhere the scans below give the same answer.
     if unless_words is not None and spaced and _plain_window(lowered, start, end, term.width, unless_words):
         return _PLAIN
     factor, labels = 1.0, []
     # The words around the term, split and cleaned once for all its senses (a term may have several):
     # nearest first on the left, up to the widest window.
     near = _near_words(lowered, start, end, term.width, spaced)
-    if (
-        unless_words is not None
-        and not spaced
-        and unless_words.isdisjoint(near[0])
-        and unless_words.isdisjoint(near[1])
-        and "'" not in (joined := "".join((*near[0], *near[1])))
-        and "-" not in joined
-    ):
-        return _PLAIN
     for sense in term.senses:
         if sense.exceptions and _sense_word(near, sense.exceptions, sense.except_window) is not None:
             continue  # the main reading holds: "army officers ... annulled the election and taken power"
