@@ -759,8 +759,9 @@ def _contained_term(
 ) -> _Term | None:
     """The term a cue phrase contains ("mass shooting" holds "shooting", "slams into" holds "slams"), the
     longest run of its words that is a term, unless it is a perpetrator the context does not reach (a
-    "storm surge" holds no storming: the phrase stays a bare cue)."""
-    words = phrase.split()
+    "storm surge" holds no storming: the phrase stays a bare cue); a quote closed on a word is not part of it
+    ("warning' to" holds "warning")."""
+    words = [word.strip("'\"‘’“”") for word in phrase.split()]
     for size in range(len(words), 0, -1):
         for first in range(len(words) - size + 1):
             found = entries.get(" ".join(words[first : first + size]), (None, ()))[0]

@@ -3148,3 +3148,63 @@ def test_batch_69_a_condemned_building_is_unsafe_and_condemning_its_building_is_
     assert terms(building)["condemn"].effective_weight == 0
     settlements = scorer.score_sentence("Protesters condemned the building of new settlements.")
     assert terms(settlements)["condemn"].effective_weight > 0
+
+
+# -- gaps named by fresh batches 70 and 71 (lexicon 2026.12.19, scorer-11) -------------------------------
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The president gave the rebels a final warning to free the captured engineers.",
+        "The general issued an ultimatum to the garrison to surrender the port.",
+        "Ankara sent the militia a 'last warning' to withdraw its fighters from the ridge.",
+    ],
+)
+def test_batch_70_a_step_named_by_a_warning_or_an_ultimatum_is_demanded_not_taken(scorer, sentence):
+    scored = scorer.score_sentence(sentence)
+    assert scored.score >= ESCALATORY_THRESHOLD, [(m.term, m.modifiers) for m in scored.matches]
+    steps = [m for m in scored.matches if m.polarity < 0]
+    assert steps and all(any(label.startswith("ultimatum:") for label in m.modifiers) for m in steps)
+
+
+def test_batch_70_the_warning_that_names_a_step_still_counts_as_a_warning(scorer):
+    for sentence in ("The minister issued a warning to the protesters.", "Rebels freed the engineers."):
+        before = scorer.score_sentence(sentence)
+        assert not any(label.startswith("ultimatum:") for m in before.matches for label in m.modifiers)
+    warned = terms(scorer.score_sentence("The minister issued a 'final warning' to the protesters."))
+    assert warned["warn"].effective_weight > 0 and warned["warn"].surface == "warning' to"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The envoy delivered a warning to Moscow ahead of the ceasefire talks.",  # an occasion, not a demand
+        "The warning to Tehran came over the nuclear deal.",
+    ],
+)
+def test_batch_70_a_warning_before_talks_or_a_deal_demands_neither(scorer, sentence):
+    scored = scorer.score_sentence(sentence)
+    assert not any(label.startswith("ultimatum:") for m in scored.matches for label in m.modifiers)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The central bank kept rates on hold while it weighs the impact of tariffs on growth.",
+        "Economists say the tariffs will push up prices for shoppers.",
+    ],
+)
+def test_batch_71_tariffs_weighed_in_a_market_story_are_imposed_by_nobody(scorer, sentence):
+    scored = scorer.score_sentence(sentence)
+    assert 0 < terms(scored)["tariff"].effective_weight < 0.15
+    assert scored.score < ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Washington slaps new tariffs on Chinese steel as markets slide.",
+        "Beijing raises tariffs on American soybeans, sending prices higher.",
+    ],
+)
+def test_batch_71_tariffs_imposed_or_raised_stay_coercion_in_a_market_story(scorer, sentence):
+    assert terms(scorer.score_sentence(sentence))["tariff"].effective_weight >= 0.3
