@@ -3208,3 +3208,49 @@ def test_batch_71_tariffs_weighed_in_a_market_story_are_imposed_by_nobody(scorer
 )
 def test_batch_71_tariffs_imposed_or_raised_stay_coercion_in_a_market_story(scorer, sentence):
     assert terms(scorer.score_sentence(sentence))["tariff"].effective_weight >= 0.3
+
+
+# -- gaps named by fresh batch 72 (lexicon 2026.12.19, scorer-11) ----------------------------------------
+def test_batch_72_captives_handed_over_are_released(scorer):
+    handed = terms(scorer.score_sentence("The militia handed over the kidnapped engineers to tribal elders."))
+    assert handed["kidnap"].effective_weight < 0
+    assert "release:handed over" in handed["kidnap"].modifiers
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The football club's manager resigned after a run of six defeats.",
+        "The bank's chief executive resigned after the shareholder revolt.",
+        "The governor resigned after a newspaper revealed the misuse of public money.",
+    ],
+)
+def test_batch_72_a_resignation_in_business_sport_or_over_a_revelation_is_no_concession(scorer, sentence):
+    assert terms(scorer.score_sentence(sentence))["resign"].effective_weight == 0
+
+
+def test_batch_72_a_prime_minister_resigning_under_protest_still_yields(scorer):
+    scored = scorer.score_sentence("The prime minister resigned after weeks of mass protests.")
+    assert terms(scored)["resign"].effective_weight < 0
+
+
+def test_batch_72_reports_called_propaganda_are_denied_and_a_propaganda_video_is_propaganda(scorer):
+    denied = scorer.score_sentence("The ministry dismissed the reports as propaganda.")
+    assert terms(denied)["propaganda"].effective_weight == 0
+    video = scorer.score_sentence("State television aired a propaganda video about the drills.")
+    assert terms(video)["propaganda"].effective_weight > 0
+
+
+def test_batch_72_a_contract_or_a_takeover_rejected_is_no_rejection_between_parties(scorer):
+    contract = scorer.score_sentence("The striker rejected a new contract.")
+    assert terms(contract)["reject"].effective_weight == 0
+    plan = scorer.score_sentence("The rebels rejected the peace plan.")
+    assert plan.score >= ESCALATORY_THRESHOLD
+
+
+def test_batch_72_a_regulators_crackdown_on_firms_is_regulation(scorer):
+    regulators = terms(scorer.score_sentence("Tech shares slid amid a crackdown by regulators on lending apps."))
+    assert 0 < regulators["crackdown"].effective_weight < 0.15
+    protesters = scorer.score_sentence("Police launched a violent crackdown on protesters in the capital.")
+    assert "sense:" not in " ".join(terms(protesters)["crackdown"].modifiers)
+    assert terms(protesters)["crackdown"].effective_weight >= 0.3
