@@ -3254,3 +3254,37 @@ def test_batch_72_a_regulators_crackdown_on_firms_is_regulation(scorer):
     protesters = scorer.score_sentence("Police launched a violent crackdown on protesters in the capital.")
     assert "sense:" not in " ".join(terms(protesters)["crackdown"].modifiers)
     assert terms(protesters)["crackdown"].effective_weight >= 0.3
+
+
+# -- gaps named by fresh batch 73 (lexicon 2026.12.19, scorer-11) ----------------------------------------
+def test_batch_73_inmates_freed_by_a_jailbreak_are_no_release_and_prisoners_freed_are(scorer):
+    jailbreak = scorer.score_sentence("Militants stormed the jail, freeing hundreds of inmates.")
+    assert terms(jailbreak)["free"].effective_weight == 0
+    assert jailbreak.score >= ESCALATORY_THRESHOLD
+    assert terms(scorer.score_sentence("The rebels freed forty prisoners of war."))["free"].effective_weight < 0
+    pardoned = scorer.score_sentence("The government freed 2,000 inmates under a pardon.")
+    assert terms(pardoned)["free"].effective_weight < 0
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Pyongyang vows 'overwhelming' response to the naval drills.",
+        "Tehran warns of a crushing response to any attack.",
+        "The minister vowed a military response.",
+    ],
+)
+def test_batch_73_a_response_vowed_or_warned_of_is_a_threat(scorer, sentence):
+    scored = scorer.score_sentence(sentence)
+    assert any(m.category == "threat_ultimatum" and "response" in m.surface for m in scored.matches)
+    assert scored.score >= ESCALATORY_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["Kyiv lowers the conscription age to 23.", "Parliament votes to lower the draft age."],
+)
+def test_batch_73_a_lower_draft_age_widens_the_call_up(scorer, sentence):
+    scored = scorer.score_sentence(sentence)
+    assert [m.category for m in scored.matches] == ["mobilisation"]
+    assert scored.score >= ESCALATORY_THRESHOLD
