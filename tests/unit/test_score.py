@@ -3288,3 +3288,31 @@ def test_batch_73_a_lower_draft_age_widens_the_call_up(scorer, sentence):
     scored = scorer.score_sentence(sentence)
     assert [m.category for m in scored.matches] == ["mobilisation"]
     assert scored.score >= ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 74 (lexicon 2026.12.19, scorer-11) ----------------------------------------
+def test_batch_74_talks_a_deal_less_ending_came_after_broke_down(scorer):
+    scored = scorer.score_sentence("The delegations went home without a deal after two rounds of talks.")
+    assert terms(scored)["talks"].effective_weight > 0
+    assert "breakdown:without a deal after" in terms(scored)["talks"].modifiers
+    before = scorer.score_sentence("The talks ended without a deal after a week.")
+    assert "breakdown:without a deal after" in terms(before)["talks"].modifiers
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Forecasters urged residents to stock up on water.",
+        "The ministry urges travellers to check their flights.",
+    ],
+)
+def test_batch_74_officials_urging_the_public_give_advice_not_an_appeal(scorer, sentence):
+    assert terms(scorer.score_sentence(sentence))["urge"].effective_weight == 0
+
+
+def test_batch_74_urging_a_party_stays_an_appeal(scorer):
+    assert terms(scorer.score_sentence("The envoy urged the rebels to return to talks."))["urge"].effective_weight < 0
+
+
+def test_batch_74_a_cardiac_arrest_holds_nobody(scorer):
+    assert scorer.score_sentence("The footballer recovered after a cardiac arrest on the pitch.").score == 0
