@@ -3316,3 +3316,36 @@ def test_batch_74_urging_a_party_stays_an_appeal(scorer):
 
 def test_batch_74_a_cardiac_arrest_holds_nobody(scorer):
     assert scorer.score_sentence("The footballer recovered after a cardiac arrest on the pitch.").score == 0
+
+
+# -- gaps named by fresh batch 75 (lexicon 2026.12.19, scorer-11) ----------------------------------------
+@pytest.mark.parametrize(
+    "sentence", ["Tehran tests a new cruise missile.", "The navy tested a hypersonic weapon off the coast."]
+)
+def test_batch_75_a_weapon_tested_is_a_show_of_force(scorer, sentence):
+    scored = scorer.score_sentence(sentence)
+    assert terms(scored)["test"].category == "show_of_force" and terms(scored)["test"].effective_weight > 0
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["NASA tests its new moon rocket.", "Thousands were tested for the virus.", "Pupils sit tests at the new school."],
+)
+def test_batch_75_a_rocket_a_virus_or_a_school_test_is_no_show_of_force(scorer, sentence):
+    assert scorer.score_sentence(sentence).score == 0
+
+
+def test_batch_75_migrants_driven_at_a_border_are_hybrid_coercion(scorer):
+    scored = scorer.score_sentence("Minsk is pushing migrants towards the Lithuanian frontier.")
+    assert [m.category for m in scored.matches] == ["show_of_force"]
+    assert scored.score >= ESCALATORY_THRESHOLD
+
+
+def test_batch_75_a_corridor_closed_is_coercion(scorer):
+    assert scorer.score_sentence("Baku closed the corridor to the enclave.").score >= ESCALATORY_THRESHOLD
+
+
+def test_batch_75_a_hostage_proposal_is_a_step_to_release(scorer):
+    scored = scorer.score_sentence("The cabinet weighed a new hostage proposal.")
+    assert [m.category for m in scored.matches] == ["exchange"]
+    assert scored.score <= DEESCALATORY_THRESHOLD
