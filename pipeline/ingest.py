@@ -9,11 +9,9 @@ functions as tasks (`ingest_source` per feed, `read_pages_of_hosts` per host gro
 
 from __future__ import annotations
 
-import itertools
 import logging
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
 from typing import Any
@@ -33,6 +31,7 @@ from pipeline.score import Scorer, load_scorer
 from pipeline.signals import compute_signals
 from pipeline.store import ConcurrentWriteError, FetchRecord, StoreResult, Warehouse, alert_to_dict
 from pipeline.store.runs import INTERRUPTED, new_run_id
+from pipeline.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 RECENT = timedelta(days=31)  # a re-fetched feed's items were mostly published within this
@@ -105,7 +104,7 @@ class FeedWorkers:
 
     def __init__(self, settings: Settings, body_size: int):
         self.processes = settings.ingest.worker_processes
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: WorkerPool | None = None
         if (
             self.processes < 2
             or body_size < settings.ingest.parallel_min_bytes
@@ -116,10 +115,9 @@ class FeedWorkers:
         # warehouse's open connections. (So, as always with spawn, a script that calls the pipeline
         # needs the `if __name__ == "__main__":` guard.)
         try:
-            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
-            # One task per process starts them all now: their start-up overlaps the split.
-            for _ in range(self.processes):
-                self._pool.submit(warm_up, settings.scoring.lexicon_file, settings.scoring.gazetteer_file)
+            self._pool = WorkerPool(self.processes, multiprocessing.get_context("spawn"))
+            # A first task for every process: their start-up overlaps the split.
+            self._pool.broadcast(warm_up, settings.scoring.lexicon_file, settings.scoring.gazetteer_file)
         except Exception as exc:
             interrupts.reraise_if_stopping(exc)
             self._give_up(exc)
@@ -133,20 +131,15 @@ class FeedWorkers:
         return self._pool is not None
 
     def imap(self, function: Callable[..., Any], chunks: Iterable[Any], *common: Any) -> Iterator[Any] | None:
-        """function(chunk, *common) for every chunk, results in order as they come; None when the
-        workers cannot take the work. A worker failing later raises from the iterator."""
+        """function(chunk, *common) for every chunk, results in order as they come; None when there
+        are no workers. A worker failing (or dying: WorkerDied) raises from the iterator."""
         if self._pool is None:
             return None
-        try:
-            return self._pool.map(function, chunks, *(itertools.repeat(c) for c in common))
-        except Exception as exc:
-            interrupts.reraise_if_stopping(exc)
-            self._give_up(exc)
-            return None
+        return self._pool.map(function, ((chunk, *common) for chunk in chunks))
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.close()
             self._pool = None
 
     def __enter__(self) -> FeedWorkers:
