@@ -387,6 +387,9 @@ class _Modifier:
     # The cue phrase is a term that a cue of one of these kinds has undone before it: then it acts on
     # nothing ("called off its boycott and rejoined the dialogue": the boycott breaches no dialogue).
     unless_undone: frozenset[str] = frozenset()
+    # Not for a term a cue of one of these kinds already reached: two ways of saying that captives are out
+    # ("freed hostages were flown home") are no double negative that would hold them again.
+    unless_applied: frozenset[str] = frozenset()
 
     def reaches(self, term: _Term) -> bool:
         """Whether this modifier applies to `term` by its category or name (score_sentence spells the
@@ -522,6 +525,7 @@ def _parse_modifier(
         cue_terms = bool(spec.get("cue_terms", False))
         unless_kinds = frozenset(spec.get("unless_kinds") or [])
         unless_undone = frozenset(spec.get("unless_undone") or [])
+        unless_applied = frozenset(spec.get("unless_applied") or [])
     except LexiconError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -570,6 +574,7 @@ def _parse_modifier(
             unless_kinds=unless_kinds,
             cue_terms=cue_terms,
             unless_undone=unless_undone,
+            unless_applied=unless_applied,
         )
         built.append((cue, modifier))
     return built
@@ -975,7 +980,7 @@ class Scorer:
         if unknown_actors:
             raise LexiconError(f"{source}: salience.actor_terms names no term: {sorted(unknown_actors)}")
         for kind, spec in modifiers.items():
-            for key in ("unless_kinds", "unless_undone"):
+            for key in ("unless_kinds", "unless_undone", "unless_applied"):
                 unknown = set((spec or {}).get(key) or []) - set(modifiers) if isinstance(spec, dict) else set()
                 if unknown:  # a misspelt kind would silently void nothing
                     raise LexiconError(f"{source}: modifier {kind}: {key} names no modifier: {sorted(unknown)}")
@@ -1107,6 +1112,8 @@ class Scorer:
                 if cue.applies_to and cue.applies_to != polarity:
                     continue
                 if cue.kind in kinds_applied:
+                    continue
+                if cue.unless_applied and not cue.unless_applied.isdisjoint(kinds_applied):
                     continue
                 if cue.unless_undone and cue_start in undone and not cue.unless_undone.isdisjoint(undone[cue_start]):
                     continue

@@ -3349,3 +3349,57 @@ def test_batch_75_a_hostage_proposal_is_a_step_to_release(scorer):
     scored = scorer.score_sentence("The cabinet weighed a new hostage proposal.")
     assert [m.category for m in scored.matches] == ["exchange"]
     assert scored.score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 77 (lexicon 2026.12.19, scorer-11) ----------------------------------------
+def test_batch_77_electricity_or_water_cut_is_coercion_not_a_reversal(scorer):
+    scored = scorer.score_sentence("Troops cut off water to the besieged town.")
+    assert scored.score >= ESCALATORY_THRESHOLD
+    assert not any("reversal:" in label for m in scored.matches for label in m.modifiers)
+
+
+def test_batch_77_fighters_who_will_leave_withdraw(scorer):
+    scored = scorer.score_sentence("Under the deal, the foreign fighters will leave the region by March.")
+    assert [m.category for m in scored.matches if m.effective_weight][-1:] != ["proxy_militia"]
+    assert scored.score <= DEESCALATORY_THRESHOLD
+
+
+def test_batch_77_captives_who_arrive_somewhere_are_out_and_a_hostage_taking_on_arrival_is_not(scorer):
+    home = scorer.score_sentence("The hostages, who had been held in the desert for two years, arrived in Doha.")
+    assert terms(home)["hostage"].effective_weight < 0 and "homecoming:arrived in" in terms(home)["hostage"].modifiers
+    taken = scorer.score_sentence("The crew were taken hostage when the ship arrived in port.")
+    assert taken.score >= ESCALATORY_THRESHOLD
+    landed = scorer.score_sentence("Passengers were taken hostage when the flight landed in Kuwait.")
+    assert landed.score >= ESCALATORY_THRESHOLD
+
+
+def test_batch_77_scenes_shot_for_a_film_hit_nobody_and_a_fatal_shooting_on_camera_does(scorer):
+    film = scorer.score_sentence("Most of the film's scenes were shot in the desert.")
+    assert terms(film)["shoot"].effective_weight == 0
+    footage = scorer.score_sentence("Police released camera footage of the fatal shooting.")
+    assert terms(footage)["shoot"].effective_weight > 0
+
+
+def test_batch_77_two_ways_of_saying_captives_are_out_undo_the_captivity_once(scorer):
+    for sentence in ("Freed hostages were flown home.", "Freed hostages returned home on Sunday."):
+        hostage = terms(scorer.score_sentence(sentence))["hostage"]
+        assert hostage.effective_weight < 0 and [m for m in hostage.modifiers if ":" in m and "order" not in m] == [
+            "release:freed"
+        ]
+    lexicon = {
+        "version": "t",
+        "categories": {"act": {"polarity": 1, "terms": ["hostage"]}},
+        "modifiers": {
+            "release": {"applies_to": "escalatory", "factor": -0.5, "window": 3, "cues": ["freed"]},
+            "freeing": {"applies_to": "escalatory", "factor": -0.5, "window": 3, "cues_after": ["home"],
+                        "unless_applied": ["relase"]},
+        },
+    }
+    with pytest.raises(LexiconError, match="unless_applied names no modifier"):
+        Scorer(lexicon)
+    twice = Scorer({**lexicon, "modifiers": {**lexicon["modifiers"], "freeing": {
+        **lexicon["modifiers"]["freeing"], "unless_applied": []}}}).score_sentence("freed hostage home")
+    assert twice.matches[0].effective_weight > 0  # without it, the two flips undo each other
+    lexicon["modifiers"]["freeing"]["unless_applied"] = ["release"]
+    once = Scorer(lexicon).score_sentence("freed hostage home")
+    assert once.matches[0].effective_weight < 0 and once.matches[0].modifiers == ("release:freed",)
