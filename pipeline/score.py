@@ -34,7 +34,7 @@ from pipeline.config import PACKAGE_DATA
 from pipeline.matching import build_automaton, longest_matches
 from pipeline.text import split_sentences
 
-SCORER_CODE_VERSION = "11"
+SCORER_CODE_VERSION = "12"
 DEFAULT_LEXICON = PACKAGE_DATA / "lexicon.yaml"
 # setup.py parses the packaged lexicon at build time and stores the mapping here, with the digest of the text
 # it parsed (load_lexicon).
