@@ -3218,15 +3218,19 @@ def test_batch_72_captives_handed_over_are_released(scorer):
 
 
 @pytest.mark.parametrize(
-    "sentence",
+    ("sentence", "term"),
     [
-        "The football club's manager resigned after a run of six defeats.",
-        "The bank's chief executive resigned after the shareholder revolt.",
-        "The governor resigned after a newspaper revealed the misuse of public money.",
+        # batch 72: a resignation in business or sport, or over a revelation, is no concession
+        ("The football club's manager resigned after a run of six defeats.", "resign"),
+        ("The bank's chief executive resigned after the shareholder revolt.", "resign"),
+        ("The governor resigned after a newspaper revealed the misuse of public money.", "resign"),
+        # batch 74: officials urging the public give advice, not an appeal between parties
+        ("Forecasters urged residents to stock up on water.", "urge"),
+        ("The ministry urges travellers to check their flights.", "urge"),
     ],
 )
-def test_batch_72_a_resignation_in_business_sport_or_over_a_revelation_is_no_concession(scorer, sentence):
-    assert terms(scorer.score_sentence(sentence))["resign"].effective_weight == 0
+def test_batches_72_and_74_a_word_sense_reads_the_term_at_no_weight(scorer, sentence, term):
+    assert terms(scorer.score_sentence(sentence))[term].effective_weight == 0
 
 
 def test_batch_72_a_prime_minister_resigning_under_protest_still_yields(scorer):
@@ -3297,17 +3301,6 @@ def test_batch_74_talks_a_deal_less_ending_came_after_broke_down(scorer):
     assert "breakdown:without a deal after" in terms(scored)["talks"].modifiers
     before = scorer.score_sentence("The talks ended without a deal after a week.")
     assert "breakdown:without a deal after" in terms(before)["talks"].modifiers
-
-
-@pytest.mark.parametrize(
-    "sentence",
-    [
-        "Forecasters urged residents to stock up on water.",
-        "The ministry urges travellers to check their flights.",
-    ],
-)
-def test_batch_74_officials_urging_the_public_give_advice_not_an_appeal(scorer, sentence):
-    assert terms(scorer.score_sentence(sentence))["urge"].effective_weight == 0
 
 
 def test_batch_74_urging_a_party_stays_an_appeal(scorer):
