@@ -3396,3 +3396,15 @@ def test_batch_77_two_ways_of_saying_captives_are_out_undo_the_captivity_once(sc
     lexicon["modifiers"]["freeing"]["unless_applied"] = ["release"]
     once = Scorer(lexicon).score_sentence("freed hostage home")
     assert once.matches[0].effective_weight < 0 and once.matches[0].modifiers == ("release:freed",)
+
+
+# -- gaps named by fresh batch 78 (lexicon 2026.12.19, scorer-12) ----------------------------------------
+def test_batch_78_peacekeepers_deployed_keep_the_peace_and_troops_deployed_do_not(scorer):
+    blue = scorer.score_sentence("Peacekeepers were deployed to the buffer zone.")
+    assert terms(blue)["deploy"].effective_weight == 0 and blue.score <= DEESCALATORY_THRESHOLD
+    assert scorer.score_sentence("Moscow deployed thousands of troops to the frontier.").score >= ESCALATORY_THRESHOLD
+
+
+def test_batch_78_a_blast_in_a_coal_pit_is_an_accident(scorer):
+    scored = scorer.score_sentence("A blast in a coal pit killed 15 workers.")
+    assert all("accident:coal pit" in m.modifiers for m in scored.matches) and abs(scored.score) < ESCALATORY_THRESHOLD
