@@ -1081,7 +1081,7 @@ def test_a_named_storm_is_weather_and_a_disaster_context_while_storming_a_hotel_
 @pytest.mark.parametrize(
     ("sentence", "term", "sense"),
     [
-        ("The group released a video of the speech.", "release", "sense:video"),
+        ("The group released the video of the speech.", "release", "sense:video"),  # "a video": a neutral phrase
         ("A supply boat reached the reef.", "supply", "sense:boat"),
         ("The court acquitted her of fraud charges.", "charge", "sense:fraud"),
     ],
@@ -3408,3 +3408,32 @@ def test_batch_78_peacekeepers_deployed_keep_the_peace_and_troops_deployed_do_no
 def test_batch_78_a_blast_in_a_coal_pit_is_an_accident(scorer):
     scored = scorer.score_sentence("A blast in a coal pit killed 15 workers.")
     assert all("accident:coal pit" in m.modifiers for m in scored.matches) and abs(scored.score) < ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 79 (lexicon 2026.12.19, scorer-12) ----------------------------------------
+def test_batch_79_ground_an_armed_side_controls_and_control_handed_over_or_of_prices(scorer):
+    held = scorer.score_sentence("The militants now control most of the valley.")
+    assert terms(held)["control"].effective_weight > 0 and held.score >= ESCALATORY_THRESHOLD
+    handed = scorer.score_sentence("The rebels handed control of the airport to the army.")
+    assert terms(handed)["control"].effective_weight == 0
+    prices = scorer.score_sentence("The government wants to control prices.")
+    assert prices.score == 0
+
+
+def test_batch_79_captives_released_a_few_words_on_and_a_video_released_of_them(scorer):
+    freed = scorer.score_sentence("The gang released the six nurses it had kidnapped in May.")
+    assert "release:released" in terms(freed)["kidnap"].modifiers and freed.score <= DEESCALATORY_THRESHOLD
+    video = scorer.score_sentence("The group released a video showing the captured soldiers.")
+    assert terms(video)["capture"].effective_weight > 0
+
+
+def test_batch_79_an_exchange_after_the_term_keeps_its_short_window(scorer):
+    documents = scorer.score_sentence("Police detained the officer as he secretly exchanged documents with an agent.")
+    assert terms(documents)["detain"].effective_weight > 0
+    swapped = scorer.score_sentence("Hostages and prisoners were exchanged on Friday.")
+    assert "swapped:exchanged" in terms(swapped)["hostage"].modifiers
+
+
+def test_batch_79_damages_a_court_awards_are_a_court_outcome(scorer):
+    scored = scorer.score_sentence("The court ordered the firm to pay compensation to the victims.")
+    assert "verdict:pay compensation" in terms(scored)["victim"].modifiers and scored.score < ESCALATORY_THRESHOLD
