@@ -3437,3 +3437,30 @@ def test_batch_79_an_exchange_after_the_term_keeps_its_short_window(scorer):
 def test_batch_79_damages_a_court_awards_are_a_court_outcome(scorer):
     scored = scorer.score_sentence("The court ordered the firm to pay compensation to the victims.")
     assert "verdict:pay compensation" in terms(scored)["victim"].modifiers and scored.score < ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 80 (lexicon 2026.12.19, scorer-12) ----------------------------------------
+@pytest.mark.parametrize(
+    ("sentence", "term"),
+    [
+        ("The envoy was summoned to explain the remarks.", "envoy"),
+        ("The airline blamed the delays on a software glitch.", "blame"),
+        ("Police appealed for witnesses to come forward.", "appeal for"),
+    ],
+)
+def test_batch_80_a_word_sense_reads_the_term_at_no_weight(scorer, sentence, term):
+    assert terms(scorer.score_sentence(sentence))[term].effective_weight == 0
+
+
+def test_batch_80_a_withdrawal_from_a_place_and_relations_restored_in_the_passive(scorer):
+    towns = scorer.score_sentence("The militia will withdraw from the towns it holds.")
+    assert terms(towns)["withdraw from the town"].category == "withdrawal"
+    treaty = scorer.score_sentence("Moscow will withdraw from the treaty.")
+    assert treaty.score >= ESCALATORY_THRESHOLD  # the breach cue of a treaty left
+    ties = scorer.score_sentence("Diplomatic relations will be restored next month.")
+    assert [m.category for m in ties.matches] == ["restored_ties"] and ties.score <= DEESCALATORY_THRESHOLD
+
+
+def test_batch_80_the_visitors_striking_late_is_sport(scorer):
+    scored = scorer.score_sentence("The visitors struck twice in the second half.")
+    assert abs(scored.score) < ESCALATORY_THRESHOLD
