@@ -37,6 +37,7 @@ from urllib.parse import unquote, urlsplit
 import httpcore
 import httpx
 
+from pipeline import interrupts
 from pipeline.clock import now_utc
 from pipeline.config import FetchSettings
 
@@ -630,7 +631,9 @@ T = TypeVar("T")
 def run_async(main: Coroutine[Any, Any, T]) -> T:
     """asyncio.run, except that a task stopped by SIGINT/SIGTERM (pipeline.interrupts raises the stop
     in whichever task runs) is not reported a second time, with a traceback, as "Task exception was
-    never retrieved" when it is collected: the command reports the stop once."""
+    never retrieved" when it is collected: the command reports the stop once. The loop is closed with
+    the stop held: a stop in the middle of its close left it half closed, and its collection printed
+    a ValueError traceback ("Invalid file descriptor: -1") after the command's own message."""
 
     async def guarded() -> T:
         loop = asyncio.get_running_loop()
@@ -642,7 +645,12 @@ def run_async(main: Coroutine[Any, Any, T]) -> T:
         loop.set_exception_handler(handler)
         return await main
 
-    return asyncio.run(guarded())
+    runner = asyncio.Runner()
+    try:
+        return runner.run(guarded())
+    finally:
+        with interrupts.deferred():
+            runner.close()
 
 
 def fetch_one(source: str, validators: Validators | None, settings: FetchSettings) -> FetchResult:

@@ -118,3 +118,28 @@ def test_a_transaction_the_stop_cut_short_is_not_retried(tmp_path):
         run_transaction(engine, work, "test")
     assert len(tries) == 2
     engine.dispose()
+
+
+def test_a_stop_while_the_fetch_loop_closes_waits_for_the_close(monkeypatch):
+    # A SIGTERM in the middle of the event loop's close left it half closed, and its collection printed a
+    # ValueError traceback after the command's own message (a CI run caught it): the close runs whole first.
+    import asyncio
+
+    from pipeline.fetch import run_async
+
+    loops = []
+    real_close = asyncio.Runner.close
+
+    def close_with_a_stop(runner):
+        loops.append(runner.get_loop())
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives while the loop closes
+        real_close(runner)
+
+    monkeypatch.setattr(asyncio.Runner, "close", close_with_a_stop)
+
+    async def work():
+        return 7
+
+    with pytest.raises(Interrupted), stop_on_signals():
+        run_async(work())
+    assert loops and loops[0].is_closed()
