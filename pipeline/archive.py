@@ -193,8 +193,10 @@ def store_archive_batch(
         entries_seen=len(entries),
         feed_title=outlet,
     )
+    # An archive replay fetches no link, now or later: its teasers' page rows are stored 'skipped', never
+    # 'pending' for the next ingest's page step (which would fetch tens of thousands of old links).
     return warehouse.store_feed_batch(
-        fetch, records, run_id, scorer_version, seen_keys=[e.entry_id for e in entries]
+        fetch, records, run_id, scorer_version, seen_keys=[e.entry_id for e in entries], pages_enabled=False
     )
 
 

@@ -34,7 +34,7 @@ from pipeline.config import PACKAGE_DATA
 from pipeline.matching import build_automaton, longest_matches
 from pipeline.text import split_sentences
 
-SCORER_CODE_VERSION = "12"
+SCORER_CODE_VERSION = "13"
 DEFAULT_LEXICON = PACKAGE_DATA / "lexicon.yaml"
 # setup.py parses the packaged lexicon at build time and stores the mapping here, with the digest of the text
 # it parsed (load_lexicon).
@@ -828,6 +828,14 @@ class _Anchor:
     words: frozenset[str]
     phrases: frozenset[str]
     openers: dict[str, tuple[int, ...]]  # a phrase's first word -> the word counts of its phrases
+    # Names that anchor only as written (`cased_names`): the gazetteer's aliases that are everyday words in
+    # lower case ("Turkey", "US", "Poles"), found whole in the sentence as it was written, as the gazetteer
+    # finds them. None: no such name.
+    cased: re.Pattern[str] | None = None
+
+    def names_cased(self, text: str) -> bool:
+        """Whether `text` (as written, not lower-cased) holds one of the cased names as a whole word."""
+        return self.cased is not None and self.cased.search(text) is not None
 
     def anchored(self, lowered: str, spaced: bool) -> bool:
         """Whether the sentence names an anchor; `spaced` is _only_spaces(lowered)."""
@@ -892,7 +900,15 @@ def _parse_anchor(spec: Any, source: str, irregular: dict[str, list[str]]) -> _A
     for phrase in phrases:
         parts = phrase.split(" ")
         openers.setdefault(parts[0], set()).add(len(parts))
-    return _Anchor(factor, terms, words, phrases, {first: tuple(sorted(n)) for first, n in openers.items()})
+    cased_names = spec.get("cased_names") or []
+    if not isinstance(cased_names, list) or not all(isinstance(n, str) and n.strip() for n in cased_names):
+        raise LexiconError(f"{where}: cased_names must be a list of names as written")
+    cased = (
+        re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n.strip()) for n in sorted(cased_names, key=len, reverse=True)) + r")(?!\w)")
+        if cased_names
+        else None
+    )
+    return _Anchor(factor, terms, words, phrases, {first: tuple(sorted(n)) for first, n in openers.items()}, cased)
 
 
 def _salience_number(salience: dict[str, Any], key: str, default: float, source: str, minimum: float | None = None) -> float:
@@ -1057,6 +1073,7 @@ class Scorer:
             anchor is not None
             and any(term.term in anchor.terms for _, _, term in terms)
             and not anchor.anchored(lowered, spaced)
+            and not anchor.names_cased(text)
         )
         unranked = 0
         # A leading segment whose terms take no rank: a headline's topic label (up to its ": ") or a fronted

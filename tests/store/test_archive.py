@@ -90,6 +90,16 @@ def test_import_stores_one_feed_per_outlet_and_a_second_import_changes_nothing(
     assert _counts(warehouse) == before
 
 
+def test_an_import_leaves_no_article_link_for_a_later_ingest_to_fetch(warehouse, knowledge):
+    # A replay's teasers would otherwise be 'pending' for the next `escalation run`'s page step, whatever
+    # ESCALATION_ARTICLE_FETCH said: tens of thousands of old links fetched (the shared archive has 40,707).
+    import_lines([json.dumps(_item(n)) for n in range(6)], warehouse, *knowledge)
+    with warehouse.engine.connect() as conn:
+        states = conn.execute(sa.text("select page_state, error from article_pages")).all()
+    assert len(states) == 6
+    assert {tuple(row) for row in states} == {("skipped", "disabled")}
+
+
 def test_a_link_repeated_in_the_file_is_one_article(warehouse, knowledge):
     scorer, gazetteer = knowledge
     lines = [json.dumps(_item(1)), json.dumps(_item(1, title="A later headline for the same link")),

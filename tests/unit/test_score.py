@@ -3456,3 +3456,16 @@ def test_batch_80_a_withdrawal_from_a_place_and_relations_restored_in_the_passiv
 def test_batch_80_the_visitors_striking_late_is_sport(scorer):
     scored = scorer.score_sentence("The visitors struck twice in the second half.")
     assert abs(scored.score) < ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 81 (lexicon 2026.12.20, scorer-13) ----------------------------------------
+def test_batch_81_an_internet_blackout_named_with_its_object_after_it(scorer):
+    for text in (
+        "The government ordered a blackout of mobile internet before the vote.",
+        "Officials blocked internet access in two provinces.",
+    ):
+        scored = scorer.score_sentence(text)
+        assert [m.category for m in scored.matches] == ["sanctions_coercion"], (text, terms(scored))
+        assert scored.score >= ESCALATORY_THRESHOLD, text
+    # a power cut is no repression
+    assert scorer.score_sentence("A blackout hit the city after the storm.").score < ESCALATORY_THRESHOLD

@@ -88,12 +88,44 @@ def test_the_anchor_names_hold_the_gazetteer_aliases():
     assert aliases - left_out <= listed, sorted(aliases - left_out - listed)[:20]
 
 
+@pytest.mark.parametrize(
+    "name", ["Turkey", "Guinea", "Poles", "LeT", "BLA", "SANA", "Lima"]
+)
+def test_a_cased_name_anchors_as_written_and_not_in_lower_case(scorer, name):
+    # "brokered by Turkey" names the state; "a Thanksgiving turkey" names none (2026.12.20, batch 81)
+    written = f"Captured pilots freed in a deal brokered by {name}"
+    lowered = f"Captured pilots freed in a deal brokered by {name.lower()}"
+    assert not any(LABEL in m.modifiers for m in scorer.score_sentence(written).matches), labels(scorer, written)
+    assert any(LABEL in m.modifiers for m in scorer.score_sentence(lowered).matches), labels(scorer, lowered)
+    # a whole word only: inside a longer word it is none
+    inside = f"Captured pilots freed in a deal brokered by {name}x"
+    assert any(LABEL in m.modifiers for m in scorer.score_sentence(inside).matches), labels(scorer, inside)
+
+
+def test_the_cased_names_are_gazetteer_aliases_as_written():
+    """Each cased name is an alias of actors.csv or actors_people.csv exactly as the gazetteer writes it, one
+    of those the lower-case names leave out (test_the_anchor_names_hold_the_gazetteer_aliases)."""
+    anchor = load_lexicon(PACKAGE_DATA / "lexicon.yaml")["anchor"]
+    aliases = set()
+    for name in ("actors.csv", "actors_people.csv"):
+        lines = [line for line in (PACKAGE_DATA / name).read_text(encoding="utf-8").splitlines()
+                 if not line.startswith("#")]
+        for row in list(csv.reader(lines))[1:]:
+            aliases.update(a.strip() for a in row[3].split(";") if a.strip())
+    lower_case_names = {str(w).lower() for w in anchor["names"]}
+    for name in anchor["cased_names"]:
+        assert name in aliases, name
+        assert name.lower() not in lower_case_names, name
+
+
 def test_a_malformed_anchor_section_is_refused():
     lexicon = load_lexicon(PACKAGE_DATA / "lexicon.yaml")
     with pytest.raises(LexiconError, match="anchor"):
         Scorer({**lexicon, "anchor": {"factor": 2.0, "terms": ["war"], "words": ["army"]}})
     with pytest.raises(LexiconError, match="anchor"):
         Scorer({**lexicon, "anchor": {"factor": 0.25, "words": ["army"]}})
+    with pytest.raises(LexiconError, match="cased_names"):
+        Scorer({**lexicon, "anchor": {**lexicon["anchor"], "cased_names": "Turkey"}})
 
 
 @pytest.mark.parametrize(
