@@ -390,6 +390,10 @@ class _Modifier:
     # Not for a term a cue of one of these kinds already reached: two ways of saying that captives are out
     # ("freed hostages were flown home") are no double negative that would hold them again.
     unless_applied: frozenset[str] = frozenset()
+    # An after-cue that, right after "and", is a verb with an object of its own ("recalled their ambassadors and
+    # suspended direct flights"): there it does not reach back to the term, unless "it" or "them" follows, the
+    # term taken up again ("agreed a truce and violated it").
+    own_object: bool = False
 
     def reaches(self, term: _Term) -> bool:
         """Whether this modifier applies to `term` by its category or name (score_sentence spells the
@@ -526,6 +530,9 @@ def _parse_modifier(
         unless_kinds = frozenset(spec.get("unless_kinds") or [])
         unless_undone = frozenset(spec.get("unless_undone") or [])
         unless_applied = frozenset(spec.get("unless_applied") or [])
+        own_object = {
+            v for c in spec.get("cues_after_own_object") or [] for v in _expand(_text(c, where).lower(), irregular)
+        }
     except LexiconError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -544,6 +551,9 @@ def _parse_modifier(
         categories = frozenset(category_names) - excluded
     if not cues:
         raise LexiconError(f"{source}: modifier {kind} has no cues")
+    stray = own_object - {cue for position, cue in cues if position == AFTER}
+    if stray:  # a misspelt or missing cue would silently change nothing
+        raise LexiconError(f"{source}: modifier {kind}: cues_after_own_object names no cue after: {sorted(stray)}")
     # Whole words, longest first, not followed by a word of `unless_words_not_before` ("drone footage" of a
     # flood names no weapon); searched only in a sentence where this context's cue was found.
     voids = (
@@ -575,6 +585,7 @@ def _parse_modifier(
             cue_terms=cue_terms,
             unless_undone=unless_undone,
             unless_applied=unless_applied,
+            own_object=position == AFTER and cue in own_object,
         )
         built.append((cue, modifier))
     return built
@@ -715,6 +726,21 @@ def _near_words(lowered: str, start: int, end: int, width: int, spaced: bool) ->
         if word:
             after.append(word.strip(strip))
     return before, after
+
+
+def _verb_of_its_own(lowered: str, cue_start: int, cue_end: int) -> bool:
+    """Whether the after-cue at lowered[cue_start:cue_end] comes right after the word "and" and is not followed
+    by "it" or "them" (see _Modifier.own_object)."""
+    if cue_start < 4 or not lowered.startswith("and ", cue_start - 4):
+        return False
+    if cue_start > 4 and (lowered[cue_start - 5].isalnum() or lowered[cue_start - 5] == "_"):  # "band ", "demand "
+        return False
+    for pronoun in (" it", " them"):
+        if lowered.startswith(pronoun, cue_end):
+            after = cue_end + len(pronoun)
+            if after == len(lowered) or not (lowered[after].isalnum() or lowered[after] == "_"):
+                return False
+    return True
 
 
 def _has_perpetrator(
@@ -1157,6 +1183,8 @@ class Scorer:
                         continue
                 elif position == AFTER:  # "the truce is in tatters": the cue follows the term
                     if cue_start < end or lowered.count(" ", end, cue_start) > cue.window:
+                        continue
+                    if cue.own_object and _verb_of_its_own(lowered, cue_start, cue_end):
                         continue
                     if (
                         not cue.whole_sentence

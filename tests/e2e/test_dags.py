@@ -663,6 +663,43 @@ def test_signals_for_a_manual_range(dagbag, warehouse_copy):
     )[0][0]
 
 
+def test_an_incident_that_opens_pages_the_webhook_once(dagbag, warehouse_copy, monkeypatch, httpserver):
+    """The detect step of a scheduled run pages a real channel: one POST for the incident that opens
+    in the interval, with its id and actors; a repeat run of the interval pages nobody again."""
+    httpserver.expect_request("/hook", method="POST").respond_with_json({"ok": True})
+    monkeypatch.setenv("ESCALATION_WEBHOOK_URL", httpserver.url_for("/hook"))
+    dag = dagbag.dags["escalation_signals"]
+    # History first, without an alert (the sample story escalates on 2026-10-13): nothing to page.
+    _run(dag, logical_date=None, run_conf={"since": "2026-10-01", "until": "2026-10-11"})
+    assert httpserver.log == []
+
+    scheduled = pendulum.datetime(2026, 10, 13, 6, 30, tz="UTC")  # [10-12 06:30, 10-13 06:30)
+    _run(dag, logical_date=scheduled)
+    posted = [request.get_json() for request, _ in httpserver.log]
+    opened = _query(
+        warehouse_copy,
+        "select incident_id, actors, opened from incidents where mode = 'live' and first_paged = '2026-10-13'",
+    )
+    assert len(opened) == 1, opened  # the barrage on 2026-10-13 opens one paging incident
+    incident_id, actors, since = opened[0]
+    assert [(p["type"], p["reason"], p["incident"]) for p in posted] == [
+        ("escalation_incident", "open", incident_id)
+    ]
+    assert posted[0]["actors"] == actors.split(",") != []
+    assert posted[0]["since"] == str(since) == "2026-10-13"
+    assert posted[0]["why"].startswith(f"opened at {posted[0]['severity']}")
+    assert _query(
+        warehouse_copy,
+        "select d.channel, d.status from page_deliveries d join incident_pages p using (page_id)"
+        " where p.incident_id = :i order by 1",
+        i=incident_id,
+    ) == [("log", "sent"), ("webhook", "sent")]
+
+    _run(dag, logical_date=scheduled)  # a clear/retry of the same interval
+    assert len(httpserver.log) == 1  # delivered once per channel: nobody is paged twice
+    httpserver.check_assertions()
+
+
 def test_signals_rejects_a_malformed_range(dagbag, warehouse_copy):
     from airflow.sdk.definitions.param import ParamValidationError
 

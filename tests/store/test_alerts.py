@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from datetime import UTC, date, datetime, timedelta
 
@@ -314,3 +315,88 @@ def test_a_delivery_stuck_in_sending_is_taken_over_when_stale(warehouse):
     assert deliver(warehouse, [alert.alert_id], [notifier]) == {"sent": 1} and notifier.sent == [
         alert.alert_id
     ]
+
+
+# What detection and delivery store; a backtest must leave every row of them as it was.
+DETECTION_STATE = (
+    "alerts",
+    "alert_deliveries",
+    "incidents",
+    "incident_alerts",
+    "incident_pages",
+    "page_deliveries",
+    "pipeline_runs",
+)
+
+
+def _state(warehouse) -> dict[str, list[tuple]]:
+    """Every row of those tables with every column (timestamps too: a rewrite of the same values
+    is a change), sorted."""
+    with warehouse.engine.connect() as conn:
+        return {
+            name: sorted((tuple(r) for r in conn.execute(sa.select(warehouse.tables[name]))), key=repr)
+            for name in DETECTION_STATE
+        }
+
+
+def _assert_unchanged(warehouse, before: dict[str, list[tuple]]) -> None:
+    after = _state(warehouse)
+    for name in DETECTION_STATE:  # table by table, so a failure names the table
+        assert after[name] == before[name], name
+
+
+def test_a_backtest_changes_no_stored_alert_incident_page_or_delivery(
+    request, warehouse, httpserver, tmp_path
+):
+    from helpers import escalation
+
+    from pipeline.alerts import backtest
+
+    # Live state: an incident opened at warning and rose to critical (two pages, each sent to the log
+    # and a webhook); then a stored backtest run over the same days (backtest incidents and pages).
+    warehouse.store_feed_batch(fetch_record(), [article("a1", SPIKE_DAY, [(0.9, ("IRN",))])], "r1", "v1")
+    put_series(warehouse, "IRN", [*NOISY, 21, 60])
+    httpserver.expect_request("/hook", method="POST").respond_with_json({"ok": True})
+    notifiers = [LogNotifier(), WebhookNotifier(httpserver.url_for("/hook"))]
+    params = params_with_test_floors(notify_min_severity="warning")
+    last = SPIKE_DAY + timedelta(days=1)
+    for day in (SPIKE_DAY, last):
+        detect_with_test_floors(warehouse, day, day, params, notifiers=notifiers)
+    detect_with_test_floors(warehouse, START, last, params, mode="backtest")
+    before = _state(warehouse)
+    assert all(before[t] for t in DETECTION_STATE if t != "pipeline_runs"), before
+    assert {i.mode for i in warehouse.load_incidents(START, last)} == {"live", "backtest"}
+    posted = len(httpserver.log)
+    assert posted == 2
+
+    run = backtest(warehouse, START, last, params)
+    # The replay found what detection stored (so it had something it could have written or sent).
+    assert [(a.day, a.actor, a.severity) for a in run.alerts] == [
+        (SPIKE_DAY, "IRN", "warning"),
+        (last, "IRN", "critical"),
+    ]
+    assert [p.reason for p in run.timeline.pages] == ["open", "upgrade"]
+    _assert_unchanged(warehouse, before)
+
+    # `escalation backtest` as a user runs it, with the same detection settings and a webhook set.
+    schema = request.getfixturevalue("pg_schema") if warehouse.engine.dialect.name == "postgresql" else None
+    url = warehouse.engine.url.render_as_string(hide_password=False)
+    url = f"{url}?options=-csearch_path%3D{schema}" if schema else url
+    events = tmp_path / "events.yaml"
+    events.write_text(
+        f"escalations:\n  - {{name: the IRN surge, actors: [IRN], first: {SPIKE_DAY}, last: {last}}}\n"
+    )
+    env = {
+        "ESCALATION_SPREAD_FLOOR": "2",
+        "ESCALATION_COUNT_SPREAD_FLOOR": "2",
+        "ESCALATION_RANKING": "index",
+        "ESCALATION_NOTIFY_MIN_SEVERITY": "warning",
+        "ESCALATION_WEBHOOK_URL": httpserver.url_for("/hook"),
+    }
+    window = ("--since", START.isoformat(), "--until", last.isoformat())
+    result = escalation("backtest", "--events", str(events), *window, "--json", db_url=url, env=env)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert (figures["alerts"], figures["escalations_paged"]) == (2, 1)
+    _assert_unchanged(warehouse, before)
+    assert len(httpserver.log) == posted  # and it paged nobody

@@ -124,6 +124,48 @@ def test_slack_payload_on_a_local_server(warehouse, httpserver):
     assert payload["blocks"][0]["type"] == "section"
 
 
+ROSE = "severity rose warning -> critical"  # pipeline.alerts.why of the upgrade page below
+ROSE_ESCAPED = "severity rose warning -&gt; critical"  # as mrkdwn and HTML must show it
+
+
+def detect_an_upgrade(warehouse, notifier) -> None:
+    """An incident opens at warning on SPIKE_DAY and rises to critical the next day: two pages."""
+    put_series(warehouse, "IRN", [*NOISY, 21, 60])  # z about 5 (warning), then about 25 (critical)
+    params = params_with_test_floors(notify_min_severity="warning")
+    for day in (SPIKE_DAY, SPIKE_DAY + timedelta(days=1)):
+        report = detect_with_test_floors(warehouse, day, day, params, notifiers=[notifier])
+    assert [(p.reason, p.previous_severity) for p in report.pages] == [("upgrade", "warning")]
+
+
+def test_slack_upgrade_page_says_why_it_rose(warehouse, httpserver):
+    httpserver.expect_request("/services/T0/B0/XYZ", method="POST").respond_with_data("ok")
+    detect_an_upgrade(warehouse, SlackNotifier(httpserver.url_for("/services/T0/B0/XYZ")))
+    opened, upgraded = (request.get_json() for request, _ in httpserver.log)
+    assert opened["text"].startswith("WARNING: new escalation incident #") and ROSE not in opened["text"]
+    # The fallback text (notifications) and the message block both carry what rose, and from what.
+    assert upgraded["text"].startswith("CRITICAL: worse escalation incident #") and ROSE in upgraded["text"]
+    assert ROSE_ESCAPED in upgraded["blocks"][0]["text"]["text"]
+
+
+def test_email_upgrade_page_says_why_it_rose(warehouse, smtp_server):
+    controller, inbox = smtp_server
+    notifier = EmailNotifier(
+        "127.0.0.1", controller.port, "alerts@example.org", ["oncall@example.org"], warehouse=warehouse
+    )
+    detect_an_upgrade(warehouse, notifier)
+    opened, upgraded = (
+        email.message_from_bytes(envelope.content, policy=email.policy.default) for envelope in inbox.messages
+    )
+    assert "opened at warning" in opened.get_body(("plain",)).get_content()
+    assert upgraded["Subject"].startswith("[escalation] CRITICAL: worse escalation incident #")
+    assert ROSE in upgraded["Subject"]
+    assert (
+        f"Why: {ROSE}: IRN escalation alert on {SPIKE_DAY + timedelta(days=1)}"
+        in upgraded.get_body(("plain",)).get_content()
+    )
+    assert f"<p>{ROSE_ESCAPED}: IRN escalation alert" in upgraded.get_body(("html",)).get_content()
+
+
 def test_slack_text_is_escaped():
     from pipeline.channels import _slack_escape
 

@@ -3469,3 +3469,48 @@ def test_batch_81_an_internet_blackout_named_with_its_object_after_it(scorer):
         assert scored.score >= ESCALATORY_THRESHOLD, text
     # a power cut is no repression
     assert scorer.score_sentence("A blackout hit the city after the storm.").score < ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 82 (lexicon 2026.12.20, scorer-13) ----------------------------------------
+def test_batch_82_a_verb_after_and_takes_its_own_object_and_leaves_the_term_before(scorer):
+    # "suspended" after "and" suspends the flights, not the recall
+    recall = scorer.score_sentence("Both governments recalled their ambassadors and suspended direct flights.")
+    assert terms(recall)["recall their ambassador"].modifiers == () and recall.score >= ESCALATORY_THRESHOLD
+    # "it" takes the term up again: the truce is what was violated
+    truce = scorer.score_sentence("The two sides agreed a truce and violated it within hours.")
+    assert "breakdown:violated" in terms(truce)["truce"].modifiers and truce.score >= ESCALATORY_THRESHOLD
+    # without "and" the cue still reaches back ("the curfew was lifted")
+    lifted = scorer.score_sentence("The curfew was lifted on Monday.")
+    assert "reversal:lifted" in terms(lifted)["curfew"].modifiers and lifted.score < 0
+    # "band" or "demand" before the cue is no "and"
+    assert "reversal:lifted" in terms(scorer.score_sentence("The curfew on the band lifted."))["curfew"].modifiers
+
+
+def test_batch_82_an_act_promised_until_demands_are_met_and_envoys_recalled_by_any_determiner(scorer):
+    target = scorer.score_sentence("The group said it would target any ship heading to the port until its demands were met.")
+    assert "until its demands were met" in terms(target) and target.score >= ESCALATORY_THRESHOLD
+    for text in ("Both capitals recalled their envoys.", "Rome recalled the ambassador for consultations."):
+        assert scorer.score_sentence(text).score >= ESCALATORY_THRESHOLD, text
+
+
+def test_batch_82_offices_a_pandemic_shut_down_are_no_coercion(scorer):
+    assert scorer.score_sentence("The pandemic shut down offices around the world.").score < ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("The government shut down the opposition newspaper.").score >= ESCALATORY_THRESHOLD
+
+
+def test_batch_82_an_own_object_cue_must_be_a_cue_after_of_its_kind():
+    lexicon = {
+        "version": "t",
+        "categories": {"act": {"polarity": 1, "terms": ["recall"]}},
+        "modifiers": {
+            "reversal": {"applies_to": "escalatory", "factor": -0.5, "window": 3, "cues_after": ["suspended"],
+                         "cues_after_own_object": ["suspnded"]},
+        },
+    }
+    with pytest.raises(LexiconError, match="cues_after_own_object names no cue after"):
+        Scorer(lexicon)
+    lexicon["modifiers"]["reversal"]["cues_after_own_object"] = ["suspended"]
+    scorer = Scorer(lexicon)
+    assert scorer.score_sentence("recall and suspended flights").matches[0].modifiers == ()
+    assert scorer.score_sentence("recall suspended").matches[0].modifiers == ("reversal:suspended",)
+    assert scorer.score_sentence("recall and suspended it").matches[0].modifiers == ("reversal:suspended",)
