@@ -3514,3 +3514,12 @@ def test_batch_82_an_own_object_cue_must_be_a_cue_after_of_its_kind():
     assert scorer.score_sentence("recall and suspended flights").matches[0].modifiers == ()
     assert scorer.score_sentence("recall suspended").matches[0].modifiers == ("reversal:suspended",)
     assert scorer.score_sentence("recall and suspended it").matches[0].modifiers == ("reversal:suspended",)
+
+
+# -- gaps named by fresh batch 83 (PLOVER-style; lexicon 2026.12.20, scorer-13) ----------------------------
+def test_batch_83_medical_help_sent_abroad_is_aid_and_internet_services_cut_are_coercion(scorer):
+    aid = scorer.score_sentence("Beijing sent a team of doctors and a shipment of ventilators to Rome.")
+    assert {m.category for m in aid.matches} == {"humanitarian"} and aid.score <= DEESCALATORY_THRESHOLD
+    assert abs(scorer.score_sentence("The hospital is short of doctors and ventilators.").score) < 0.2
+    cut = scorer.score_sentence("The authorities cut internet services across the region.")
+    assert [m.category for m in cut.matches] == ["sanctions_coercion"] and cut.score >= ESCALATORY_THRESHOLD
