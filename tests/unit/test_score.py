@@ -3523,3 +3523,27 @@ def test_batch_83_medical_help_sent_abroad_is_aid_and_internet_services_cut_are_
     assert abs(scorer.score_sentence("The hospital is short of doctors and ventilators.").score) < 0.2
     cut = scorer.score_sentence("The authorities cut internet services across the region.")
     assert [m.category for m in cut.matches] == ["sanctions_coercion"] and cut.score >= ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 84 (lexicon 2026.12.20, scorer-13) ----------------------------------------
+def test_batch_84_ends_as_ends_what_comes_before_it(scorer):
+    truce = scorer.score_sentence("Truce ends as fighting resumes in the south.")
+    assert "breakdown:ends as" in terms(truce)["truce"].modifiers
+    assert terms(truce)["fight"].effective_weight > 0 and truce.score >= ESCALATORY_THRESHOLD
+    war = scorer.score_sentence("The war ends as troops leave the city.")
+    assert "reversal:ends as" in terms(war)["war"].modifiers and war.score <= DEESCALATORY_THRESHOLD
+
+
+def test_batch_84_scare_quotes_inside_a_phrase_and_ground_taken_withdrawn_from(scorer):
+    for text in ('The army launched an "anti-terror" operation in the region.',
+                 "The army launched an \u201canti-terror\u201d operation in the region."):
+        assert scorer.score_sentence(text).score >= ESCALATORY_THRESHOLD, text
+    pullout = scorer.score_sentence("The rebels agreed to withdraw from the captured town under the peace plan.")
+    assert "withdraw from the captured" in terms(pullout) and pullout.score <= DEESCALATORY_THRESHOLD
+
+
+def test_batch_84_captives_who_cross_a_border_are_out_but_captors_who_do_bring_nobody_home(scorer):
+    out = scorer.score_sentence("The first hostages crossed into Egypt on Friday.")
+    assert terms(out)["hostage"].effective_weight < 0
+    taken = scorer.score_sentence("The gunmen took hostages and crossed into the neighbouring country.")
+    assert taken.score >= ESCALATORY_THRESHOLD
