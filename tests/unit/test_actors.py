@@ -133,6 +133,27 @@ def test_a_person_or_body_alone_tags_the_actor_it_stands_for(gazetteer, sentence
 
 
 @pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # metonymy: a seat of power stands for its state
+        ("The Kremlin said the talks had failed.", ["RUS"]),
+        ("The White House condemned the attack.", ["USA"]),
+        ("Downing Street declined to comment.", ["GBR"]),
+        ("Beijing protested.", ["CHN"]),
+        # a ministry, an army or an office-holder named with its state
+        ("The Israeli army said it had struck a command centre.", ["ISR"]),
+        ("Iran's foreign ministry summoned the envoy.", ["IRN"]),
+        ("The Russian defence minister visited the front.", ["RUS"]),
+        ("The Turkish army shelled the villages.", ["TUR"]),
+        # a group's leader stands for the group
+        ("Hezbollah's leader warned of war.", ["HEZBOLLAH"]),
+    ],
+)
+def test_seats_ministries_and_armies_that_name_their_state_tag_it(gazetteer, sentence, expected):
+    assert gazetteer.codes(sentence) == expected
+
+
+@pytest.mark.parametrize(
     "sentence",
     [
         "Kim said she would appeal the verdict.",
