@@ -3547,3 +3547,27 @@ def test_batch_84_captives_who_cross_a_border_are_out_but_captors_who_do_bring_n
     assert terms(out)["hostage"].effective_weight < 0
     taken = scorer.score_sentence("The gunmen took hostages and crossed into the neighbouring country.")
     assert taken.score >= ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 86 (lexicon 2026.12.20, scorer-13) ----------------------------------------
+def test_batch_86_a_peace_step_a_dispute_is_over_counts_nothing(scorer):
+    stall = scorer.score_sentence("Talks in Vienna stall over sanctions relief.")
+    assert "disputed:over" in terms(stall)["sanctions relief"].modifiers and stall.score >= ESCALATORY_THRESHOLD
+    offered = scorer.score_sentence("Sanctions relief was offered in exchange for a freeze on enrichment.")
+    assert offered.score <= DEESCALATORY_THRESHOLD
+
+
+def test_batch_86_everyday_crises_and_calls_need_an_anchor(scorer):
+    for text in ("Scientists warn of a looming water crisis in the region.",
+                 "Tech firms battle for talent as the hiring war intensifies.",
+                 "The company will hold a call with investors on Monday."):
+        scored = scorer.score_sentence(text)
+        assert abs(scored.score) < ESCALATORY_THRESHOLD, (text, terms(scored))
+    assert scorer.score_sentence("Defence chiefs hold first call since the crisis began.").score <= DEESCALATORY_THRESHOLD
+    assert scorer.score_sentence("Fighting intensifies around the besieged city.").score >= ESCALATORY_THRESHOLD
+
+
+def test_batch_86_a_retrial_or_a_settlement_of_millions_is_a_court_outcome(scorer):
+    assert scorer.score_sentence("Court orders retrial in murder case.").score < ESCALATORY_THRESHOLD
+    settled = scorer.score_sentence("The city reached a $3 million settlement in the police shooting.")
+    assert "settlement" not in terms(settled) and settled.score < ESCALATORY_THRESHOLD
