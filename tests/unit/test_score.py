@@ -3571,3 +3571,8 @@ def test_batch_86_a_retrial_or_a_settlement_of_millions_is_a_court_outcome(score
     assert scorer.score_sentence("Court orders retrial in murder case.").score < ESCALATORY_THRESHOLD
     settled = scorer.score_sentence("The city reached a $3 million settlement in the police shooting.")
     assert "settlement" not in terms(settled) and settled.score < ESCALATORY_THRESHOLD
+
+
+def test_batch_87_roadblocks_removed_are_a_step_back(scorer):
+    scored = scorer.score_sentence("The army has begun removing roadblocks and checkpoints around the capital.")
+    assert [m.category for m in scored.matches] == ["withdrawal"] and scored.score <= DEESCALATORY_THRESHOLD
