@@ -3576,3 +3576,13 @@ def test_batch_86_a_retrial_or_a_settlement_of_millions_is_a_court_outcome(score
 def test_batch_87_roadblocks_removed_are_a_step_back(scorer):
     scored = scorer.score_sentence("The army has begun removing roadblocks and checkpoints around the capital.")
     assert [m.category for m in scored.matches] == ["withdrawal"] and scored.score <= DEESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 88 (lexicon 2026.12.20, scorer-13) ----------------------------------------
+def test_batch_88_independence_declared_expelled_envoys_let_back_and_voters_rejecting_a_reform(scorer):
+    assert scorer.score_sentence("Separatists declare independence in the east.").score >= ESCALATORY_THRESHOLD
+    back = scorer.score_sentence("Expelled diplomats allowed to return as relations thaw.")
+    assert "reversal:allowed to return" in terms(back)["expel"].modifiers and back.score <= DEESCALATORY_THRESHOLD
+    vote = scorer.score_sentence("Voters reject the proposed constitutional reform in a referendum.")
+    assert abs(vote.score) < ESCALATORY_THRESHOLD
+    assert scorer.score_sentence("Baghdad has rejected the referendum as unconstitutional.").score >= ESCALATORY_THRESHOLD
