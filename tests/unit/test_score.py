@@ -3586,3 +3586,11 @@ def test_batch_88_independence_declared_expelled_envoys_let_back_and_voters_reje
     vote = scorer.score_sentence("Voters reject the proposed constitutional reform in a referendum.")
     assert abs(vote.score) < ESCALATORY_THRESHOLD
     assert scorer.score_sentence("Baghdad has rejected the referendum as unconstitutional.").score >= ESCALATORY_THRESHOLD
+
+
+# -- gaps named by fresh batch 89 (lexicon 2026.12.20, scorer-13) ----------------------------------------
+def test_batch_89_fighters_pulled_out_and_a_company_investing_gives_no_aid(scorer):
+    out = scorer.score_sentence("The militia has started to pull its fighters out of the city centre.")
+    assert "pull its fighters out" in terms(out) and out.score <= DEESCALATORY_THRESHOLD
+    assert abs(scorer.score_sentence("The company said it would invest $2 billion in a new battery factory.").score) < 0.2
+    assert scorer.score_sentence("China will invest $10 billion in Pakistan's ports.").score <= DEESCALATORY_THRESHOLD
