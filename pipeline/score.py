@@ -855,7 +855,7 @@ class _Anchor:
     phrases: frozenset[str]
     openers: dict[str, tuple[int, ...]]  # a phrase's first word -> the word counts of its phrases
     # Names that anchor only as written (`cased_names`): the gazetteer's aliases that are everyday words in
-    # lower case ("Turkey", "US", "Poles"), found whole in the sentence as it was written, as the gazetteer
+    # lower case ("Turkey", "Poles"), found whole in the sentence as it was written, as the gazetteer
     # finds them. None: no such name.
     cased: re.Pattern[str] | None = None
 

@@ -15,6 +15,12 @@ from pipeline.store import FetchRecord
 REPO = Path(__file__).resolve().parent.parent
 
 
+def schema_url(url: str, schema: str | None) -> str:
+    """The warehouse URL that selects a test's own PostgreSQL schema, as a user's URL would (the URL as it is
+    without one)."""
+    return f"{url}?options=-csearch_path%3D{schema}" if schema else url
+
+
 def escalation(
     *args: str,
     db_url: str | None = None,

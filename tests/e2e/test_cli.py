@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import escalation
+from helpers import escalation, schema_url
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -269,7 +269,7 @@ def test_read_commands_on_an_empty_postgresql_schema_create_nothing(pg_url, pg_s
 
     # A bare postgresql:// URL with a password: psycopg is used, the password never shown.
     url = sa.make_url(pg_url).set(drivername="postgresql", password="s3cret-pw")
-    url = f"{url.render_as_string(hide_password=False)}?options=-csearch_path%3D{pg_schema}"
+    url = schema_url(url.render_as_string(hide_password=False), pg_schema)
     for args in (("alerts",), ("query", "top_escalating_actors"), ("signals",)):
         result = escalation(*args, db_url=url)
         assert result.returncode == 2 and "s3cret-pw" not in result.stderr, result.stderr

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from helpers import REPO, escalation
+from helpers import REPO, escalation, schema_url
 
 HOOK = '''
 import atexit, os, signal, threading
@@ -161,7 +161,7 @@ class Warehouses:
         schema = f"esc_interrupt_{uuid.uuid4().hex[:10]}"
         self._admin(f'create schema "{schema}"')
         self.schemas.append(schema)
-        return f"{self.pg_url}?options=-csearch_path%3D{schema}"
+        return schema_url(self.pg_url, schema)
 
     def _admin(self, sql: str) -> None:
         engine = sa.create_engine(self.pg_url)

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from helpers import article, detect_with_test_floors, fetch_record, params_with_test_floors
+from helpers import article, detect_with_test_floors, fetch_record, params_with_test_floors, schema_url
 
 from pipeline.alerts import detect
 from pipeline.channels import LogNotifier, WebhookNotifier
@@ -380,8 +380,7 @@ def test_a_backtest_changes_no_stored_alert_incident_page_or_delivery(
 
     # `escalation backtest` as a user runs it, with the same detection settings and a webhook set.
     schema = request.getfixturevalue("pg_schema") if warehouse.engine.dialect.name == "postgresql" else None
-    url = warehouse.engine.url.render_as_string(hide_password=False)
-    url = f"{url}?options=-csearch_path%3D{schema}" if schema else url
+    url = schema_url(warehouse.engine.url.render_as_string(hide_password=False), schema)
     events = tmp_path / "events.yaml"
     events.write_text(
         f"escalations:\n  - {{name: the IRN surge, actors: [IRN], first: {SPIKE_DAY}, last: {last}}}\n"

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from helpers import schema_url
 
 from pipeline.store import MissingWarehouseError, Warehouse, WarehouseError
 from pipeline.store.engine import parse_url
-
-
-def _schema_url(url: str, schema: str | None) -> str:
-    """The URL that selects the test's own PostgreSQL schema (as a user's URL would)."""
-    return f"{url}?options=-csearch_path%3D{schema}" if schema else url
 
 
 def _tables(url: str) -> set[str]:
@@ -35,7 +31,7 @@ def test_missing_sqlite_file_or_directory_is_an_error_and_creates_nothing(tmp_pa
 
 def test_empty_and_older_databases_are_not_migrated(request, warehouse_url):
     schema = request.getfixturevalue("pg_schema") if warehouse_url.startswith("postgresql") else None
-    url = _schema_url(warehouse_url, schema)
+    url = schema_url(warehouse_url, schema)
     if schema is None:  # an empty SQLite file
         sa.create_engine(url).connect().close()
 
@@ -72,7 +68,7 @@ def test_views_out_of_date_are_named(tmp_path):
 def test_password_is_masked_and_bare_postgresql_means_psycopg(pg_url, pg_schema):
     parsed = sa.make_url(pg_url)
     with_password = parsed.set(drivername="postgresql", password="s3cret-pw")
-    url = _schema_url(with_password.render_as_string(hide_password=False), pg_schema)
+    url = schema_url(with_password.render_as_string(hide_password=False), pg_schema)
     assert parse_url(url).drivername == "postgresql+psycopg"
     try:
         Warehouse.open_existing(url)
